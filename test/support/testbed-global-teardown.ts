@@ -1,0 +1,9 @@
+import { rmSync } from 'node:fs';
+import { stopTestbed } from '../testbed/testbed';
+
+export default async function globalTeardown(): Promise<void> {
+  const dir = process.env.TESTBED_DIR;
+  if (!dir || process.env.TESTBED_OWNED !== '1') return;
+  await stopTestbed(dir);
+  if (!process.env.TESTBED_KEEP) rmSync(dir, { recursive: true, force: true });
+}
