@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/go-multierror"
 	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
@@ -69,7 +71,8 @@ func validateConfig(p validateParams) (validateResult, error) {
 	return validateResult{Valid: len(errs) == 0, Errors: errs, Warnings: warnings}, nil
 }
 
-// errorList flattens Talos's multierrors into one message per problem.
+// errorList flattens Talos's multierrors into one message per problem; a
+// wrapped list ("v1alpha1.Config: 2 errors occurred…") keeps its prefix on each item.
 func errorList(err error) []string {
 	out := []string{}
 
@@ -77,9 +80,19 @@ func errorList(err error) []string {
 		return out
 	}
 
-	if multi, ok := err.(*multierror.Error); ok { //nolint:errorlint // only the top-level list is flattened
+	if multi, ok := err.(*multierror.Error); ok { //nolint:errorlint // only this level is flattened here
 		for _, inner := range multi.Errors {
 			out = append(out, errorList(inner)...)
+		}
+
+		return out
+	}
+
+	var wrapped *multierror.Error
+	if errors.As(err, &wrapped) {
+		prefix := strings.TrimSuffix(err.Error(), wrapped.Error())
+		for _, inner := range errorList(wrapped) {
+			out = append(out, prefix+inner)
 		}
 
 		return out
