@@ -112,7 +112,7 @@ func LoadConfig(raw []byte, opts ValidationOptions) (*LoadedConfig, error) {
 		validationOpts = append(validationOpts, validation.WithStrict())
 	}
 
-	warnings, err := provider.Validate(opts.Mode, validationOpts...)
+	warnings, err := provider.ValidateAsClient(opts.Mode, validationOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("failed to validate config: %w", err)
 	}
@@ -169,18 +169,33 @@ func extractFacts(p config.Provider) (facts ConfigFacts, err error) {
 		facts.InstallImage = inst.Image()
 	}
 
+	if facts.InstallImage == "" {
+		if uic := p.UnattendedInstallConfig(); uic != nil {
+			facts.InstallImage = uic.InstallerImage()
+		}
+	}
+
+	// cluster identity, name, endpoint and CA: the multi-document accessors fall back to the
+	// v1alpha1 fields, so both config layouts (contracts before and from 1.14) work
+	if ident := p.DiscoveryIdentityConfig(); ident != nil {
+		facts.ClusterID, facts.ClusterSecret = ident.ClusterID(), ident.ClusterSecret()
+	}
+
+	if kc := p.K8sClusterConfig(); kc != nil {
+		facts.ClusterName, facts.Endpoint = kc.ClusterName(), kc.ClusterEndpoint()
+	}
+
+	if kca := p.K8sAPIServerCAConfig(); kca != nil {
+		if ca := kca.IssuingCA(); ca != nil && len(ca.Crt) > 0 {
+			facts.K8sCACert, facts.K8sCAKey = ca.Crt, ca.Key
+		} else if accepted := kca.AcceptedCAs(); len(accepted) > 0 {
+			facts.K8sCACert = accepted[0].Crt
+		}
+	}
+
 	facts.AdminCN, facts.AdminOrg, facts.AdminTTL = "admin", "system:masters", 365*24*time.Hour
 
 	if c := p.Cluster(); c != nil {
-		facts.ClusterID, facts.ClusterSecret = c.ID(), c.Secret()
-		facts.ClusterName, facts.Endpoint = c.Name(), c.Endpoint()
-
-		if ca := c.IssuingCA(); ca != nil && len(ca.Crt) > 0 {
-			facts.K8sCACert, facts.K8sCAKey = ca.Crt, ca.Key
-		} else if accepted := c.AcceptedCAs(); len(accepted) > 0 {
-			facts.K8sCACert = accepted[0].Crt
-		}
-
 		if etcd := c.Etcd(); etcd != nil && etcd.CA() != nil {
 			facts.HasEtcdCA = len(etcd.CA().Crt) > 0
 		}
