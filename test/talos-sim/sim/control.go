@@ -23,6 +23,7 @@ const maxConfigBytes = 4 << 20
 //	POST   /nodes/{id}/start        power on; optional body = new machine config
 //	PUT    /nodes/{id}/faults       set faults (JSON Faults)
 //	DELETE /nodes/{id}/faults       clear faults
+//	POST   /generate                JSON GenerateParams → GeneratedCluster (Talos's generator)
 //	POST   /shutdown                stop every node and call onShutdown
 func ControlHandler(s *Simulator, onShutdown func()) http.Handler {
 	mux := http.NewServeMux()
@@ -133,6 +134,22 @@ func ControlHandler(s *Simulator, onShutdown func()) http.Handler {
 
 	mux.HandleFunc("DELETE /nodes/{id}/faults", func(w http.ResponseWriter, r *http.Request) {
 		setFaults(w, s, r.PathValue("id"), Faults{})
+	})
+
+	mux.HandleFunc("POST /generate", func(w http.ResponseWriter, r *http.Request) {
+		var p GenerateParams
+
+		dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+		dec.DisallowUnknownFields()
+
+		if err := dec.Decode(&p); err != nil {
+			writeError(w, http.StatusBadRequest, err)
+
+			return
+		}
+
+		out, err := GenerateCluster(p)
+		respond(w, out, err)
 	})
 
 	mux.HandleFunc("POST /shutdown", func(w http.ResponseWriter, _ *http.Request) {

@@ -1,0 +1,320 @@
+// Drives test/talos-sim, our Go program that plays Talos nodes on loopback with
+// the official machine API stubs. One simulator process holds any number of
+// nodes; this harness builds it (cached by source hash), starts it, reads the
+// control address it prints, and wraps its HTTP/JSON control interface.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { buildGoModule } from './go-build';
+
+export const SIM_MODULE_DIR = join(__dirname, '..', 'talos-sim');
+
+/** A cold build (Talos's machinery and gRPC) takes minutes on 2 cores; a cached one is instant. */
+export const SIM_BUILD_TIMEOUT_MS = 15 * 60 * 1000;
+
+export type RuntimeMode = 'metal' | 'container' | 'cloud';
+
+export interface TalosSimOptions {
+  /** Runtime mode configs are validated for (default metal). */
+  mode?: RuntimeMode;
+  /** ports: every node on 127.0.0.1 with its own port (default); ips: 127.0.0.x:50000. */
+  addressing?: 'ports' | 'ips';
+  /** Default time a boot sequence stays in progress. */
+  bootDelayMs?: number;
+  /** Time a rebooting node stays down (default 100 ms). */
+  rebootDowntimeMs?: number;
+  /** Validation warnings become errors. */
+  strict?: boolean;
+  /** Run Talos's Kubernetes-version compatibility check too. */
+  checkKubernetesVersions?: boolean;
+  /** Forward the simulator's log (stderr) to this process's stderr. */
+  verbose?: boolean;
+}
+
+export type NodeState = 'booting' | 'running' | 'failed' | 'stopped' | 'rebooting' | 'resetting' | 'maintenance';
+
+export interface RpcFault {
+  /** gRPC code name ("Unavailable", "FAILED_PRECONDITION") or number. */
+  code: string;
+  message?: string;
+  /** Fail only this many calls; omitted or 0 = every call. */
+  times?: number;
+}
+
+export interface SimFaults {
+  /** The node's API listener is closed: connections refused, proxied calls fail. */
+  unreachable?: boolean;
+  /** Added to every RPC the node serves. */
+  latencyMs?: number;
+  /** Keyed by method name ("Bootstrap") or full method ("/machine.MachineService/Bootstrap"). */
+  rpcErrors?: Record<string, RpcFault>;
+}
+
+export interface ServiceView {
+  id: string;
+  state: string;
+  events: { msg: string; state: string; ts: string }[];
+  health: { unknown: boolean; healthy: boolean; lastMessage?: string; lastChange: string };
+}
+
+export interface EtcdMemberView {
+  /** Decimal string: member IDs use the full 64-bit range. */
+  id: string;
+  hostname: string;
+  nodeId: string;
+  started: boolean;
+}
+
+export interface EtcdView {
+  bootstrapped: boolean;
+  /** Member ID (decimal) of the leader; absent without quorum. */
+  leader?: string;
+  quorum: boolean;
+  started: number;
+  members: EtcdMemberView[];
+}
+
+export interface EventView {
+  id: string;
+  at: string;
+  /** Proto full name of the payload, e.g. "machine.SequenceEvent". */
+  type?: string;
+  data?: unknown;
+}
+
+/** What the simulator tells about a node. Detail fields come with inspect(). */
+export interface SimNode {
+  id: string;
+  /** host:port of the node's machine API. */
+  address: string;
+  host: string;
+  port: number;
+  state: NodeState;
+  /** Talos's loader/validator message when the config was rejected. */
+  bootError?: string;
+  /** What a booting node waits for (e.g. a worker waiting for trustd). */
+  waiting?: string;
+  hostname?: string;
+  machineType?: string;
+  mode: RuntimeMode;
+  clusterName?: string;
+  /** Talos version the node runs (its installer image tag). */
+  version?: string;
+  image?: string;
+  stagedImage?: string;
+  bootCount: number;
+  warnings?: string[];
+  faults: SimFaults;
+  /** Decimal string. */
+  etcdMemberId?: string;
+  etcdData: boolean;
+  services?: ServiceView[];
+  etcd?: EtcdView;
+  appliedConfig?: string;
+  bootConfig?: string;
+  events?: EventView[];
+}
+
+export interface BootOptions {
+  /** Node ID (default node-N). */
+  id?: string;
+  /** Hostname when the config sets none, as a platform would provide it. */
+  hostname?: string;
+  mode?: RuntimeMode;
+  bootDelayMs?: number;
+}
+
+export interface GenerateClusterParams {
+  clusterName: string;
+  /** Kubernetes API endpoint (default https://127.0.0.1:6443). */
+  endpoint?: string;
+  kubernetesVersion?: string;
+  /** Version contract, e.g. "v1.13"; default the newest machinery knows. */
+  talosVersion?: string;
+  installImage?: string;
+  talosconfigEndpoints?: string[];
+  /** Extra talosconfigs with these roles (e.g. "os:reader"), keyed by role. */
+  extraRoles?: string[];
+}
+
+/** Output of Talos's own generator (all YAML). */
+export interface GeneratedCluster {
+  secrets: string;
+  controlplane: string;
+  worker: string;
+  /** os:admin. */
+  talosconfig: string;
+  talosconfigs?: Record<string, string>;
+}
+
+/** The control interface said no (unknown node, bad input, conflict). */
+export class TalosSimError extends Error {
+  constructor(
+    readonly status: number,
+    readonly simMessage: string,
+  ) {
+    super(`talos-sim: ${simMessage} (HTTP ${status})`);
+    this.name = 'TalosSimError';
+  }
+}
+
+const CONTROL_PREFIX = 'TALOS_SIM_CONTROL=';
+
+export function simulatorArgs(options: TalosSimOptions): string[] {
+  const args = ['-mode', options.mode ?? 'metal', '-addressing', options.addressing ?? 'ports'];
+  if (options.bootDelayMs !== undefined) args.push('-boot-delay', `${options.bootDelayMs}ms`);
+  if (options.rebootDowntimeMs !== undefined) args.push('-reboot-downtime', `${options.rebootDowntimeMs}ms`);
+  if (options.strict) args.push('-strict');
+  if (options.checkKubernetesVersions) args.push('-check-kubernetes-versions');
+  return args;
+}
+
+/** Builds the simulator binary if needed; returns its path. */
+export async function buildTalosSim(): Promise<string> {
+  const { binDir } = await buildGoModule({ name: 'talos-sim', moduleDir: SIM_MODULE_DIR, packages: ['./cmd/talos-sim'] });
+  return join(binDir, 'talos-sim');
+}
+
+/** A running simulator process. */
+export class TalosSim {
+  private exited: Error | undefined;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly controlUrl: string,
+    private readonly stderrTail: () => string,
+  ) {
+    child.on('exit', (code, signal) => {
+      this.exited = new Error(`talos-sim exited (code ${code}, signal ${signal}): ${stderrTail()}`);
+    });
+  }
+
+  /** Builds (cached) and starts a simulator; resolves once its control interface listens. */
+  static async start(options: TalosSimOptions = {}): Promise<TalosSim> {
+    const binary = await buildTalosSim();
+    const child = spawn(binary, simulatorArgs(options), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+      if (options.verbose) process.stderr.write(chunk);
+    });
+
+    const controlUrl = await new Promise<string>((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout! });
+      const timer = setTimeout(() => reject(new Error(`talos-sim did not report its control address: ${stderr}`)), 30000);
+      lines.on('line', (line) => {
+        if (!line.startsWith(CONTROL_PREFIX)) return;
+        clearTimeout(timer);
+        resolve(line.slice(CONTROL_PREFIX.length).trim());
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`talos-sim exited early (code ${code}): ${stderr}`));
+      });
+      child.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+
+    return new TalosSim(child, controlUrl, () => stderr);
+  }
+
+  private async request<T>(method: string, path: string, body?: string, contentType = 'application/yaml'): Promise<T> {
+    if (this.exited) throw this.exited;
+    const response = await fetch(this.controlUrl + path, {
+      method,
+      body,
+      headers: body === undefined ? undefined : { 'content-type': contentType },
+    });
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new TalosSimError(response.status, `unparsable reply: ${text.slice(0, 200)}`);
+    }
+    if (!response.ok) {
+      const message = (parsed as { error?: string } | undefined)?.error ?? text;
+      throw new TalosSimError(response.status, message);
+    }
+    return parsed as T;
+  }
+
+  /**
+   * Creates a node from a machine config (the bootstrap data) and boots it. A config Talos rejects
+   * still creates the node: `state` is "failed" and `bootError` holds Talos's message.
+   */
+  bootNode(configYaml: string, options: BootOptions = {}): Promise<SimNode> {
+    const query = new URLSearchParams();
+    if (options.id) query.set('id', options.id);
+    if (options.hostname) query.set('hostname', options.hostname);
+    if (options.mode) query.set('mode', options.mode);
+    if (options.bootDelayMs !== undefined) query.set('bootDelayMs', String(options.bootDelayMs));
+    const suffix = query.size > 0 ? `?${query.toString()}` : '';
+    return this.request('POST', `/nodes${suffix}`, configYaml);
+  }
+
+  /** Full view: services, etcd membership, configs, events. */
+  inspect(id: string): Promise<SimNode> {
+    return this.request('GET', `/nodes/${encodeURIComponent(id)}`);
+  }
+
+  listNodes(): Promise<SimNode[]> {
+    return this.request('GET', '/nodes');
+  }
+
+  /** Powers the node off: API gone, etcd member down. */
+  stopNode(id: string): Promise<SimNode> {
+    return this.request('POST', `/nodes/${encodeURIComponent(id)}/stop`);
+  }
+
+  /** Powers a stopped/failed node on, optionally with new bootstrap data. */
+  startNode(id: string, configYaml?: string): Promise<SimNode> {
+    return this.request('POST', `/nodes/${encodeURIComponent(id)}/start`, configYaml ?? '');
+  }
+
+  /** Removes the node as if its machine were destroyed (its etcd member stays until removed). */
+  async deleteNode(id: string): Promise<void> {
+    await this.request('DELETE', `/nodes/${encodeURIComponent(id)}`);
+  }
+
+  /** Replaces the node's faults. */
+  setFault(id: string, faults: SimFaults): Promise<SimNode> {
+    return this.request('PUT', `/nodes/${encodeURIComponent(id)}/faults`, JSON.stringify(faults), 'application/json');
+  }
+
+  clearFaults(id: string): Promise<SimNode> {
+    return this.request('DELETE', `/nodes/${encodeURIComponent(id)}/faults`);
+  }
+
+  /** Secrets, configs and talosconfigs from Talos's own generator (fixtures for tests). */
+  generateCluster(params: GenerateClusterParams): Promise<GeneratedCluster> {
+    return this.request('POST', '/generate', JSON.stringify(params), 'application/json');
+  }
+
+  /** Polls inspect() until the predicate holds (e.g. after a reboot). */
+  async waitFor(id: string, predicate: (node: SimNode) => boolean, timeoutMs = 10000): Promise<SimNode> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const node = await this.inspect(id);
+      if (predicate(node)) return node;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for node ${id}; last state ${node.state}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Stops every node and ends the process. */
+  async shutdown(): Promise<void> {
+    if (this.exited) return;
+    const done = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    try {
+      await this.request('POST', '/shutdown');
+    } catch {
+      this.child.kill('SIGTERM');
+    }
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await done;
+    clearTimeout(timer);
+  }
+}
