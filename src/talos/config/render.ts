@@ -1,0 +1,82 @@
+// From inputs to the machine configuration text a node boots with: generation, then the
+// patches in CABPT's order, then (contract ≥ 1.12) the static hostname as a HostnameConfig
+// patch applied last, so it wins over the generated `auto: stable`.
+
+import { applyPatches, type ApplyPatchesOptions, type ConfigPatches } from './patches/apply';
+import { generateMachineConfig, hostnameDocument, type ConfigDocument, type GenerateInput } from './generate/machine-config';
+import { InputError } from './generate/network';
+import { canonicalDocument, identifyDocument, LEGACY_KIND } from './schema/documents';
+import { emitDocument, emitDocuments } from './yaml/emitter';
+import { isYamlMap, type YamlMap, type YamlValue } from './yaml/values';
+import { parseAllDocuments } from 'yaml';
+
+export interface RenderInput extends GenerateInput {
+  patches?: ConfigPatches;
+  patchOptions?: ApplyPatchesOptions;
+}
+
+/** The configuration as Talos writes it: documents separated by `---`, no comments. */
+export function encodeConfig(documents: readonly ConfigDocument[]): string {
+  return emitDocuments([...documents]);
+}
+
+export class ConfigLoadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigLoadError';
+  }
+}
+
+/** Loads configuration text strictly (unknown keys or kinds are errors) into canonical documents. */
+export function parseConfig(text: string): ConfigDocument[] {
+  const documents: ConfigDocument[] = [];
+  for (const document of parseAllDocuments(text)) {
+    const error = document.errors[0];
+    if (error) throw new ConfigLoadError(`invalid YAML: ${error.message.split('\n')[0]}`);
+    const value = document.toJS() as YamlValue;
+    if (value === null) continue;
+    if (!isYamlMap(value)) throw new ConfigLoadError('expected a YAML mapping document');
+    documents.push(canonicalDocument(value));
+  }
+  if (documents.length === 0) throw new ConfigLoadError('config not found');
+  return documents;
+}
+
+function nestedString(doc: YamlMap, ...path: string[]): YamlValue | undefined {
+  let node: YamlValue | undefined = doc;
+  for (const key of path) node = isYamlMap(node) ? node[key] : undefined;
+  return node;
+}
+
+/**
+ * Refuses a configuration that sets the hostname both in the v1alpha1 document and in a
+ * HostnameConfig document; Talos rejects those when it validates the config on the node.
+ */
+export function checkHostnameConflict(documents: readonly ConfigDocument[]): void {
+  const hasHostnameConfig = documents.some((doc) => identifyDocument(doc).kind === 'HostnameConfig');
+  const legacy = documents.find((doc) => identifyDocument(doc).kind === LEGACY_KIND);
+  if (!hasHostnameConfig || !legacy) return;
+  if (nestedString(legacy, 'machine', 'network', 'hostname')) {
+    throw new InputError('static hostname is already set in v1alpha1 config (machine.network.hostname) and a HostnameConfig document is present');
+  }
+  if (nestedString(legacy, 'machine', 'features', 'stableHostname') === true) {
+    throw new InputError('stable hostname is already set in v1alpha1 config (machine.features.stableHostname) and a HostnameConfig document is present');
+  }
+}
+
+/** Generation plus patches, as documents. */
+export function renderMachineConfigDocuments(input: RenderInput): ConfigDocument[] {
+  const hostnameAsDocument = input.hostname !== undefined && input.contract.features.multidocNetworkConfigSupported;
+  const generated = generateMachineConfig(hostnameAsDocument ? { ...input, hostname: undefined } : input);
+  let documents = applyPatches(generated, input.patches ?? {}, input.patchOptions);
+  if (hostnameAsDocument) {
+    documents = applyPatches(documents, { strategicPatches: [emitDocument(hostnameDocument(input.hostname))] });
+  }
+  checkHostnameConflict(documents);
+  return documents;
+}
+
+/** Generation plus patches, encoded. */
+export function renderMachineConfig(input: RenderInput): string {
+  return encodeConfig(renderMachineConfigDocuments(input));
+}
