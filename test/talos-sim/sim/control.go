@@ -119,13 +119,7 @@ func ControlHandler(s *Simulator, onShutdown func()) http.Handler {
 
 	mux.HandleFunc("PUT /nodes/{id}/faults", func(w http.ResponseWriter, r *http.Request) {
 		var f Faults
-
-		dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
-		dec.DisallowUnknownFields()
-
-		if err := dec.Decode(&f); err != nil {
-			writeError(w, http.StatusBadRequest, err)
-
+		if !decodeJSON(w, r, &f) {
 			return
 		}
 
@@ -138,13 +132,7 @@ func ControlHandler(s *Simulator, onShutdown func()) http.Handler {
 
 	mux.HandleFunc("POST /generate", func(w http.ResponseWriter, r *http.Request) {
 		var p GenerateParams
-
-		dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
-		dec.DisallowUnknownFields()
-
-		if err := dec.Decode(&p); err != nil {
-			writeError(w, http.StatusBadRequest, err)
-
+		if !decodeJSON(w, r, &p) {
 			return
 		}
 
@@ -173,6 +161,20 @@ func setFaults(w http.ResponseWriter, s *Simulator, id string, f Faults) {
 
 	view, err := s.Inspect(id)
 	respond(w, view, err)
+}
+
+// decodeJSON reads a strict JSON body; on failure it answers 400 and returns false.
+func decodeJSON(w http.ResponseWriter, r *http.Request, into any) bool {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+
+	if err := dec.Decode(into); err != nil {
+		writeError(w, http.StatusBadRequest, err)
+
+		return false
+	}
+
+	return true
 }
 
 func readBody(r *http.Request) ([]byte, error) {

@@ -30,7 +30,7 @@ type testCluster struct {
 func newTestCluster(t *testing.T, name string) *testCluster {
 	t.Helper()
 
-	bundle, err := secrets.NewBundle(secrets.NewClock(), config.TalosVersion1_13)
+	bundle, err := secrets.NewBundle(secrets.NewClock(), config.TalosVersion1_13, secrets.WithECDSAServiceAccountKey())
 	if err != nil {
 		t.Fatal(err)
 	}
