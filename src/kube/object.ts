@@ -1,0 +1,71 @@
+// Minimal shapes of Kubernetes objects as they travel over the wire (JSON, timestamps as strings).
+// Typed API objects in src/api build on these.
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  finalizers?: string[];
+  [field: string]: unknown;
+}
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  [field: string]: unknown;
+}
+
+/** Namespace + name; `namespace` is '' for cluster-scoped objects. */
+export interface ObjectKey {
+  namespace: string;
+  name: string;
+}
+
+export function objectKey(obj: KubeObject): ObjectKey {
+  return { namespace: obj.metadata.namespace ?? '', name: obj.metadata.name ?? '' };
+}
+
+/** The string form used as work-queue key and cache key: "ns/name" or "name". */
+export function keyString(key: ObjectKey): string {
+  return key.namespace ? `${key.namespace}/${key.name}` : key.name;
+}
+
+export function parseKeyString(key: string): ObjectKey {
+  const slash = key.indexOf('/');
+  return slash < 0 ? { namespace: '', name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+export function cacheKeyOf(obj: KubeObject): string {
+  return keyString(objectKey(obj));
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function isKubeObject(value: unknown): value is KubeObject {
+  return isObject(value) && isObject(value.metadata);
+}
+
+/** JSON round-trip copy; objects from the API are plain JSON so nothing is lost. */
+export function deepCopy<T>(value: T): T {
+  return structuredClone(value);
+}

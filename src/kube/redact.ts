@@ -1,0 +1,74 @@
+// Key material must never reach a log line. Two layers: pino's path-based `redact` for the
+// well-known places, and a deep walk for free-form objects (errors, API objects, options).
+
+export const REDACTED = '[REDACTED]';
+
+// Field names whose values are secret wherever they appear (compared case-insensitively).
+const SECRET_FIELD_NAMES = new Set(
+  [
+    'key', 'crt', 'cert', 'token', 'bearertoken', 'password', 'privatekey', 'private_key',
+    'talosconfig', 'kubeconfig', 'client-key-data', 'client-certificate-data', 'tls.key', 'tls.crt',
+    'ca.key', 'secretboxencryptionsecret', 'aescbcencryptionsecret', 'bootstraptoken', 'authorization',
+    'secret', 'stringdata',
+  ].map((name) => name.toLowerCase()),
+);
+
+const PEM_PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g;
+
+/** Paths for pino's `redact` option (fast, one level of wildcard). */
+export const LOG_REDACT_PATHS: string[] = [
+  '*.key', '*.crt', '*.token', '*.talosconfig', '*.kubeconfig', '*.privateKey', '*.password',
+  'data.value', '*.data.value', 'token', 'talosconfig', 'kubeconfig', 'privateKey', 'key', 'password',
+];
+
+export function isSecretFieldName(name: string): boolean {
+  const lower = name.toLowerCase();
+  return SECRET_FIELD_NAMES.has(lower) || lower.endsWith('.key') || lower.endsWith('privatekey');
+}
+
+/** Replaces PEM private keys inside free text (error messages, rendered configs). */
+export function redactText(text: string): string {
+  return text.replace(PEM_PRIVATE_KEY, REDACTED);
+}
+
+/**
+ * Returns a copy of `value` with secret fields replaced. Secrets' `data` maps are redacted whole.
+ * Cycles are cut; Error objects become plain objects with their message (redacted) and stack.
+ */
+export function redactSecrets(value: unknown): unknown {
+  return walk(value, new WeakSet<object>());
+}
+
+function walk(value: unknown, seen: WeakSet<object>): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (seen.has(value)) return '[Circular]';
+  seen.add(value);
+  if (Array.isArray(value)) return value.map((item) => walk(item, seen));
+  if (value instanceof Error) return walkError(value, seen);
+  const source = value as Record<string, unknown>;
+  const isSecretObject = source.kind === 'Secret';
+  const out: Record<string, unknown> = {};
+  for (const [field, fieldValue] of Object.entries(source)) {
+    if (fieldValue !== undefined && fieldValue !== null && isSecretFieldName(field)) out[field] = REDACTED;
+    else if (isSecretObject && field === 'data' && typeof fieldValue === 'object' && fieldValue !== null) {
+      out[field] = Object.fromEntries(Object.keys(fieldValue).map((k) => [k, REDACTED]));
+    } else if (field === 'data' && isValueMap(fieldValue)) out[field] = { ...fieldValue, value: REDACTED };
+    else out[field] = walk(fieldValue, seen);
+  }
+  return out;
+}
+
+// CAPI bootstrap data Secrets carry the machine config in data.value.
+function isValueMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && 'value' in value;
+}
+
+function walkError(error: Error, seen: WeakSet<object>): Record<string, unknown> {
+  const out: Record<string, unknown> = { type: error.name, message: redactText(error.message) };
+  if (error.stack) out.stack = redactText(error.stack);
+  for (const [field, fieldValue] of Object.entries(error)) {
+    out[field] = isSecretFieldName(field) ? REDACTED : walk(fieldValue, seen);
+  }
+  return out;
+}
