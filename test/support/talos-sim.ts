@@ -27,6 +27,8 @@ export interface TalosSimOptions {
   strict?: boolean;
   /** Run Talos's Kubernetes-version compatibility check too. */
   checkKubernetesVersions?: boolean;
+  /** Node APIs negotiate no ALPN protocol, like Talos < 1.9 (the client must tolerate that). */
+  noAlpn?: boolean;
   /** Forward the simulator's log (stderr) to this process's stderr. */
   verbose?: boolean;
 }
@@ -166,6 +168,7 @@ export function simulatorArgs(options: TalosSimOptions): string[] {
   if (options.rebootDowntimeMs !== undefined) args.push('-reboot-downtime', `${options.rebootDowntimeMs}ms`);
   if (options.strict) args.push('-strict');
   if (options.checkKubernetesVersions) args.push('-check-kubernetes-versions');
+  if (options.noAlpn) args.push('-no-alpn');
   return args;
 }
 

@@ -132,8 +132,13 @@ func (n *Node) listen() error {
 		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return n.handshakeConfig() },
 	}
 
+	creds := credentials.NewTLS(tlsConfig)
+	if n.sim.opts.NoALPN {
+		creds = legacyTLSCredentials{config: tlsConfig}
+	}
+
 	srv := grpc.NewServer(
-		grpc.Creds(credentials.NewTLS(tlsConfig)),
+		grpc.Creds(creds),
 		grpc.MaxRecvMsgSize(32<<20),
 		grpc.MaxSendMsgSize(32<<20),
 		grpc.UnaryInterceptor(n.unaryInterceptor),
@@ -147,8 +152,9 @@ func (n *Node) listen() error {
 	return nil
 }
 
-// handshakeConfig is the per-connection server TLS config: apid's settings (TLS ≥ 1.2, ALPN h2,
-// client certificate required and chained to the OS CA, clientAuth-only EKU).
+// handshakeConfig is the per-connection server TLS config: apid's settings (TLS ≥ 1.2, ALPN h2 as
+// Talos ≥ 1.9 and gRPC-Go's default, client certificate required and chained to the OS CA,
+// clientAuth-only EKU).
 func (n *Node) handshakeConfig() (*tls.Config, error) {
 	n.sim.mu.Lock()
 	cert, pool := n.cert, n.clientCAs
@@ -158,9 +164,14 @@ func (n *Node) handshakeConfig() (*tls.Config, error) {
 		return nil, errors.New("apid certificate not issued")
 	}
 
+	nextProtos := []string{"h2"}
+	if n.sim.opts.NoALPN {
+		nextProtos = nil
+	}
+
 	return &tls.Config{
 		MinVersion:             tls.VersionTLS12,
-		NextProtos:             []string{"h2"},
+		NextProtos:             nextProtos,
 		Certificates:           []tls.Certificate{*cert},
 		ClientAuth:             tls.RequireAndVerifyClientCert,
 		ClientCAs:              pool,

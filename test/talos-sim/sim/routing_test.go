@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"io"
@@ -311,5 +312,45 @@ func TestKubeconfigAndEvents(t *testing.T) {
 
 	if strings.Join(sequences, " ") != "initialize:START initialize:STOP boot:START boot:STOP" {
 		t.Fatalf("boot sequence events: %v", sequences)
+	}
+}
+
+func TestALPN(t *testing.T) {
+	for _, noALPN := range []bool{false, true} {
+		s := New(Options{NoALPN: noALPN})
+		t.Cleanup(s.Close)
+
+		c := newTestCluster(t, "alpn")
+		v := mustBoot(t, s, BootRequest{Config: c.controlPlane})
+
+		crt, err := c.bundle.GenerateTalosAPIClientCertificate(role.MakeSet(role.Admin))
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		pair, err := tls.X509KeyPair(crt.Crt, crt.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		conn, err := tls.Dial("tcp", v.Address, &tls.Config{
+			InsecureSkipVerify: true, //nolint:gosec // only the negotiated protocol matters here
+			Certificates:       []tls.Certificate{pair},
+			NextProtos:         []string{"h2"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		want := "h2"
+		if noALPN {
+			want = ""
+		}
+
+		if got := conn.ConnectionState().NegotiatedProtocol; got != want {
+			t.Errorf("NoALPN=%v: negotiated %q, want %q", noALPN, got, want)
+		}
+
+		_ = conn.Close()
 	}
 }

@@ -42,6 +42,9 @@ type Options struct {
 	BootDelay time.Duration
 	// RebootDowntime is how long a node is unreachable while rebooting.
 	RebootDowntime time.Duration
+	// NoALPN makes node APIs negotiate no ALPN protocol, like Talos before 1.9 (clients must
+	// tolerate a missing ALPN, e.g. GRPC_ENFORCE_ALPN_ENABLED=false for gRPC-Go).
+	NoALPN bool
 	// DefaultTalosVersion is reported when the config names no installer image tag.
 	DefaultTalosVersion string
 	Logf                func(format string, args ...any)

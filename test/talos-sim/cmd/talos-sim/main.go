@@ -37,6 +37,7 @@ func run() error {
 		nodePort       = flag.Int("node-port", 50000, "API port in ips mode")
 		bootDelay      = flag.Duration("boot-delay", 0, "how long a boot sequence stays in progress")
 		rebootDowntime = flag.Duration("reboot-downtime", 100*time.Millisecond, "how long a rebooting node is down")
+		noALPN         = flag.Bool("no-alpn", false, "negotiate no ALPN protocol, like Talos < 1.9")
 		talosVersion   = flag.String("talos-version", "v1.14.1", "version reported when the installer image has no tag")
 	)
 
@@ -61,6 +62,7 @@ func run() error {
 		NodePort:            *nodePort,
 		BootDelay:           *bootDelay,
 		RebootDowntime:      *rebootDowntime,
+		NoALPN:              *noALPN,
 		DefaultTalosVersion: *talosVersion,
 		Logf:                logger.Printf,
 	})
