@@ -54,12 +54,11 @@ export {
   type MachineType,
 } from './generate/machine-config';
 export { DEFAULT_DNS_DOMAIN, DEFAULT_KUBERNETES_VERSION, DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR } from './generate/kubernetes-defaults';
-export { endpointURL, InputError, parseEndpoint, parsePrefix } from './generate/network';
+export { endpointURL, InputError, parseEndpoint, parsePrefix } from './net';
 export { applyPatches, ConfigPatchError, type ApplyPatchesOptions, type ConfigPatches } from './patches/apply';
 export { JsonPatchError, type JsonPatchOperation } from './patches/json6902';
 export { PatchLoadError } from './patches/strategic';
 export {
-  checkHostnameConflict,
   ConfigLoadError,
   encodeConfig,
   parseConfig,
@@ -67,6 +66,7 @@ export {
   renderMachineConfigDocuments,
   type RenderInput,
 } from './render';
+export { checkV1Alpha1Conflicts, ConflictError } from './conflicts';
 export { DocumentError } from './schema/documents';
 export { ConfigShapeError } from './schema/model';
 export { MACHINERY_VERSION } from './schema/talos-types.generated';

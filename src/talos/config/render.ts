@@ -1,13 +1,14 @@
 // From inputs to the machine configuration text a node boots with: generation, then the
 // patches in CABPT's order, then (contract ≥ 1.12) the static hostname as a HostnameConfig
-// patch applied last, so it wins over the generated `auto: stable`.
+// patch applied last, so it wins over the generated `auto: stable`. A result that sets
+// something both in v1alpha1 and in the document that took it over is refused.
 
 import { applyPatches, type ApplyPatchesOptions, type ConfigPatches } from './patches/apply';
 import { generateMachineConfig, hostnameDocument, type ConfigDocument, type GenerateInput } from './generate/machine-config';
-import { InputError } from './generate/network';
-import { canonicalDocument, identifyDocument, LEGACY_KIND } from './schema/documents';
+import { checkV1Alpha1Conflicts } from './conflicts';
+import { canonicalDocument } from './schema/documents';
 import { emitDocument, emitDocuments } from './yaml/emitter';
-import { isYamlMap, type YamlMap, type YamlValue } from './yaml/values';
+import { isYamlMap, type YamlValue } from './yaml/values';
 import { parseAllDocuments } from 'yaml';
 
 export interface RenderInput extends GenerateInput {
@@ -42,28 +43,6 @@ export function parseConfig(text: string): ConfigDocument[] {
   return documents;
 }
 
-function nestedString(doc: YamlMap, ...path: string[]): YamlValue | undefined {
-  let node: YamlValue | undefined = doc;
-  for (const key of path) node = isYamlMap(node) ? node[key] : undefined;
-  return node;
-}
-
-/**
- * Refuses a configuration that sets the hostname both in the v1alpha1 document and in a
- * HostnameConfig document; Talos rejects those when it validates the config on the node.
- */
-export function checkHostnameConflict(documents: readonly ConfigDocument[]): void {
-  const hasHostnameConfig = documents.some((doc) => identifyDocument(doc).kind === 'HostnameConfig');
-  const legacy = documents.find((doc) => identifyDocument(doc).kind === LEGACY_KIND);
-  if (!hasHostnameConfig || !legacy) return;
-  if (nestedString(legacy, 'machine', 'network', 'hostname')) {
-    throw new InputError('static hostname is already set in v1alpha1 config (machine.network.hostname) and a HostnameConfig document is present');
-  }
-  if (nestedString(legacy, 'machine', 'features', 'stableHostname') === true) {
-    throw new InputError('stable hostname is already set in v1alpha1 config (machine.features.stableHostname) and a HostnameConfig document is present');
-  }
-}
-
 /** Generation plus patches, as documents. */
 export function renderMachineConfigDocuments(input: RenderInput): ConfigDocument[] {
   const hostnameAsDocument = input.hostname !== undefined && input.contract.features.multidocNetworkConfigSupported;
@@ -72,7 +51,7 @@ export function renderMachineConfigDocuments(input: RenderInput): ConfigDocument
   if (hostnameAsDocument) {
     documents = applyPatches(documents, { strategicPatches: [emitDocument(hostnameDocument(input.hostname))] });
   }
-  checkHostnameConflict(documents);
+  checkV1Alpha1Conflicts(documents);
   return documents;
 }
 

@@ -11,7 +11,7 @@ import { canonicalDocument } from '../schema/documents';
 import type { SecretsBundle } from '../secrets/bundle';
 import type { YamlMap } from '../yaml/values';
 import * as k8s from './kubernetes-defaults';
-import { InputError, parseEndpoint, parsePrefix, type ParsedEndpoint } from './network';
+import { InputError, parseEndpoint, parsePrefix, type ParsedEndpoint } from '../net';
 
 /** One configuration document as plain data (the legacy one has `version: v1alpha1`, no kind). */
 export type ConfigDocument = YamlMap;

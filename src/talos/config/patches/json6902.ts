@@ -111,15 +111,15 @@ function remove(doc: YamlValue, pointer: string): YamlValue {
   return doc;
 }
 
+/**
+ * Like the json-patch library Talos uses, `replace` of a missing key in an existing mapping
+ * sets it; only a missing parent (or list item) fails.
+ */
 function replace(doc: YamlValue, pointer: string, value: YamlValue): YamlValue {
   if (pointer === '') return value;
   const { parent, token } = locate(doc, pointer);
-  if (Array.isArray(parent)) {
-    parent[arrayIndex(token, parent.length, false)] = value;
-  } else {
-    if (!Object.hasOwn(parent, token)) throw new Failure('path not found');
-    parent[token] = value;
-  }
+  if (Array.isArray(parent)) parent[arrayIndex(token, parent.length, false)] = value;
+  else parent[token] = value;
   return doc;
 }
 

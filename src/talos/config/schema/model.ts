@@ -10,6 +10,7 @@
 
 import { compareGoKeys } from '../yaml/key-order';
 import { deepClone, describeType, isYamlMap, type YamlMap, type YamlValue } from '../yaml/values';
+import { CUSTOM_CODECS } from './custom-values';
 import { formatGoDuration, parseGoDuration } from './duration';
 import { GO_TYPES } from './talos-types.generated';
 import { parseField, type FieldInfo, type GoTypeSpec } from './types';
@@ -152,7 +153,7 @@ function decodePem(value: YamlValue, typeName: string, path: string): YamlMap {
 export function decodeValue(value: YamlValue | undefined, typeName: string, path = ''): YamlValue | undefined {
   const spec = goType(typeName);
   if (PEM_TYPES.has(typeName)) return value === undefined || value === null ? undefined : decodePem(value, typeName, path);
-  if (spec.c) return value === undefined || value === null ? undefined : deepClone(value);
+  if (spec.c) return value === undefined || value === null ? undefined : decodeCustom(value, typeName, path);
   switch (spec.k) {
     case 'ptr':
       return value === undefined || value === null ? undefined : decodeValue(value, spec.e ?? '', path) ?? null;
@@ -179,6 +180,16 @@ export function decodeValue(value: YamlValue | undefined, typeName: string, path
       return decodeStruct(value, typeName, path);
     default:
       return decodeScalar(value, spec, path, typeName);
+  }
+}
+
+function decodeCustom(value: YamlValue, typeName: string, path: string): YamlValue {
+  const codec = CUSTOM_CODECS[typeName];
+  if (!codec) return deepClone(value);
+  try {
+    return codec.decode(value);
+  } catch (err) {
+    throw new ConfigShapeError(path, (err as Error).message);
   }
 }
 
@@ -243,7 +254,7 @@ export function isEmptyValue(decoded: YamlValue | undefined, typeName: string): 
   if (decoded === undefined || decoded === null) return true;
   const spec = goType(typeName);
   if (PEM_TYPES.has(typeName)) return Object.values(decoded as YamlMap).every((v) => v === '');
-  if (spec.c) return decoded === '';
+  if (spec.c) return decoded === '' || decoded === 0;
   switch (spec.k) {
     case 'ptr':
     case 'any':
@@ -285,7 +296,8 @@ function encodeAny(value: YamlValue): YamlValue {
 export function encodeValue(decoded: YamlValue | undefined, typeName: string): YamlValue {
   if (decoded === undefined) return encodeNil(typeName);
   const spec = goType(typeName);
-  if (PEM_TYPES.has(typeName) || spec.c) return deepClone(decoded);
+  if (PEM_TYPES.has(typeName)) return deepClone(decoded);
+  if (spec.c) return CUSTOM_CODECS[typeName]?.encode(decoded) ?? deepClone(decoded);
   switch (spec.k) {
     case 'ptr':
       return encodeValue(decoded, spec.e ?? '');

@@ -1,5 +1,5 @@
-// Input checks and normal forms for network values: CIDR prefixes (written the way Go's
-// netip.Prefix prints them where Talos stores them as prefixes), control-plane endpoint URLs.
+// Input checks and normal forms for network values: addresses and CIDR prefixes (written the
+// way Go's netip prints them where Talos stores them parsed), control-plane endpoint URLs.
 
 import { isIPv4, isIPv6 } from 'node:net';
 
@@ -57,6 +57,16 @@ function formatIPv6(groups: number[]): string {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
 }
 
+/** Go netip.Addr text of an address (IPv6 canonical, zone kept), or undefined if invalid. */
+export function canonicalAddress(text: string): string | undefined {
+  if (isIPv4(text)) return text.split('.').some((octet) => octet.length > 1 && octet.startsWith('0')) ? undefined : text;
+  const [address = '', zone] = text.split('%', 2);
+  if (!isIPv6(address)) return undefined;
+  const groups = ipv6Groups(address);
+  if (!groups) return undefined;
+  return zone === undefined ? formatIPv6(groups) : `${formatIPv6(groups)}%${zone}`;
+}
+
 export interface ParsedPrefix {
   family: 4 | 6;
   /** Go netip.Prefix text (address not masked, IPv6 in canonical form). */
@@ -74,14 +84,11 @@ export function parsePrefix(text: string, what: string): ParsedPrefix {
   const bitsText = text.slice(slash + 1);
   if (!/^(0|[1-9][0-9]*)$/.test(bitsText)) return invalid();
   const bits = Number(bitsText);
-  if (isIPv4(address)) {
-    if (bits > 32 || address.split('.').some((octet) => octet.length > 1 && octet.startsWith('0'))) return invalid();
-    return { family: 4, canonical: `${address}/${bits}` };
-  }
-  if (!isIPv6(address) || address.includes('%') || bits > 128) return invalid();
-  const groups = ipv6Groups(address);
-  if (!groups) return invalid();
-  return { family: 6, canonical: `${formatIPv6(groups)}/${bits}` };
+  const canonical = address.includes('%') ? undefined : canonicalAddress(address);
+  if (canonical === undefined) return invalid();
+  const family = isIPv4(address) ? 4 : 6;
+  if (bits > (family === 4 ? 32 : 128)) return invalid();
+  return { family, canonical: `${canonical}/${bits}` };
 }
 
 export interface ParsedEndpoint {
