@@ -87,6 +87,17 @@ func (l *eventLog) publish(payload proto.Message, actorID string) {
 	}
 }
 
+// closeWatchers ends every live watch: the node went down, so its streams break.
+func (l *eventLog) closeWatchers() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+
+	for ch := range l.watchers {
+		close(ch)
+		delete(l.watchers, ch)
+	}
+}
+
 // clear empties the buffer at the start of a boot.
 func (l *eventLog) clear() {
 	l.mu.Lock()
@@ -144,6 +155,9 @@ func (l *eventLog) watch(tail tailSpec) (backlog []eventRecord, live chan eventR
 		l.mu.Lock()
 		defer l.mu.Unlock()
 
-		delete(l.watchers, live)
+		if _, ok := l.watchers[live]; ok {
+			delete(l.watchers, live)
+			close(live)
+		}
 	}
 }

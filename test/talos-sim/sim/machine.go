@@ -389,7 +389,11 @@ func (ms *machineServer) Events(req *machine.EventsRequest, srv grpc.ServerStrea
 		select {
 		case <-srv.Context().Done():
 			return srv.Context().Err()
-		case rec := <-live:
+		case rec, ok := <-live:
+			if !ok {
+				return status.Error(codes.Unavailable, "connection lost: the node went down")
+			}
+
 			if err := send(rec); err != nil {
 				return err
 			}

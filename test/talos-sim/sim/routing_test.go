@@ -354,3 +354,38 @@ func TestALPN(t *testing.T) {
 		_ = conn.Close()
 	}
 }
+
+func TestProxiedEventsStreamEndsWhenTheNodeGoesDown(t *testing.T) {
+	s := newTestSimulator(t)
+	c := newTestCluster(t, "events")
+	a := mustBoot(t, s, BootRequest{ID: "a", Config: c.controlPlane})
+	b := mustBoot(t, s, BootRequest{ID: "b", Config: c.controlPlane})
+
+	stream, err := c.client(t, a.Address, role.Admin).Events(withNodes(ctxTimeout(t), b.Address), &machine.EventsRequest{TailEvents: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := stream.Recv(); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := s.Stop("b"); err != nil {
+		t.Fatal(err)
+	}
+
+	for {
+		ev, err := stream.Recv()
+		if err != nil {
+			t.Fatalf("the fan-out stream should report the node, not break: %v", err)
+		}
+
+		if msg := ev.GetMetadata().GetError(); msg != "" {
+			if !strings.Contains(msg, "went down") {
+				t.Fatalf("per-node error %q", msg)
+			}
+
+			return
+		}
+	}
+}

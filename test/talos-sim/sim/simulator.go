@@ -369,6 +369,7 @@ func (s *Simulator) powerOffLocked(n *Node, state NodeState) *grpc.Server {
 	}
 
 	srv := n.detachServer()
+	n.events.closeWatchers()
 	s.reconcileEtcdLocked(n.facts().ClusterKey())
 
 	return srv
