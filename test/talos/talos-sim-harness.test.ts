@@ -1,8 +1,10 @@
 // Checks the simulator harness end to end: build and start the Go simulator,
 // boot nodes from configs made by Talos's own generator, see a rejected config
-// fail with Talos's message, and make a node unreachable and reachable again.
+// fail with Talos's message, and make a node unreachable and reachable again;
+// and run the simulator's own Go tests so CI checks the simulator itself.
+import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
-import { SIM_BUILD_TIMEOUT_MS, TalosSim, TalosSimError, type GeneratedCluster } from '../support/talos-sim';
+import { SIM_BUILD_TIMEOUT_MS, SIM_MODULE_DIR, TalosSim, TalosSimError, type GeneratedCluster } from '../support/talos-sim';
 
 let sim: TalosSim;
 let cluster: GeneratedCluster;
@@ -83,3 +85,20 @@ test('unknown nodes and bad faults are reported, not crashed on', async () => {
   await expect(sim.inspect('no-such-node')).rejects.toMatchObject({ status: 404 });
   await expect(sim.setFault('cp-1', { rpcErrors: { Bootstrap: { code: 'NotACode' } } })).rejects.toBeInstanceOf(TalosSimError);
 });
+
+test(
+  "the simulator's own Go tests pass",
+  () => {
+    // The binary was built in beforeAll, so go test reuses the compiled packages.
+    const result = spawnSync('go', ['test', '-count=1', './...'], {
+      cwd: SIM_MODULE_DIR,
+      env: { ...process.env, CGO_ENABLED: '0' },
+      encoding: 'utf8',
+    });
+    expect({ status: result.status, output: result.stdout + result.stderr }).toEqual({
+      status: 0,
+      output: expect.stringMatching(/^ok\s+\S+\/sim\s/m),
+    });
+  },
+  SIM_BUILD_TIMEOUT_MS,
+);
