@@ -23,14 +23,12 @@ export interface ObjectMeta {
   annotations?: Record<string, string>;
   ownerReferences?: OwnerReference[];
   finalizers?: string[];
-  [field: string]: unknown;
 }
 
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
   metadata: ObjectMeta;
-  [field: string]: unknown;
 }
 
 /** Namespace + name; `namespace` is '' for cluster-scoped objects. */

@@ -1,0 +1,13 @@
+// The one place where controllers join the manager. Later issues add the TalosConfig and
+// TalosControlPlane controllers here; with none registered the manager still runs (probes,
+// metrics, leader lease).
+import type { Manager } from './kube/manager';
+import type { OperatorFlags } from './kube/operator-flags';
+
+export type ControllerSetup = (manager: Manager, flags: OperatorFlags) => void;
+
+export const controllerSetups: ControllerSetup[] = [];
+
+export function registerControllers(manager: Manager, flags: OperatorFlags): void {
+  for (const setup of controllerSetups) setup(manager, flags);
+}
