@@ -114,28 +114,30 @@ func (s *Simulator) beginBootLocked(n *Node) (gen int, ready, ok bool) {
 }
 
 // chooseHostname: the config's static hostname, else the one the platform gave (the hint), else
-// the previous one, else a generated one like Talos's stable hostnames.
+// a generated one that stays the node's for life, like Talos's stable hostnames.
 func (s *Simulator) chooseHostname(n *Node) string {
 	switch {
 	case n.cfg.Facts.Hostname != "":
 		return n.cfg.Facts.Hostname
 	case n.hostnameHint != "":
 		return n.hostnameHint
-	case n.hostname != "":
-		return n.hostname
 	}
 
-	const letters = "abcdefghijklmnopqrstuvwxyz0123456789"
+	if n.stableHostname == "" {
+		const letters = "abcdefghijklmnopqrstuvwxyz0123456789"
 
-	var b [6]byte
+		var b [6]byte
 
-	_, _ = rand.Read(b[:])
+		_, _ = rand.Read(b[:])
 
-	for i := range b {
-		b[i] = letters[int(b[i])%len(letters)]
+		for i := range b {
+			b[i] = letters[int(b[i])%len(letters)]
+		}
+
+		n.stableHostname = fmt.Sprintf("talos-%s-%s", b[:3], b[3:])
 	}
 
-	return fmt.Sprintf("talos-%s-%s", b[:3], b[3:])
+	return n.stableHostname
 }
 
 // prepareAPILocked issues the apid certificate and opens the listener.

@@ -232,3 +232,15 @@ func imageTag(ref string) string {
 
 	return ref[colon+1:]
 }
+
+// versionAtLeast compares a Talos version tag ("v1.13.9", "v1.14.0-rc.1") with major.minor;
+// an unparsable tag counts as new.
+func versionAtLeast(tag string, major, minor int) bool {
+	var gotMajor, gotMinor int
+
+	if _, err := fmt.Sscanf(strings.TrimPrefix(tag, "v"), "%d.%d", &gotMajor, &gotMinor); err != nil {
+		return true
+	}
+
+	return gotMajor > major || (gotMajor == major && gotMinor >= minor)
+}

@@ -102,6 +102,25 @@ func TestApplyConfiguration(t *testing.T) {
 	if v, _ := s.Inspect("n"); v.Hostname != "renamed" || !strings.Contains(v.AppliedConfig, "hostname: renamed") {
 		t.Fatalf("applied config not in effect: hostname %q", v.Hostname)
 	}
+
+	// the node runs v1.13.9 (its installer image): REBOOT mode still exists there
+	if _, err := cl.ApplyConfiguration(ctxTimeout(t), &machine.ApplyConfigurationRequest{Data: c.controlPlane, Mode: machine.ApplyConfigurationRequest_REBOOT}); err != nil {
+		t.Fatalf("REBOOT mode on v1.13: %v", err)
+	}
+
+	eventually(t, "reboot applying the config", func() bool {
+		v, _ := s.Inspect("n")
+
+		return v.BootCount == 2 && v.State == StateRunning && v.Hostname != "renamed"
+	})
+}
+
+func TestVersionAtLeast(t *testing.T) {
+	for tag, want := range map[string]bool{"v1.13.9": false, "v1.14.0-rc.1": true, "v1.14.1": true, "v2.0.0": true, "latest": true} {
+		if got := versionAtLeast(tag, 1, 14); got != want {
+			t.Errorf("versionAtLeast(%q, 1.14) = %v", tag, got)
+		}
+	}
 }
 
 func TestGracefulResetLeavesEtcd(t *testing.T) {

@@ -425,8 +425,9 @@ func (ms *machineServer) Kubeconfig(_ *emptypb.Empty, srv grpc.ServerStreamingSe
 	return srv.Send(&common.Data{Bytes: archive})
 }
 
-// ApplyConfiguration follows Talos 1.13+: the config is loaded and validated; AUTO, NO_REBOOT
-// and TRY apply it now, STAGED keeps it for the next boot, REBOOT applies it through a reboot.
+// ApplyConfiguration: the config is loaded and validated; AUTO, NO_REBOOT and TRY apply it now,
+// STAGED keeps it for the next boot, REBOOT applies it through a reboot before Talos 1.14 and is
+// refused from 1.14 on (the node's version decides).
 func (ms *machineServer) ApplyConfiguration(_ context.Context, req *machine.ApplyConfigurationRequest) (*machine.ApplyConfigurationResponse, error) {
 	n := ms.node
 	if !n.applyMu.TryLock() {
@@ -439,6 +440,7 @@ func (ms *machineServer) ApplyConfiguration(_ context.Context, req *machine.Appl
 	s.mu.Lock()
 	mode := n.mode
 	current := n.cfg
+	rebootModeRemoved := versionAtLeast(n.version(), 1, 14)
 	s.mu.Unlock()
 
 	loaded, err := LoadConfig(req.GetData(), ValidationOptions{Mode: mode, Strict: s.opts.Validation.Strict, CheckKubernetesVersions: s.opts.Validation.CheckKubernetesVersions})
@@ -460,6 +462,10 @@ func (ms *machineServer) ApplyConfiguration(_ context.Context, req *machine.Appl
 	case machine.ApplyConfigurationRequest_STAGED:
 		details = "Staged configuration to be applied after the next reboot"
 	case machine.ApplyConfigurationRequest_REBOOT:
+		if rebootModeRemoved {
+			return nil, status.Error(codes.Unimplemented, "the REBOOT mode is not supported, please use AUTO or NO_REBOOT modes instead")
+		}
+
 		details = "Applied configuration with a reboot"
 	default:
 		return nil, status.Errorf(codes.InvalidArgument, "incorrect mode '%s' specified for the apply config call", reqMode)
@@ -514,10 +520,7 @@ func (ms *machineServer) ApplyConfiguration(_ context.Context, req *machine.Appl
 // applyLiveLocked puts a config in effect without a reboot: hostname and certificate follow it.
 func (s *Simulator) applyLiveLocked(n *Node, cfg *LoadedConfig) {
 	n.cfg = cfg
-
-	if cfg.Facts.Hostname != "" {
-		n.hostname = cfg.Facts.Hostname
-	}
+	n.hostname = s.chooseHostname(n)
 
 	if err := s.issueAPICertLocked(n); err != nil {
 		n.waiting = err.Error()

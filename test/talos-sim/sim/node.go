@@ -48,9 +48,11 @@ type Node struct {
 	persisted *LoadedConfig
 	cfg       *LoadedConfig
 	hostname  string
-	image     string
-	staged    string // installer image staged for the next boot
-	bootCount int
+	// stableHostname is generated once for nodes that get no hostname otherwise
+	stableHostname string
+	image          string
+	staged         string // installer image staged for the next boot
+	bootCount      int
 	// generation changes on every power change, so a boot step of an earlier life does nothing.
 	generation int
 	services   []*service
