@@ -1,0 +1,108 @@
+import {
+  type Condition, getCondition, isFalse, isTrue, isUnknown, mirrorCondition, nowTimestamp, removeCondition,
+  sameCondition, setCondition, summaryCondition,
+} from '../../../src/kube/conditions';
+import {
+  getV1Beta1, markFalseV1Beta1, markTrueV1Beta1, markUnknownV1Beta1, summaryV1Beta1,
+} from '../../../src/kube/conditions-v1beta1';
+
+const t0 = new Date('2026-01-01T00:00:00.400Z');
+const t1 = new Date('2026-01-01T00:05:00Z');
+
+describe('v1beta2 conditions (metav1.Condition)', () => {
+  it('serialises timestamps at second precision like metav1.Time', () => {
+    expect(nowTimestamp(t0)).toBe('2026-01-01T00:00:00Z');
+  });
+
+  it('adds a condition with a transition time and observedGeneration', () => {
+    const list = setCondition([], { type: 'Ready', status: 'False', reason: 'Waiting', message: 'm', observedGeneration: 3 }, t0);
+    expect(list).toEqual([
+      { type: 'Ready', status: 'False', reason: 'Waiting', message: 'm', observedGeneration: 3, lastTransitionTime: '2026-01-01T00:00:00Z' },
+    ]);
+  });
+
+  it('keeps lastTransitionTime when only reason/message change, and moves it when status changes', () => {
+    let list = setCondition([], { type: 'Ready', status: 'False', reason: 'A' }, t0);
+    list = setCondition(list, { type: 'Ready', status: 'False', reason: 'B', message: 'still' }, t1);
+    expect(getCondition(list, 'Ready')).toMatchObject({ reason: 'B', message: 'still', lastTransitionTime: '2026-01-01T00:00:00Z' });
+    list = setCondition(list, { type: 'Ready', status: 'True', reason: 'Done' }, t1);
+    expect(getCondition(list, 'Ready')?.lastTransitionTime).toBe('2026-01-01T00:05:00Z');
+  });
+
+  it('does not mutate the input list and preserves order of other conditions', () => {
+    const original: Condition[] = [
+      { type: 'A', status: 'True', reason: 'x', lastTransitionTime: 't' },
+      { type: 'B', status: 'True', reason: 'x', lastTransitionTime: 't' },
+    ];
+    const next = setCondition(original, { type: 'A', status: 'False', reason: 'y' }, t0);
+    expect(original[0]!.status).toBe('True');
+    expect(next.map((c) => c.type)).toEqual(['A', 'B']);
+    expect(removeCondition(next, 'A').map((c) => c.type)).toEqual(['B']);
+  });
+
+  it('answers status questions, treating a missing condition as Unknown', () => {
+    const list = setCondition(setCondition([], { type: 'A', status: 'True', reason: 'r' }), { type: 'B', status: 'False', reason: 'r' });
+    expect([isTrue(list, 'A'), isFalse(list, 'B'), isUnknown(list, 'C'), isTrue(list, 'C')]).toEqual([true, true, true, false]);
+  });
+
+  it('compares conditions ignoring transition time', () => {
+    const a: Condition = { type: 'A', status: 'True', reason: 'r', lastTransitionTime: 't1' };
+    expect(sameCondition(a, { ...a, lastTransitionTime: 't2' })).toBe(true);
+    expect(sameCondition(a, { ...a, message: 'other' })).toBe(false);
+    expect(sameCondition(a, undefined)).toBe(false);
+  });
+
+  it('mirrors another object\'s condition under a new type, or reports it missing', () => {
+    const source = setCondition([], { type: 'Ready', status: 'False', reason: 'NodeDown', message: 'node down' });
+    expect(mirrorCondition(source, 'Ready', 'MachineReady', { observedGeneration: 2 })).toEqual({
+      type: 'MachineReady', status: 'False', reason: 'NodeDown', message: 'node down', observedGeneration: 2,
+    });
+    expect(mirrorCondition([], 'Ready', 'MachineReady')).toMatchObject({ status: 'Unknown', reason: 'ReadyNotReported' });
+  });
+
+  it('summarises into Ready: False wins over Unknown, with negative polarity respected', () => {
+    const list = [
+      { type: 'Available', status: 'True', reason: 'ok', lastTransitionTime: 't' },
+      { type: 'EtcdHealthy', status: 'Unknown', reason: 'Probing', lastTransitionTime: 't' },
+      { type: 'Deleting', status: 'True', reason: 'DeletionRequested', message: 'being deleted', lastTransitionTime: 't' },
+    ] as Condition[];
+    const types = ['Available', 'EtcdHealthy', 'Deleting'];
+    expect(summaryCondition(list, { forConditionTypes: types, negativePolarity: ['Deleting'] })).toEqual({
+      type: 'Ready', status: 'False', reason: 'DeletionRequested', message: '* Deleting: being deleted\n* EtcdHealthy: Probing',
+      observedGeneration: undefined,
+    });
+    expect(summaryCondition(list, { forConditionTypes: ['Available', 'EtcdHealthy'] })).toMatchObject({ status: 'Unknown', reason: 'Probing' });
+    expect(summaryCondition(list, { forConditionTypes: ['Available'], type: 'Healthy' })).toMatchObject({ type: 'Healthy', status: 'True', reason: 'Healthy' });
+    expect(summaryCondition([], { forConditionTypes: ['Available'] })).toMatchObject({ status: 'Unknown', reason: 'NotReported' });
+  });
+});
+
+describe('v1beta1 conditions (deprecated CAPI shape)', () => {
+  it('keeps Ready first then sorts by type, with severity only on False', () => {
+    let list = markTrueV1Beta1([], 'Zeta', t0);
+    list = markFalseV1Beta1(list, 'Alpha', 'Broken', 'Error', 'it broke', t0);
+    list = markUnknownV1Beta1(list, 'Ready', 'Pending', 'wait', t0);
+    expect(list.map((c) => c.type)).toEqual(['Ready', 'Alpha', 'Zeta']);
+    expect(getV1Beta1(list, 'Alpha')).toEqual({
+      type: 'Alpha', status: 'False', severity: 'Error', reason: 'Broken', message: 'it broke', lastTransitionTime: '2026-01-01T00:00:00Z',
+    });
+    expect(getV1Beta1(list, 'Zeta')).toEqual({ type: 'Zeta', status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z' });
+  });
+
+  it('keeps lastTransitionTime while the status stays the same', () => {
+    let list = markFalseV1Beta1([], 'A', 'R1', 'Warning', 'one', t0);
+    list = markFalseV1Beta1(list, 'A', 'R2', 'Error', 'two', t1);
+    expect(getV1Beta1(list, 'A')).toMatchObject({ reason: 'R2', severity: 'Error', lastTransitionTime: '2026-01-01T00:00:00Z' });
+    list = markTrueV1Beta1(list, 'A', t1);
+    expect(getV1Beta1(list, 'A')).toEqual({ type: 'A', status: 'True', lastTransitionTime: '2026-01-01T00:05:00Z' });
+  });
+
+  it('summarises into Ready using the most severe False condition', () => {
+    let list = markFalseV1Beta1([], 'A', 'Minor', 'Info', 'minor issue', t0);
+    list = markFalseV1Beta1(list, 'B', 'Major', 'Error', 'major issue', t0);
+    list = markTrueV1Beta1(list, 'C', t0);
+    expect(summaryV1Beta1(list)).toEqual({ type: 'Ready', status: 'False', reason: 'Major', severity: 'Error', message: 'major issue (and 1 more)' });
+    expect(summaryV1Beta1(list, ['C'])).toEqual({ type: 'Ready', status: 'True' });
+    expect(summaryV1Beta1(markUnknownV1Beta1(list, 'C', 'Probing', 'p', t0), ['C'])).toMatchObject({ status: 'Unknown', reason: 'Probing' });
+  });
+});

@@ -1,0 +1,109 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type FlagSpec, FlagError, parseDuration, parseFlags } from '../../../src/kube/flags';
+import { parseListenAddress } from '../../../src/kube/http-server';
+import {
+  TALOS_CONFIG_CONTROLLER, TALOS_CONTROL_PLANE_CONTROLLER, describeFlags, operatorUsage, parseOperatorFlags, resolveLeaseNamespace,
+} from '../../../src/kube/operator-flags';
+
+describe('generic flag parser', () => {
+  const specs: FlagSpec[] = [
+    { name: 'name', type: 'string', help: '', default: 'x' },
+    { name: 'on', aliases: ['enable'], type: 'boolean', help: '', default: false },
+    { name: 'n', type: 'number', help: '' },
+    { name: 'wait', type: 'duration', help: '', default: '2s' },
+  ];
+
+  it('accepts --flag=value, --flag value, single dash, aliases and bare booleans', () => {
+    const parsed = parseFlags(specs, ['--name=a', '-n', '3', '--enable', '--wait', '1m30s', 'rest']);
+    expect(parsed.values).toEqual({ name: 'a', on: true, n: 3, wait: 90_000 });
+    expect(parsed.positional).toEqual(['rest']);
+    expect([...parsed.given].sort()).toEqual(['n', 'name', 'on', 'wait']);
+  });
+
+  it('uses defaults (durations given as text) and explicit false', () => {
+    expect(parseFlags(specs, ['--on=false']).values).toEqual({ name: 'x', on: false, n: undefined, wait: 2000 });
+  });
+
+  it('keeps values containing "=" and stops at --', () => {
+    expect(parseFlags(specs, ['--name=a=b', '--', '--n']).values.name).toBe('a=b');
+    expect(parseFlags(specs, ['--', '--n']).positional).toEqual(['--n']);
+  });
+
+  it('rejects unknown flags, missing values and bad values with a clear error', () => {
+    expect(() => parseFlags(specs, ['--nope'])).toThrow(new FlagError('unknown flag --nope'));
+    expect(() => parseFlags(specs, ['--name'])).toThrow('flag --name needs a value');
+    expect(() => parseFlags(specs, ['--n=abc'])).toThrow('--n: invalid number "abc"');
+    expect(() => parseFlags(specs, ['--on=maybe'])).toThrow('--on: invalid boolean "maybe"');
+    expect(() => parseFlags(specs, ['--wait=soon'])).toThrow('--wait: invalid duration');
+  });
+
+  it('parses Go durations', () => {
+    expect(parseDuration('15s')).toBe(15_000);
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('1h2m3s')).toBe(3_723_000);
+    expect(parseDuration('10')).toBe(10_000);
+    expect(() => parseDuration('5 minutes')).toThrow();
+  });
+});
+
+describe('operator flags', () => {
+  it('has upstream-compatible defaults', () => {
+    const flags = parseOperatorFlags([]);
+    expect(flags).toMatchObject({
+      leaderElect: false, healthAddr: ':9440', metricsAddr: ':8080', kubeApiQps: 20, kubeApiBurst: 30,
+      leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, defaultConcurrency: 10, concurrency: {},
+      watchFilter: '', namespace: '', logLevel: 'info', syncPeriodMs: 600_000,
+    });
+  });
+
+  it('accepts the upstream aliases', () => {
+    const flags = parseOperatorFlags(['--enable-leader-election', '--diagnostics-address=:8443', '--health-probe-bind-address', ':9441']);
+    expect(flags).toMatchObject({ leaderElect: true, metricsAddr: ':8443', healthAddr: ':9441' });
+  });
+
+  it('maps per-controller concurrency flags onto controller names', () => {
+    const flags = parseOperatorFlags(['--talos-config-concurrency=3', '--taloscontrolplane-concurrency', '2', '--concurrency=5']);
+    expect(flags.concurrency).toEqual({ [TALOS_CONFIG_CONTROLLER]: 3, [TALOS_CONTROL_PLANE_CONTROLLER]: 2 });
+    expect(flags.defaultConcurrency).toBe(5);
+  });
+
+  it('rejects nonsense values', () => {
+    expect(() => parseOperatorFlags(['--concurrency=0'])).toThrow('positive integer');
+    expect(() => parseOperatorFlags(['--log-level=loud'])).toThrow('unknown level');
+    expect(() => parseOperatorFlags(['--leader-elect-renew-deadline=20s'])).toThrow('lease duration > renew deadline');
+    expect(() => parseOperatorFlags(['extra'])).toThrow('unexpected arguments');
+    expect(() => parseOperatorFlags(['--kube-api-qps=-1'])).toThrow('must not be negative');
+  });
+
+  it('describes flags for the start log line with the kubeconfig path under a non-secret name', () => {
+    const described = describeFlags(parseOperatorFlags(['--kubeconfig=/tmp/kc']));
+    expect(described.kubeconfigPath).toBe('/tmp/kc');
+    expect(described).not.toHaveProperty('kubeconfig');
+    expect(operatorUsage()).toContain('--metrics-bind-address, --diagnostics-address');
+  });
+
+  it('finds the lease namespace: flag, then service-account file, then context, then default', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sa-'));
+    const file = join(dir, 'namespace');
+    expect(resolveLeaseNamespace('flagged', 'ctx', file)).toBe('flagged');
+    expect(resolveLeaseNamespace('', 'ctx', file)).toBe('ctx');
+    expect(resolveLeaseNamespace('', undefined, file)).toBe('default');
+    writeFileSync(file, 'capi-system\n');
+    expect(resolveLeaseNamespace('', 'ctx', file)).toBe('capi-system');
+  });
+});
+
+describe('listen addresses', () => {
+  it('parses host:port forms and treats "0"/"" as disabled', () => {
+    expect(parseListenAddress(':9440')).toEqual({ host: undefined, port: 9440 });
+    expect(parseListenAddress('127.0.0.1:0')).toEqual({ host: '127.0.0.1', port: 0 });
+    expect(parseListenAddress('[::1]:8080')).toEqual({ host: '::1', port: 8080 });
+    expect(parseListenAddress('8080')).toEqual({ host: undefined, port: 8080 });
+    expect(parseListenAddress('0')).toBeUndefined();
+    expect(parseListenAddress('')).toBeUndefined();
+    expect(() => parseListenAddress('localhost')).toThrow('invalid listen address');
+    expect(() => parseListenAddress(':99999')).toThrow('invalid port');
+  });
+});
