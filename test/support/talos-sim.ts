@@ -163,7 +163,7 @@ export class TalosSimError extends Error {
 const CONTROL_PREFIX = 'TALOS_SIM_CONTROL=';
 
 export function simulatorArgs(options: TalosSimOptions): string[] {
-  const args = ['-mode', options.mode ?? 'metal', '-addressing', options.addressing ?? 'ports'];
+  const args = ['-exit-on-stdin-eof', '-mode', options.mode ?? 'metal', '-addressing', options.addressing ?? 'ports'];
   if (options.bootDelayMs !== undefined) args.push('-boot-delay', `${options.bootDelayMs}ms`);
   if (options.rebootDowntimeMs !== undefined) args.push('-reboot-downtime', `${options.rebootDowntimeMs}ms`);
   if (options.strict) args.push('-strict');
@@ -195,7 +195,8 @@ export class TalosSim {
   /** Builds (cached) and starts a simulator; resolves once its control interface listens. */
   static async start(options: TalosSimOptions = {}): Promise<TalosSim> {
     const binary = await buildTalosSim();
-    const child = spawn(binary, simulatorArgs(options), { stdio: ['ignore', 'pipe', 'pipe'] });
+    // stdin is the simulator's lifeline: if this process dies, the pipe closes and it exits
+    const child = spawn(binary, simulatorArgs(options), { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000);

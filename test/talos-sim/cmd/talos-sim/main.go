@@ -7,6 +7,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -38,6 +39,7 @@ func run() error {
 		bootDelay      = flag.Duration("boot-delay", 0, "how long a boot sequence stays in progress")
 		rebootDowntime = flag.Duration("reboot-downtime", 100*time.Millisecond, "how long a rebooting node is down")
 		noALPN         = flag.Bool("no-alpn", false, "negotiate no ALPN protocol, like Talos < 1.9")
+		stdinLifeline  = flag.Bool("exit-on-stdin-eof", false, "exit when stdin closes (so a crashed test runner leaves no simulator behind)")
 		talosVersion   = flag.String("talos-version", "v1.14.1", "version reported when the installer image has no tag")
 	)
 
@@ -79,6 +81,13 @@ func run() error {
 	srv := &http.Server{Handler: sim.ControlHandler(s, stop), ReadHeaderTimeout: 10 * time.Second}
 
 	go func() { _ = srv.Serve(l) }()
+
+	if *stdinLifeline {
+		go func() {
+			_, _ = io.Copy(io.Discard, os.Stdin)
+			stop()
+		}()
+	}
 
 	fmt.Printf("TALOS_SIM_CONTROL=http://%s\n", l.Addr().String())
 
