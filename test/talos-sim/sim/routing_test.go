@@ -389,3 +389,25 @@ func TestProxiedEventsStreamEndsWhenTheNodeGoesDown(t *testing.T) {
 		}
 	}
 }
+
+func TestIPAddressingResolvesBareIPs(t *testing.T) {
+	s := New(Options{Addressing: AddressingIPs, FirstIP: "127.0.0.20", NodePort: 51000})
+	t.Cleanup(s.Close)
+
+	c := newTestCluster(t, "ips")
+	a := mustBoot(t, s, BootRequest{Config: c.controlPlane})
+	b := mustBoot(t, s, BootRequest{Config: c.controlPlane})
+
+	if a.Host == b.Host || a.Port != 51000 || b.Port != 51000 {
+		t.Fatalf("addresses %s and %s; want one loopback IP each on the node port", a.Address, b.Address)
+	}
+
+	resp, err := c.client(t, a.Address, role.Admin).Version(withNodes(ctxTimeout(t), b.Host), &emptypb.Empty{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if m := resp.GetMessages()[0]; m.GetMetadata().GetHostname() != b.Host || m.GetMetadata().GetError() != "" {
+		t.Fatalf("fan-out to a bare IP: %v", m.GetMetadata())
+	}
+}
