@@ -19,6 +19,7 @@ import {
 import { stringify } from 'yaml';
 
 const HOUR_MS = 3_600_000;
+const INSTALL_DISK_PATCH = 'machine:\n  install:\n    disk: /dev/sda\n';
 
 export interface ClusterFixture {
   name: string;
@@ -49,6 +50,8 @@ export async function makeClusterFixture(name: string, talosVersion = 'v1.13'): 
         bundle,
         machineType,
         hostname,
+        // Metal mode wants an install disk, which generation leaves to the user (as CABPT users patch it in).
+        patches: { strategicPatches: [INSTALL_DISK_PATCH] },
       }),
     talosconfig: (endpoints, roles) => generateTalosconfig({ bundle, contextName: name, endpoints, ...(roles ? { roles } : {}) }),
   };

@@ -4,7 +4,8 @@
 // Every method resolves to one NodeResult per answering node — one for a call
 // without target or with `{ node }`, one per node for `{ nodes }` — so a node
 // that failed inside a multi-node reply is reported, not dropped. A call that
-// fails as a whole rejects with TalosApiError (gRPC code included).
+// fails as a whole rejects with TalosApiError (gRPC code included); bad
+// arguments reject with TalosClientConfigError before anything is sent.
 import { status as GrpcStatus, type ChannelOptions, type Client, type ClientReadableStream, type Metadata } from '@grpc/grpc-js';
 import { channelCredentials, openChannels, pickChannel, type EndpointChannel, type TlsSettings } from './connection';
 import { parseEndpoints } from './endpoints';
@@ -179,12 +180,12 @@ export class TalosClient {
 
   // ---- RPCs
 
-  version(options: CallOptions = {}): Promise<NodeResult<convert.VersionInfo>[]> {
+  async version(options: CallOptions = {}): Promise<NodeResult<convert.VersionInfo>[]> {
     return this.unary('Version', {}, options, convert.toVersionInfo);
   }
 
   /** ALREADY_EXISTS means etcd was bootstrapped before. */
-  bootstrap(request: BootstrapOptions = {}, options: CallOptions = {}): Promise<NodeResult<convert.Done>[]> {
+  async bootstrap(request: BootstrapOptions = {}, options: CallOptions = {}): Promise<NodeResult<convert.Done>[]> {
     return this.unary(
       'Bootstrap',
       { recoverEtcd: request.recoverEtcd ?? false, recoverSkipHashCheck: request.recoverSkipHashCheck ?? false },
@@ -193,33 +194,33 @@ export class TalosClient {
     );
   }
 
-  serviceList(options: CallOptions = {}): Promise<NodeResult<convert.ServiceInfo[]>[]> {
+  async serviceList(options: CallOptions = {}): Promise<NodeResult<convert.ServiceInfo[]>[]> {
     return this.unary('ServiceList', {}, options, convert.toServiceList);
   }
 
-  etcdMemberList(request: { queryLocal?: boolean } = {}, options: CallOptions = {}): Promise<NodeResult<convert.EtcdMemberList>[]> {
+  async etcdMemberList(request: { queryLocal?: boolean } = {}, options: CallOptions = {}): Promise<NodeResult<convert.EtcdMemberList>[]> {
     return this.unary('EtcdMemberList', { queryLocal: request.queryLocal ?? false }, options, convert.toEtcdMemberList);
   }
 
   /** `memberId` as a decimal (or 0x-hex) string or bigint — never a JS number, which would lose bits. */
-  etcdRemoveMemberByID(memberId: string | bigint, options: CallOptions = {}): Promise<NodeResult<convert.Done>[]> {
+  async etcdRemoveMemberByID(memberId: string | bigint, options: CallOptions = {}): Promise<NodeResult<convert.Done>[]> {
     const request = { memberId: toUint64String(memberId, 'etcd member ID') };
     return this.unary('EtcdRemoveMemberByID', request, options, convert.toDone);
   }
 
-  etcdLeaveCluster(options: CallOptions = {}): Promise<NodeResult<convert.Done>[]> {
+  async etcdLeaveCluster(options: CallOptions = {}): Promise<NodeResult<convert.Done>[]> {
     return this.unary('EtcdLeaveCluster', {}, options, convert.toDone);
   }
 
-  etcdForfeitLeadership(options: CallOptions = {}): Promise<NodeResult<{ member: string }>[]> {
+  async etcdForfeitLeadership(options: CallOptions = {}): Promise<NodeResult<{ member: string }>[]> {
     return this.unary('EtcdForfeitLeadership', {}, options, convert.toForfeitLeadership);
   }
 
-  etcdStatus(options: CallOptions = {}): Promise<NodeResult<convert.EtcdMemberStatus>[]> {
+  async etcdStatus(options: CallOptions = {}): Promise<NodeResult<convert.EtcdMemberStatus>[]> {
     return this.unary('EtcdStatus', {}, options, convert.toEtcdMemberStatus);
   }
 
-  applyConfiguration(
+  async applyConfiguration(
     request: ApplyConfigurationOptions,
     options: CallOptions = {},
   ): Promise<NodeResult<convert.ApplyConfigurationResult>[]> {
@@ -234,7 +235,7 @@ export class TalosClient {
     return this.unary('ApplyConfiguration', wireRequest, options, convert.toApplyConfigurationResult);
   }
 
-  upgrade(request: UpgradeOptions, options: CallOptions = {}): Promise<NodeResult<convert.UpgradeResult>[]> {
+  async upgrade(request: UpgradeOptions, options: CallOptions = {}): Promise<NodeResult<convert.UpgradeResult>[]> {
     if (!request.image || request.image.trim() === '') throw new TalosClientConfigError('Upgrade needs an image');
     const wireRequest = {
       image: request.image,
@@ -246,11 +247,11 @@ export class TalosClient {
     return this.unary('Upgrade', wireRequest, options, convert.toUpgradeResult);
   }
 
-  reboot(request: RebootOptions = {}, options: CallOptions = {}): Promise<NodeResult<convert.ActorResult>[]> {
+  async reboot(request: RebootOptions = {}, options: CallOptions = {}): Promise<NodeResult<convert.ActorResult>[]> {
     return this.unary('Reboot', { mode: request.mode ?? 'DEFAULT' }, options, convert.toActorResult);
   }
 
-  reset(request: ResetOptions = {}, options: CallOptions = {}): Promise<NodeResult<convert.ActorResult>[]> {
+  async reset(request: ResetOptions = {}, options: CallOptions = {}): Promise<NodeResult<convert.ActorResult>[]> {
     const wireRequest = {
       graceful: request.graceful ?? false,
       reboot: request.reboot ?? false,
@@ -323,7 +324,7 @@ export class TalosClient {
     const deadline = Date.now() + (options.timeoutMs ?? this.defaultTimeoutMs);
     for (let attempt = 1; ; attempt += 1) {
       if (options.signal?.aborted) throw abortedError(method);
-      const channel = await pickChannel(this.channels, deadline, attempt > 1);
+      const channel = await pickChannel(this.channels, deadline);
       try {
         const reply = (await this.invokeUnary(channel.client, method, request, metadata.clone(), deadline, options.signal)) as wire.WireReply<M>;
         return splitReplies(reply.messages, this.replyContext(method, channel, options.target), toValue);
@@ -368,7 +369,7 @@ export class TalosClient {
     for (let attempt = 1; ; attempt += 1) {
       if (options.signal?.aborted) throw abortedError(method);
       const connectDeadline = deadline ?? Date.now() + this.defaultTimeoutMs;
-      const channel = await pickChannel(this.channels, connectDeadline, attempt > 1);
+      const channel = await pickChannel(this.channels, connectDeadline);
       const invoke = (channel.client as unknown as Record<string, StreamInvoker>)[method] as StreamInvoker;
       const call = invoke.call(channel.client, request, metadata.clone(), deadline === undefined ? {} : { deadline });
       const context = this.replyContext(method, channel, options.target);

@@ -80,20 +80,17 @@ export function openChannels(
 type Settled = 'ready' | 'failed' | 'timeout';
 
 /**
- * Waits until a channel's connection attempt has an outcome. With
- * `awaitFreshAttempt`, a channel already in TRANSIENT_FAILURE is given its next
- * reconnect instead of failing at once (used before retries).
+ * Waits until a channel's connection attempt has an outcome: READY, or
+ * TRANSIENT_FAILURE (which grpc-js keeps reporting, while it reconnects in the
+ * background, until a connection succeeds — so a later call finds out at once).
  */
-export function settleChannel(client: Client, deadline: number, awaitFreshAttempt: boolean): Promise<Settled> {
+export function settleChannel(client: Client, deadline: number): Promise<Settled> {
   const channel = client.getChannel();
   return new Promise((resolve) => {
-    let waitOutFailure = awaitFreshAttempt;
     const step = (): void => {
       const state = channel.getConnectivityState(true);
       if (state === connectivityState.READY) return resolve('ready');
-      if (state === connectivityState.SHUTDOWN) return resolve('failed');
-      if (state === connectivityState.TRANSIENT_FAILURE && !waitOutFailure) return resolve('failed');
-      waitOutFailure = false;
+      if (state === connectivityState.TRANSIENT_FAILURE || state === connectivityState.SHUTDOWN) return resolve('failed');
       if (Date.now() >= deadline) return resolve('timeout');
       channel.watchConnectivityState(state, deadline, (err) => (err ? resolve('timeout') : step()));
     };
@@ -107,21 +104,17 @@ export function settleChannel(client: Client, deadline: number, awaitFreshAttemp
  * the transport's reason (TLS refusal, connection refused) without being sent.
  * Nothing is sent while choosing, so this is safe for calls that change a node.
  */
-export async function pickChannel(
-  channels: readonly EndpointChannel[],
-  deadline: number,
-  awaitFreshAttempt: boolean,
-): Promise<EndpointChannel> {
+export async function pickChannel(channels: readonly EndpointChannel[], deadline: number): Promise<EndpointChannel> {
   const first = channels[0];
   if (!first) throw new Error('no channels');
   if (channels.length === 1) {
-    await settleChannel(first.client, deadline, awaitFreshAttempt);
+    await settleChannel(first.client, deadline);
     return first;
   }
   return new Promise((resolve) => {
     let pending = channels.length;
     for (const channel of channels) {
-      void settleChannel(channel.client, deadline, awaitFreshAttempt).then((outcome) => {
+      void settleChannel(channel.client, deadline).then((outcome) => {
         pending -= 1;
         if (outcome === 'ready') resolve(channel);
         else if (pending === 0) resolve(first);
