@@ -12,6 +12,7 @@ export class CliError extends Error {
 
 export interface CommandIO {
   stdout: (text: string) => void;
+  stderr: (text: string) => void;
   readFile: (path: string, what: string) => string;
   /** Writes `text` to `path` ('-' = stdout). */
   writeOutput: (path: string, text: string, options?: { mode?: number; force?: boolean }) => void;
@@ -29,6 +30,7 @@ export function readTextFile(path: string, what: string): string {
 
 export const processIO: CommandIO = {
   stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
   readFile: readTextFile,
   writeOutput: (path, text, options = {}) => {
     if (path === '-') {

@@ -61,8 +61,8 @@ export async function main(args: readonly string[], io: CommandIO = processIO): 
     return 0;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`talos-capi: ${oneLine(message)}\n`);
-    if (process.env.TALOS_CAPI_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    io.stderr(`talos-capi: ${oneLine(message)}\n`);
+    if (process.env.TALOS_CAPI_DEBUG && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
     return err instanceof UsageError ? 2 : 1;
   }
 }

@@ -100,18 +100,18 @@ export interface ParsedEndpoint {
 
 /** Checks a control-plane endpoint URL: http(s), a host, IPv6 literals in brackets. */
 export function parseEndpoint(endpoint: string): ParsedEndpoint {
+  const invalid = (): never => {
+    throw new InputError(
+      `invalid endpoint "${endpoint}": expected a URL such as https://10.0.0.1:6443 (IPv6 hosts in brackets, https://[fd00::1]:6443)`,
+    );
+  };
   let url: URL;
   try {
     url = new URL(endpoint);
   } catch {
-    throw new InputError(
-      `invalid endpoint "${endpoint}": expected a URL such as https://10.0.0.1:6443 (IPv6 hosts in brackets, https://[fd00::1]:6443)`,
-    );
+    return invalid();
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new InputError(`invalid endpoint "${endpoint}": the scheme must be https (or http)`);
-  }
-  if (url.hostname === '') throw new InputError(`invalid endpoint "${endpoint}": the host is missing`);
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.hostname === '') return invalid();
   // WHATWG URL lower-cases hosts; Go keeps them as written, and so do we.
   const authority = endpoint.slice(endpoint.indexOf('//') + 2).split(/[/?#]/)[0] ?? '';
   const hostPart = authority.includes('@') ? authority.slice(authority.lastIndexOf('@') + 1) : authority;
