@@ -182,3 +182,16 @@ export async function startRegisteredWebhooks(kubeconfig: string, options: { cer
     },
   };
 }
+
+/**
+ * Set by a jest globalSetup that registered one webhook server for the whole run; test files then
+ * use it instead of registering their own (two registrations in parallel workers would fight).
+ */
+export const SHARED_WEBHOOK_URL_ENV = 'TALOS_CAPI_WEBHOOK_URL';
+
+/** The run's shared webhooks if a globalSetup registered them, else this file's own (stopped by the returned function). */
+export async function ensureWebhooks(kubeconfig: string): Promise<() => Promise<void>> {
+  if (process.env[SHARED_WEBHOOK_URL_ENV]) return async () => undefined;
+  const running = await startRegisteredWebhooks(kubeconfig);
+  return running.stop;
+}

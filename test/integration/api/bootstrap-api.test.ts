@@ -8,7 +8,7 @@ import { KubeApiError } from '../../../src/kube/api-error';
 import { KubeClient } from '../../../src/kube/client';
 import type { KubeObject } from '../../../src/kube/object';
 import { resourcePath, type ResourceKind } from '../../../src/kube/resource';
-import { type RunningWebhooks, startRegisteredWebhooks } from '../../support/webhook-certs';
+import { ensureWebhooks } from '../../support/webhook-certs';
 
 /** What these tests read back: any of our objects, spec and status left open. */
 type ApiObject = KubeObject & { spec?: unknown; status?: unknown };
@@ -17,7 +17,7 @@ const SEEDS_DIR = join(__dirname, '..', '..', 'fixtures', 'seeds');
 const NamespaceKind: ResourceKind = { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false };
 
 let client: KubeClient;
-let webhooks: RunningWebhooks;
+let stopWebhooks: (() => Promise<void>) | undefined;
 const namespace = `api-${process.pid}-${Date.now().toString(36)}`;
 
 beforeAll(async () => {
@@ -25,13 +25,13 @@ beforeAll(async () => {
   if (!kubeconfig) throw new Error('KUBECONFIG is not set: run through the integration project (its globalSetup starts the test bed)');
   client = KubeClient.load(kubeconfig, { qps: 200, burst: 200 });
   // Conversion must answer before any v1alpha3 object can be written or read.
-  webhooks = await startRegisteredWebhooks(kubeconfig);
+  stopWebhooks = await ensureWebhooks(kubeconfig);
   await client.create<ApiObject>(NamespaceKind, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
 });
 
 afterAll(async () => {
   await client?.delete(NamespaceKind, '', namespace).catch(() => undefined);
-  await webhooks?.stop();
+  await stopWebhooks?.();
 });
 
 function seedFiles(prefix: string): string[] {
