@@ -47,7 +47,10 @@ export function parseConfig(text: string): ConfigDocument[] {
 export function renderMachineConfigDocuments(input: RenderInput): ConfigDocument[] {
   const hostnameAsDocument = input.hostname !== undefined && input.contract.features.multidocNetworkConfigSupported;
   const generated = generateMachineConfig(hostnameAsDocument ? { ...input, hostname: undefined } : input);
-  let documents = applyPatches(generated, input.patches ?? {}, input.patchOptions);
+  const patches = input.patches ?? {};
+  const hasPatches = (patches.jsonPatches?.length ?? 0) > 0 || (patches.strategicPatches?.length ?? 0) > 0;
+  // Generated documents are canonical already; only patches need the decode/merge/encode round.
+  let documents = hasPatches ? applyPatches(generated, patches, input.patchOptions) : generated;
   if (hostnameAsDocument) {
     documents = applyPatches(documents, { strategicPatches: [emitDocument(hostnameDocument(input.hostname))] });
   }

@@ -4,7 +4,6 @@
 // instead of failing. Results are canonical documents, as Talos would re-encode them.
 
 import {
-  canonicalDocument,
   decodeDocument,
   documentKey,
   encodeDocument,
@@ -65,23 +64,25 @@ function working(doc: YamlMap): WorkingDocument {
 
 const detailOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-/** Applies RFC 6902 operations to the v1alpha1 document of `docs`. */
+/** Applies RFC 6902 operations to the v1alpha1 document among `documents`. */
 function applyJsonOperations(
-  docs: YamlMap[],
+  documents: WorkingDocument[],
   operations: readonly JsonPatchOperation[],
   options: ApplyPatchesOptions,
   source: 'configPatches' | 'strategicPatches',
   patchIndex?: number,
-): YamlMap[] {
-  const position = docs.findIndex((doc) => identifyDocument(doc).kind === LEGACY_KIND);
-  if (position < 0) {
+): WorkingDocument[] {
+  const position = documents.findIndex((doc) => doc.identity.kind === LEGACY_KIND);
+  const legacy = documents[position];
+  if (!legacy) {
     throw new ConfigPatchError(source, patchIndex ?? -1, 'RFC 6902 patches need a v1alpha1 document and the config has none');
   }
-  let patched: YamlMap;
+  let patched: WorkingDocument;
   try {
-    const result = applyJsonPatch(docs[position] ?? {}, operations, { createMissingParents: options.createMissingParents ?? true });
+    const encoded = encodeDocument(legacy.decoded, legacy.identity);
+    const result = applyJsonPatch(encoded, operations, { createMissingParents: options.createMissingParents ?? true });
     if (result === null || typeof result !== 'object' || Array.isArray(result)) throw new Error('the result is not a mapping');
-    patched = canonicalDocument(result);
+    patched = working(result);
   } catch (err) {
     if (err instanceof JsonPatchError) {
       // configPatches are addressed per operation; a JSON patch among the strategic ones per patch.
@@ -90,7 +91,7 @@ function applyJsonOperations(
     }
     throw new ConfigPatchError(source, patchIndex ?? -1, `the patched v1alpha1 document is invalid: ${detailOf(err)}`);
   }
-  return docs.map((doc, i) => (i === position ? patched : doc));
+  return documents.map((doc, i) => (i === position ? patched : doc));
 }
 
 function applyDelete(documents: WorkingDocument[], selector: DeleteSelector): WorkingDocument[] {
@@ -127,30 +128,33 @@ function checkContainer(documents: WorkingDocument[]): void {
   }
 }
 
-function applyStrategic(docs: YamlMap[], text: string, index: number, options: ApplyPatchesOptions): YamlMap[] {
+function applyStrategic(
+  documents: WorkingDocument[],
+  text: string,
+  index: number,
+  options: ApplyPatchesOptions,
+): WorkingDocument[] {
   let patch;
   try {
     patch = loadPatch(text);
   } catch (err) {
     throw new ConfigPatchError('strategicPatches', index, detailOf(err));
   }
-  if (patch.type === 'json') return applyJsonOperations(docs, patch.operations, options, 'strategicPatches', index);
+  if (patch.type === 'json') return applyJsonOperations(documents, patch.operations, options, 'strategicPatches', index);
   try {
-    let documents = docs.map(working);
+    let result = documents;
     for (const step of patch.steps) {
       if (step.type === 'delete') {
-        documents = applyDelete(documents, step.selector);
+        result = applyDelete(result, step.selector);
         continue;
       }
       const right = working(step.document);
-      const left = documents.find((doc) => doc.key === right.key);
+      const left = result.find((doc) => doc.key === right.key);
       if (left) left.decoded = mergeDocument(left.decoded, right.decoded, left.identity.spec.type);
-      else documents.push(right);
+      else result = [...result, right];
     }
-    checkContainer(documents);
-    // The v1alpha1 document always comes first, as Talos encodes it.
-    documents.sort((a, b) => Number(b.identity.kind === LEGACY_KIND) - Number(a.identity.kind === LEGACY_KIND));
-    return documents.map((doc) => encodeDocument(doc.decoded, doc.identity));
+    checkContainer(result);
+    return result;
   } catch (err) {
     throw new ConfigPatchError('strategicPatches', index, detailOf(err));
   }
@@ -159,15 +163,18 @@ function applyStrategic(docs: YamlMap[], text: string, index: number, options: A
 /**
  * Applies `patches` to configuration documents and returns the patched documents in canonical
  * form. Throws ConfigPatchError naming the failing patch (and, for RFC 6902, the path).
+ * The documents stay decoded from the first patch to the last, as Talos keeps its config in
+ * memory between patches.
  */
 export function applyPatches(docs: readonly YamlMap[], patches: ConfigPatches, options: ApplyPatchesOptions = {}): YamlMap[] {
-  let result = [...docs];
+  let documents = docs.map(working);
   if (patches.jsonPatches && patches.jsonPatches.length > 0) {
-    result = applyJsonOperations(result, patches.jsonPatches, options, 'configPatches');
+    documents = applyJsonOperations(documents, patches.jsonPatches, options, 'configPatches');
   }
   (patches.strategicPatches ?? []).forEach((text, index) => {
-    result = applyStrategic(result, text, index, options);
+    documents = applyStrategic(documents, text, index, options);
   });
-  return result;
+  // The v1alpha1 document always comes first, as Talos encodes it.
+  const ordered = [...documents].sort((a, b) => Number(b.identity.kind === LEGACY_KIND) - Number(a.identity.kind === LEGACY_KIND));
+  return ordered.map((doc) => encodeDocument(doc.decoded, doc.identity));
 }
-

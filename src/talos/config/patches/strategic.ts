@@ -129,8 +129,24 @@ function loadJsonPatch(list: YamlValue[]): LoadedPatch {
   return { type: 'json', operations };
 }
 
+/**
+ * Loaded patches by text: the same patches (a TalosConfigTemplate's) are applied to every
+ * machine, and parsing YAML costs more than merging. Loaded patches are never mutated.
+ */
+const loadedPatches = new Map<string, LoadedPatch>();
+const LOADED_PATCHES_KEPT = 256;
+
 /** Parses one patch text (strategic merge YAML, or RFC 6902 operations as JSON or YAML). */
 export function loadPatch(text: string): LoadedPatch {
+  const cached = loadedPatches.get(text);
+  if (cached) return cached;
+  const patch = parsePatch(text);
+  if (loadedPatches.size >= LOADED_PATCHES_KEPT) loadedPatches.delete(loadedPatches.keys().next().value ?? '');
+  loadedPatches.set(text, patch);
+  return patch;
+}
+
+function parsePatch(text: string): LoadedPatch {
   const documents = parseDocuments(text).filter((doc) => doc !== null);
   const [first] = documents;
   if (documents.length === 1 && Array.isArray(first)) return loadJsonPatch(first);

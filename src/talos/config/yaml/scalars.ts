@@ -123,7 +123,11 @@ function analyze(value: string): Analysis {
   return analysis;
 }
 
+/** Names, paths, URLs and base64 — most of a config — are plain without a closer look. */
+const OBVIOUSLY_PLAIN = /^[A-Za-z/][A-Za-z0-9._/+=@-]*$/;
+
 function styleFor(value: string, simpleKey: boolean): Style {
+  if (OBVIOUSLY_PLAIN.test(value) && !isYaml11Lookalike(value) && !resolvesAsNonString(value)) return 'plain';
   const analysis = analyze(value);
   // What go-yaml's encoder asks for…
   let style: Style;
