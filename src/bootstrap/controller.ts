@@ -1,0 +1,78 @@
+// Wires the TalosConfig reconciler into the manager: TalosConfig is the
+// primary; Machines and MachinePools map to the config they reference;
+// Clusters map to the configs of their Machines when something a config waits
+// for changes (pause, infrastructure, control-plane endpoint).
+import type { Controller } from '../kube/controller';
+import type { Informer } from '../kube/informer';
+import type { Manager } from '../kube/manager';
+import type { KubeObject, ObjectKey } from '../kube/object';
+import type { Predicate } from '../kube/predicates';
+import { ClusterKind, MachineKind, MachinePoolKind } from '../api/capi/v1beta2/resources';
+import { V1BETA1 } from '../api/bootstrap/resources';
+import { CLUSTER_NAME_LABEL, type Cluster, type ContractVersionedObjectReference, type Machine, type MachinePool } from '../api/capi/v1beta2/types';
+import type { TalosConfig } from '../api/bootstrap/v1beta1/types';
+import { BOOTSTRAP_GROUP, TALOS_CONFIG_KIND } from '../api/bootstrap/group';
+import { TalosConfigReconciler } from './reconciler';
+
+export const BOOTSTRAP_CONTROLLER = 'talosconfig';
+
+export interface BootstrapControllerOptions {
+  /** Watch MachinePools too (Cluster API's MachinePool feature gate). */
+  machinePools?: boolean;
+}
+
+/** The TalosConfig a bootstrap configRef names, if it names one of ours. */
+export function talosConfigKeyOf(ref: ContractVersionedObjectReference | undefined, namespace: string): ObjectKey[] {
+  if (!ref || ref.kind !== TALOS_CONFIG_KIND || ref.apiGroup !== BOOTSTRAP_GROUP || !ref.name) return [];
+  return [{ namespace, name: ref.name }];
+}
+
+const endpointOf = (cluster: Cluster) => `${cluster.spec?.controlPlaneEndpoint?.host ?? ''}:${cluster.spec?.controlPlaneEndpoint?.port ?? 0}`;
+
+/** Cluster updates that can unblock or pause a TalosConfig; creates and deletes always pass. */
+export function clusterChangesThatMatter(): Predicate<Cluster> {
+  return {
+    update: (oldCluster, cluster) =>
+      (oldCluster.spec?.paused ?? false) !== (cluster.spec?.paused ?? false) ||
+      (oldCluster.status?.initialization?.infrastructureProvisioned ?? false) !== (cluster.status?.initialization?.infrastructureProvisioned ?? false) ||
+      endpointOf(oldCluster) !== endpointOf(cluster),
+  };
+}
+
+export function setupBootstrapController(manager: Manager, options: BootstrapControllerOptions = {}): Controller {
+  const informer = <T extends KubeObject>(kind: Parameters<Manager['informer']>[0]) => manager.informer(kind) as unknown as Informer<T>;
+  const machines = informer<Machine>(MachineKind);
+  const machinePools = options.machinePools ? informer<MachinePool>(MachinePoolKind) : undefined;
+
+  const configsOfCluster = (cluster: Cluster): ObjectKey[] => {
+    const namespace = cluster.metadata.namespace ?? '';
+    const selector = { namespace, labels: { [CLUSTER_NAME_LABEL]: cluster.metadata.name ?? '' } };
+    return [
+      ...machines.list(selector).flatMap((m) => talosConfigKeyOf(m.spec.bootstrap?.configRef, namespace)),
+      ...(machinePools?.list(selector) ?? []).flatMap((p) => talosConfigKeyOf(p.spec.template.spec.bootstrap?.configRef, namespace)),
+    ];
+  };
+
+  const reconciler = new TalosConfigReconciler({
+    client: manager.client,
+    recorder: manager.recorder(),
+    readers: {
+      configs: informer<TalosConfig>(V1BETA1.talosConfig),
+      clusters: informer<Cluster>(ClusterKind),
+      machines,
+      machinePools,
+    },
+  });
+
+  let builder = manager
+    .controller(BOOTSTRAP_CONTROLLER)
+    .for(V1BETA1.talosConfig)
+    .watches<Machine>(MachineKind, (m) => talosConfigKeyOf(m.spec.bootstrap?.configRef, m.metadata.namespace ?? ''))
+    .watches<Cluster>(ClusterKind, configsOfCluster, { predicates: [clusterChangesThatMatter()] });
+  if (machinePools) {
+    builder = builder.watches<MachinePool>(MachinePoolKind, (p) =>
+      talosConfigKeyOf(p.spec.template.spec.bootstrap?.configRef, p.metadata.namespace ?? ''),
+    );
+  }
+  return builder.complete(reconciler);
+}

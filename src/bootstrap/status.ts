@@ -1,0 +1,89 @@
+// The TalosConfig's conditions, in both shapes: metav1 conditions (Cluster API
+// v1beta2 contract) and the deprecated v1beta1 ones, with CABPT's reasons so
+// that dashboards and alerts written for CABPT keep working.
+import type { Condition } from '../api/meta';
+import type { TalosConfig, TalosConfigStatus } from '../api/bootstrap/v1beta1/types';
+import { setCondition, summaryCondition, type ConditionInput } from '../kube/conditions';
+import { markFalseV1Beta1, markTrueV1Beta1, setV1Beta1, summaryV1Beta1, type ConditionSeverity } from '../kube/conditions-v1beta1';
+
+export const DATA_SECRET_AVAILABLE = 'DataSecretAvailable';
+export const CLIENT_CONFIG_AVAILABLE = 'ClientConfigAvailable';
+export const PAUSED = 'Paused';
+export const READY = 'Ready';
+
+/** Condition types this controller is the authority for (its values win in the patch helper). */
+export const OWNED_CONDITIONS = [DATA_SECRET_AVAILABLE, CLIENT_CONFIG_AVAILABLE, PAUSED, READY] as const;
+
+export const Reasons = {
+  available: 'Available',
+  notAvailable: 'NotAvailable',
+  internalError: 'InternalError',
+  invalidConfig: 'InvalidConfig',
+  paused: 'Paused',
+  notPaused: 'NotPaused',
+  // v1beta1 reasons (CABPT's)
+  waitingForClusterInfrastructure: 'WaitingForClusterInfrastructure',
+  dataSecretGenerationFailed: 'DataSecretGenerationFailed',
+  clientConfigGenerationFailed: 'ClientConfigGenerationFailed',
+} as const;
+
+function status(config: TalosConfig): TalosConfigStatus {
+  config.status ??= {};
+  return config.status;
+}
+
+function set(config: TalosConfig, input: ConditionInput): void {
+  const s = status(config);
+  s.conditions = setCondition(s.conditions as Condition[] | undefined, { ...input, observedGeneration: config.metadata.generation }) as Condition[];
+}
+
+function setLegacy(config: TalosConfig, type: string, ok: boolean, reason?: string, severity: ConditionSeverity = 'Info', message = ''): void {
+  const s = status(config);
+  s.deprecated ??= {};
+  s.deprecated.v1beta1 ??= {};
+  const current = s.deprecated.v1beta1.conditions;
+  s.deprecated.v1beta1.conditions = ok ? markTrueV1Beta1(current, type) : markFalseV1Beta1(current, type, reason ?? '', severity, message);
+}
+
+export function markDataSecretAvailable(config: TalosConfig): void {
+  set(config, { type: DATA_SECRET_AVAILABLE, status: 'True', reason: Reasons.available, message: '' });
+  setLegacy(config, DATA_SECRET_AVAILABLE, true);
+}
+
+export function markWaiting(config: TalosConfig, message: string): void {
+  set(config, { type: DATA_SECRET_AVAILABLE, status: 'False', reason: Reasons.notAvailable, message });
+  setLegacy(config, DATA_SECRET_AVAILABLE, false, Reasons.waitingForClusterInfrastructure, 'Info', message);
+}
+
+export function markGenerationFailed(config: TalosConfig, message: string, invalidInput: boolean): void {
+  const full = `Data secret generation failed: ${message}`;
+  set(config, { type: DATA_SECRET_AVAILABLE, status: 'False', reason: invalidInput ? Reasons.invalidConfig : Reasons.internalError, message: full });
+  setLegacy(config, DATA_SECRET_AVAILABLE, false, Reasons.dataSecretGenerationFailed, 'Error', full);
+}
+
+export function markClientConfig(config: TalosConfig, error?: string): void {
+  if (error === undefined) {
+    set(config, { type: CLIENT_CONFIG_AVAILABLE, status: 'True', reason: Reasons.available, message: '' });
+    setLegacy(config, CLIENT_CONFIG_AVAILABLE, true);
+    return;
+  }
+  const message = `talosconfig generation failure: ${error}`;
+  set(config, { type: CLIENT_CONFIG_AVAILABLE, status: 'False', reason: Reasons.internalError, message });
+  setLegacy(config, CLIENT_CONFIG_AVAILABLE, false, Reasons.clientConfigGenerationFailed, 'Error', message);
+}
+
+export function markPaused(config: TalosConfig, paused: boolean): void {
+  set(config, paused
+    ? { type: PAUSED, status: 'True', reason: Reasons.paused, message: 'Reconciliation is paused (Cluster spec.paused or the cluster.x-k8s.io/paused annotation)' }
+    : { type: PAUSED, status: 'False', reason: Reasons.notPaused, message: '' });
+}
+
+/** Ready summarises DataSecretAvailable (and ClientConfigAvailable where this config reports it). */
+export function setReadySummary(config: TalosConfig): void {
+  const s = status(config);
+  const conditions = s.conditions as Condition[] | undefined;
+  const types = conditions?.some((c) => c.type === CLIENT_CONFIG_AVAILABLE) ? [DATA_SECRET_AVAILABLE, CLIENT_CONFIG_AVAILABLE] : [DATA_SECRET_AVAILABLE];
+  set(config, summaryCondition(conditions, { type: READY, forConditionTypes: types }));
+  const legacy = s.deprecated?.v1beta1?.conditions;
+  if (legacy?.length) s.deprecated!.v1beta1!.conditions = setV1Beta1(legacy, summaryV1Beta1(legacy, [DATA_SECRET_AVAILABLE]));
+}
