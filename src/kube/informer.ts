@@ -94,6 +94,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   /** Resolves true once synced, false if the timeout or signal comes first. */
   waitForSync(timeoutMs = 120_000, signal?: AbortSignal): Promise<boolean> {
     if (this.synced) return Promise.resolve(true);
+    if (signal?.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
       const finish = (value: boolean) => {
         clearTimeout(timer);
@@ -180,9 +181,10 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   /** Watches until the server ends the stream or it goes stale; returns the number of events seen. */
   private async watchOnce(stopSignal: AbortSignal): Promise<number> {
-    const watchAbort = new AbortController();
-    const onStop = () => watchAbort.abort();
-    stopSignal.addEventListener('abort', onStop, { once: true });
+    // The stop signal may already have fired (stop() right after sync): combine rather than listen.
+    const staleAbort = new AbortController();
+    const watchSignal = AbortSignal.any([stopSignal, staleAbort.signal]);
+    if (watchSignal.aborted) return 0;
     const staleAfterMs = this.options.staleAfterMs ?? 180_000;
     let lastActivity = Date.now();
     let stale = false;
@@ -190,7 +192,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     const staleCheck = setInterval(() => {
       if (Date.now() - lastActivity > staleAfterMs) {
         stale = true;
-        watchAbort.abort();
+        staleAbort.abort();
       }
     }, Math.max(50, Math.min(staleAfterMs / 4, 10_000)));
     try {
@@ -201,7 +203,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         timeoutSeconds: Math.floor(minTimeout * (1 + Math.random())),
       };
       const path = resourcePath(this.options.kind, this.options.namespace ?? '');
-      const body = await this.source.stream(path, query, watchAbort.signal);
+      const body = await this.source.stream(path, query, watchSignal);
       this.stats.watches += 1;
       for await (const event of readWatchEvents(body)) {
         lastActivity = Date.now();
@@ -227,8 +229,8 @@ export class Informer<T extends KubeObject = KubeObject> {
       if (!(stale || stopSignal.aborted)) throw error;
     } finally {
       clearInterval(staleCheck);
-      stopSignal.removeEventListener('abort', onStop);
-      watchAbort.abort();
+      // Ends the HTTP stream if we are leaving for another reason (server ERROR event, bad data).
+      staleAbort.abort();
     }
     if (stale) {
       this.stats.staleRestarts += 1;

@@ -67,6 +67,8 @@ function isValueMap(value: unknown): value is Record<string, unknown> {
 function walkError(error: Error, seen: WeakSet<object>): Record<string, unknown> {
   const out: Record<string, unknown> = { type: error.name, message: redactText(error.message) };
   if (error.stack) out.stack = redactText(error.stack);
+  // `cause` is not enumerable, but it holds the useful part of network errors (ECONNREFUSED…).
+  if (error.cause !== undefined) out.cause = walk(error.cause, seen);
   for (const [field, fieldValue] of Object.entries(error)) {
     out[field] = isSecretFieldName(field) ? REDACTED : walk(fieldValue, seen);
   }
