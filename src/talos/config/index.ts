@@ -18,6 +18,7 @@
 //   generateTalosconfig({ bundle, contextName, endpoints, nodes?, roles?, now? }) → Promise<string>
 //   parseTalosconfig(text) → ParsedTalosconfig
 //   endpointURL(host, port) → 'https://host:port' (IPv6 bracketed)
+//   resolveHostname(source, { machineName, infrastructureName }) → hostname for GenerateInput
 //
 // Errors are typed (InputError, ContractError, ConfigPatchError, SecretsBundleError, …) and
 // their messages are meant for users: one line, naming the offending input.
@@ -53,6 +54,7 @@ export {
   type GenerateInput,
   type MachineType,
 } from './generate/machine-config';
+export { HOSTNAME_SOURCES, resolveHostname, type HostnameNames, type HostnameSource } from './generate/hostname';
 export { DEFAULT_DNS_DOMAIN, DEFAULT_KUBERNETES_VERSION, DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR } from './generate/kubernetes-defaults';
 export { endpointURL, InputError, parseEndpoint, parsePrefix } from './net';
 export { applyPatches, ConfigPatchError, type ApplyPatchesOptions, type ConfigPatches } from './patches/apply';

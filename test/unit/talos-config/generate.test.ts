@@ -2,6 +2,7 @@ import {
   encodeConfig,
   generateMachineConfig,
   renderMachineConfigDocuments,
+  resolveHostname,
   type ConfigDocument,
   type GenerateInput,
   type SecretsBundle,
@@ -164,5 +165,21 @@ describe('input checks', () => {
         patches: { jsonPatches: [{ op: 'add', path: '/machine/network', value: { hostname: 'x' } }] },
       }),
     ).toThrow('machine.network.hostname is set in the v1alpha1 document, but the HostnameConfig document configures it');
+  });
+});
+
+describe('resolveHostname (TalosConfig hostname.source)', () => {
+  const names = { machineName: 'cp-abc12', infrastructureName: 'proxmox-vm-101' };
+
+  it('picks the Machine name or the infrastructure name, or none', () => {
+    expect(resolveHostname('MachineName', names)).toBe('cp-abc12');
+    expect(resolveHostname('InfrastructureName', names)).toBe('proxmox-vm-101');
+    expect(resolveHostname('', names)).toBeUndefined();
+    expect(resolveHostname(undefined, names)).toBeUndefined();
+  });
+
+  it('refuses an unknown source or a missing name', () => {
+    expect(() => resolveHostname('NodeName', names)).toThrow('unknown hostname source "NodeName": expected MachineName or InfrastructureName');
+    expect(() => resolveHostname('InfrastructureName', { machineName: 'x' })).toThrow('the infrastructure reference name is not known');
   });
 });
