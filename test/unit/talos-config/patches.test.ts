@@ -46,11 +46,14 @@ describe('RFC 6902 operations', () => {
     [{ op: 'test', path: '/c', value: 'z' }, '(test /c): test failed'],
     [{ op: 'add', path: '/x/y', value: 1 }, '(add /x/y): path not found'],
     [{ op: 'add', path: 'c', value: 1 }, '(add c): path must start with "/"'],
-    [{ op: 'replace', path: '/c' }, '(replace /c): value is required'],
     [{ op: 'move', from: '/a', path: '/a/b/x' }, '(move /a/b/x): cannot move a value into itself'],
     [{ op: 'frobnicate', path: '/c' }, '(frobnicate /c): unknown op "frobnicate"'],
   ])('fails %j with "%s"', (op, message) => {
     expect(() => applyJsonPatch(doc, [op as JsonPatchOperation])).toThrow(message);
+  });
+
+  it('takes a missing value as null, as CABPT sends it', () => {
+    expect(applyJsonPatch(doc, [{ op: 'replace', path: '/c' }])).toMatchObject({ c: null });
   });
 
   it('creates missing parent mappings on add when asked to', () => {

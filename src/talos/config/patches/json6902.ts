@@ -123,9 +123,11 @@ function replace(doc: YamlValue, pointer: string, value: YamlValue): YamlValue {
   return doc;
 }
 
-/** Plain-data copy of the operation's value (JSON values only). */
+/**
+ * Plain-data copy of the operation's value (JSON values only). A missing value is null, as
+ * CABPT sends it (its configPatches marshal an empty value as `"value": null`).
+ */
 function operationValue(operation: JsonPatchOperation): YamlValue {
-  if (!('value' in operation)) throw new Failure('value is required');
   const value = operation.value === undefined ? null : operation.value;
   try {
     return JSON.parse(JSON.stringify(value)) as YamlValue;
