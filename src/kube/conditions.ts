@@ -49,7 +49,8 @@ export function setCondition(conditions: readonly Condition[] | undefined, input
   const lastTransitionTime = transitioned
     ? (input.lastTransitionTime ?? nowTimestamp(now))
     : existing.lastTransitionTime;
-  const next: Condition = { ...withoutUndefined(input), lastTransitionTime } as Condition;
+  // metav1.Condition requires `message` (empty allowed); CRD validation rejects conditions without it.
+  const next: Condition = { ...withoutUndefined(input), message: input.message ?? '', lastTransitionTime } as Condition;
   if (index >= 0) list[index] = next;
   else list.push(next);
   return list;
