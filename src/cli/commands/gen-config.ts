@@ -1,8 +1,8 @@
 // talos-capi gen config: the machine configuration a TalosConfig would produce, on stdout.
 
-import { parse as parseYaml } from 'yaml';
 import {
   MACHINE_TYPES,
+  parseYamlValue,
   renderMachineConfig,
   type JsonPatchOperation,
   type MachineType,
@@ -26,7 +26,7 @@ function configPatches(flags: Flags, io: CommandIO): JsonPatchOperation[] {
   return flags.list('config-patch').flatMap((value, i) => {
     let parsed: unknown;
     try {
-      parsed = parseYaml(inlineOrFile(io, value, 'config patch'));
+      parsed = parseYamlValue(inlineOrFile(io, value, 'config patch'));
     } catch (err) {
       throw new CliError(`--config-patch #${i + 1} is not valid JSON/YAML: ${(err as Error).message.split('\n')[0]}`);
     }

@@ -83,4 +83,5 @@ export {
   type TalosconfigOptions,
   type TalosRole,
 } from './talosconfig';
+export { parseYamlDocuments, parseYamlValue, YamlSyntaxError } from './yaml/parse';
 export type { YamlMap, YamlValue } from './yaml/values';

@@ -8,8 +8,8 @@ import { generateMachineConfig, hostnameDocument, type ConfigDocument, type Gene
 import { checkV1Alpha1Conflicts } from './conflicts';
 import { canonicalDocument } from './schema/documents';
 import { emitDocument, emitDocuments } from './yaml/emitter';
+import { parseYamlDocuments } from './yaml/parse';
 import { isYamlMap, type YamlValue } from './yaml/values';
-import { parseAllDocuments } from 'yaml';
 
 export interface RenderInput extends GenerateInput {
   patches?: ConfigPatches;
@@ -30,15 +30,16 @@ export class ConfigLoadError extends Error {
 
 /** Loads configuration text strictly (unknown keys or kinds are errors) into canonical documents. */
 export function parseConfig(text: string): ConfigDocument[] {
-  const documents: ConfigDocument[] = [];
-  for (const document of parseAllDocuments(text)) {
-    const error = document.errors[0];
-    if (error) throw new ConfigLoadError(`invalid YAML: ${error.message.split('\n')[0]}`);
-    const value = document.toJS() as YamlValue;
-    if (value === null) continue;
-    if (!isYamlMap(value)) throw new ConfigLoadError('expected a YAML mapping document');
-    documents.push(canonicalDocument(value));
+  let values: YamlValue[];
+  try {
+    values = parseYamlDocuments(text);
+  } catch (err) {
+    throw new ConfigLoadError(`invalid YAML: ${(err as Error).message}`);
   }
+  const documents = values.filter((value) => value !== null).map((value) => {
+    if (!isYamlMap(value)) throw new ConfigLoadError('expected a YAML mapping document');
+    return canonicalDocument(value);
+  });
   if (documents.length === 0) throw new ConfigLoadError('config not found');
   return documents;
 }

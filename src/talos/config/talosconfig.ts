@@ -2,10 +2,10 @@
 // admin client certificate signed by the cluster's OS CA — what Talos's Input.Talosconfig()
 // writes, but built from the bundle alone (no config generation needed).
 
-import { parse as parseYaml } from 'yaml';
 import { issueClientCertificate } from './secrets/certificates';
 import type { SecretsBundle } from './secrets/bundle';
 import { emitDocument } from './yaml/emitter';
+import { parseYamlValue } from './yaml/parse';
 import { isYamlMap, type YamlMap, type YamlValue } from './yaml/values';
 
 /** Talos API roles (subject organisations of client certificates). */
@@ -93,7 +93,7 @@ const pem = (value: YamlValue | undefined): string =>
 export function parseTalosconfig(text: string): ParsedTalosconfig {
   let root: YamlValue;
   try {
-    root = parseYaml(text) as YamlValue;
+    root = parseYamlValue(text);
   } catch (err) {
     throw new TalosconfigError(`talosconfig is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }

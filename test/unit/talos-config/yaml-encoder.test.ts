@@ -2,6 +2,7 @@ import { encodeConfig, parseConfig } from '../../../src/talos/config';
 import { emitDocument, emitDocuments } from '../../../src/talos/config/yaml/emitter';
 import { sortedGoKeys } from '../../../src/talos/config/yaml/key-order';
 import { formatGoFloat } from '../../../src/talos/config/yaml/scalars';
+import { at } from './helpers';
 
 describe('YAML emitter (go-yaml layout)', () => {
   it('indents nested collections to the next multiple of four, sequence items by two', () => {
@@ -128,6 +129,11 @@ describe('canonical documents', () => {
     expect(docs[0]).toMatchObject({ interval: '1h30m0s' });
     expect(docs[1]).toMatchObject({ machine: { disks: [{ partitions: [{ size: '100 GB' }] }] } });
     expect(docs[2]).toMatchObject({ podSubnets: ['fd00::/56'] });
+  });
+
+  it('reads leading-zero integers as octal, as go-yaml does (file permissions)', () => {
+    const [doc] = parseConfig('version: v1alpha1\nmachine:\n  type: worker\n  token: t\n  files:\n    - {content: x, permissions: 0644, path: /var/f, op: create}\n');
+    expect(at(doc, 'machine.files.[0].permissions')).toBe(0o644);
   });
 
   it('refuses unknown keys, unknown kinds and wrongly typed values', () => {

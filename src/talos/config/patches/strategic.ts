@@ -3,8 +3,8 @@
 // delete` markers that remove a document, a key, or list items. Like Talos's LoadPatch, a
 // patch that is a list of RFC 6902 operations (JSON or YAML) is accepted too.
 
-import { parseAllDocuments } from 'yaml';
 import { LEGACY_KIND } from '../schema/documents';
+import { parseYamlDocuments } from '../yaml/parse';
 import { isYamlMap, type YamlMap, type YamlValue } from '../yaml/values';
 import { checkOperation, type JsonPatchOperation } from './json6902';
 
@@ -109,13 +109,11 @@ function isEmptyDocument(doc: YamlMap): boolean {
 }
 
 function parseDocuments(text: string): YamlValue[] {
-  const documents = parseAllDocuments(text);
-  const list = Array.isArray(documents) ? documents : [documents];
-  return list.map((document) => {
-    const error = document.errors[0];
-    if (error) throw new PatchLoadError(`invalid YAML: ${error.message.split('\n')[0]}`);
-    return document.toJS() as YamlValue;
-  });
+  try {
+    return parseYamlDocuments(text);
+  } catch (err) {
+    throw new PatchLoadError(`invalid YAML: ${(err as Error).message}`);
+  }
 }
 
 function loadJsonPatch(list: YamlValue[]): LoadedPatch {

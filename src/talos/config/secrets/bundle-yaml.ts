@@ -2,9 +2,9 @@
 // lower-cased Go field names, certificates and keys as base64 of their PEM text), so bundles
 // move freely between talosctl, CABPT and us. Also reads CABPT's older three-part layout.
 
-import { parse as parseYaml } from 'yaml';
 import type { TalosContract } from '../contract';
 import { emitDocument } from '../yaml/emitter';
+import { parseYamlValue } from '../yaml/parse';
 import { isYamlMap, type YamlMap, type YamlValue } from '../yaml/values';
 import { parseCertificate } from './certificates';
 import { importPrivateKey } from './keys';
@@ -101,7 +101,7 @@ function decodeSecrets(secrets: YamlMap | undefined): SecretsBundle['secrets'] {
 
 function parseYamlText(yamlText: string, what: string): YamlValue {
   try {
-    return parseYaml(yamlText) as YamlValue;
+    return parseYamlValue(yamlText);
   } catch (err) {
     throw new SecretsBundleError(`${what} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
