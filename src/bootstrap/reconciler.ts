@@ -174,7 +174,9 @@ export class TalosConfigReconciler implements Reconciler {
       const { bundle, created } = await this.secrets.bundle(cluster, contract, { allowCreate: true });
       if (created) this.deps.recorder.event(cluster, 'Normal', 'SecretsBundleCreated', `Created the Talos secrets bundle for cluster ${cluster.metadata.name}`);
       if (bundle.certs.k8s) await this.secrets.ensureKubernetesCA(cluster, bundle.certs.k8s);
-      data = renderGenerated({ spec: config.spec, machineType: plan.machineType, owner, cluster, bundle });
+      const rendered = renderGenerated({ spec: config.spec, machineType: plan.machineType, owner, cluster, bundle });
+      for (const note of rendered.notes) this.deps.recorder.event(config, 'Warning', 'ConfigPatchRewritten', note);
+      data = rendered.data;
     }
     const name = bootstrapDataSecretName(owner);
     const outcome = await writeBootstrapData(this.deps.client, bootstrapDataSecret(config, name, owner.spec.clusterName, data), config);

@@ -26,6 +26,7 @@ import {
   type ConfigOwner,
   type MachineType,
 } from './decisions';
+import { rewriteKnownMisplacements } from './patch-compat';
 
 /** Bad input in a TalosConfig: retrying cannot help, only a new TalosConfig can. */
 export class InvalidTalosConfig extends Error {
@@ -54,12 +55,19 @@ export interface GeneratedRequest {
   bundle: SecretsBundle;
 }
 
+export interface Rendered {
+  data: string;
+  /** Rewrites of known misplaced configPatches, to tell the user about. */
+  notes: string[];
+}
+
 /** A generated (init / controlplane / worker) config with the spec's patches applied. */
-export function renderGenerated(request: GeneratedRequest): string {
+export function renderGenerated(request: GeneratedRequest): Rendered {
   const { spec, owner, cluster } = request;
   const endpoint = controlPlaneEndpointUrl(cluster);
   if (!endpoint) throw new Error('the Cluster has no control plane endpoint yet');
   const contract = contractOf(spec);
+  const compat = rewriteKnownMisplacements(spec.configPatches ?? []);
   let rendered: string;
   try {
     rendered = renderMachineConfig({
@@ -72,14 +80,14 @@ export function renderGenerated(request: GeneratedRequest): string {
       ...clusterNetworkOf(cluster),
       hostname: hostnameFor(spec, owner),
       patches: {
-        jsonPatches: (spec.configPatches ?? []) as JsonPatchOperation[],
+        jsonPatches: compat.patches as JsonPatchOperation[],
         strategicPatches: spec.strategicPatches ?? [],
       },
     });
   } catch (error) {
     throw new InvalidTalosConfig(messageOf(error));
   }
-  return userDataPrefix(owner) + rendered;
+  return { data: userDataPrefix(owner) + rendered, notes: compat.notes };
 }
 
 export interface UserDataResult {
