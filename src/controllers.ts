@@ -3,10 +3,13 @@
 // metrics, leader lease).
 import type { Manager } from './kube/manager';
 import type { OperatorFlags } from './kube/operator-flags';
+import { setupBootstrapController } from './bootstrap/controller';
 
 export type ControllerSetup = (manager: Manager, flags: OperatorFlags) => void;
 
-export const controllerSetups: ControllerSetup[] = [];
+export const controllerSetups: ControllerSetup[] = [
+  (manager, flags) => setupBootstrapController(manager, { machinePools: flags.featureGates.MachinePool === true }),
+];
 
 export function registerControllers(manager: Manager, flags: OperatorFlags): void {
   for (const setup of controllerSetups) setup(manager, flags);

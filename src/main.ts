@@ -6,6 +6,8 @@ import { createLogger } from './kube/logger';
 import { Manager } from './kube/manager';
 import { RuntimeMetrics } from './kube/metrics';
 import { type OperatorFlags, describeFlags, operatorUsage, parseOperatorFlags, resolveLeaseNamespace } from './kube/operator-flags';
+import { providerWebhookRoutes } from './webhooks/routes';
+import { startWebhookServer } from './webhooks/server';
 
 async function main(argv: string[]): Promise<void> {
   let flags: OperatorFlags;
@@ -43,9 +45,15 @@ async function main(argv: string[]): Promise<void> {
     defaultConcurrency: flags.defaultConcurrency,
   });
   registerControllers(manager, flags);
+  // Every replica serves webhooks, leader or not: the apiserver may call any of them.
+  const webhooks = flags.webhookPort >= 0
+    ? await startWebhookServer({ ...providerWebhookRoutes(), host: flags.webhookHost || undefined, port: flags.webhookPort, certDir: flags.webhookCertDir, logger })
+    : undefined;
+  if (webhooks) logger.info({ url: webhooks.url }, 'webhook server listening');
   manager.handleSignals();
   await manager.start();
   await manager.done;
+  await webhooks?.close();
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

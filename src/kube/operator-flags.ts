@@ -27,6 +27,10 @@ export const OPERATOR_FLAGS: readonly FlagSpec[] = [
   { name: 'kubeconfig', type: 'string', default: '', help: 'Path to a kubeconfig (default: $KUBECONFIG, ~/.kube/config, or in-cluster).' },
   { name: 'sync-period', type: 'duration', default: '10m', help: 'Re-deliver every cached object to controllers this often.' },
   { name: 'graceful-shutdown-timeout', type: 'duration', default: '30s', help: 'How long in-flight reconciles may run on shutdown.' },
+  { name: 'webhook-port', type: 'number', default: 9443, help: 'Port of the conversion/validation webhook server (HTTPS); -1 disables it.' },
+  { name: 'webhook-host', type: 'string', default: '', help: 'Interface the webhook server listens on (default: all).' },
+  { name: 'webhook-cert-dir', type: 'string', default: '/tmp/k8s-webhook-server/serving-certs', help: 'Folder with the webhook serving certificate (tls.crt, tls.key).' },
+  { name: 'feature-gates', type: 'string', default: '', help: 'Cluster API style gates, e.g. MachinePool=true.' },
   { name: 'log-level', type: 'string', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent.' },
   { name: 'help', aliases: ['h'], type: 'boolean', default: false, help: 'Print this help.' },
 ];
@@ -50,7 +54,22 @@ export interface OperatorFlags {
   syncPeriodMs: number;
   gracefulShutdownTimeoutMs: number;
   logLevel: LevelWithSilent;
+  webhookPort: number;
+  webhookHost: string;
+  webhookCertDir: string;
+  featureGates: Record<string, boolean>;
   help: boolean;
+}
+
+/** `A=true,B=false` → { A: true, B: false }. */
+export function parseFeatureGates(text: string): Record<string, boolean> {
+  const gates: Record<string, boolean> = {};
+  for (const item of text.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const match = /^([A-Za-z0-9]+)=(true|false)$/.exec(item);
+    if (!match) throw new FlagError(`--feature-gates: expected Name=true|false, got "${item}"`);
+    gates[match[1]!] = match[2] === 'true';
+  }
+  return gates;
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -95,6 +114,10 @@ export function parseOperatorFlags(argv: readonly string[]): OperatorFlags {
     syncPeriodMs: num('sync-period'),
     gracefulShutdownTimeoutMs: num('graceful-shutdown-timeout'),
     logLevel,
+    webhookPort: num('webhook-port'),
+    webhookHost: str('webhook-host'),
+    webhookCertDir: str('webhook-cert-dir'),
+    featureGates: parseFeatureGates(str('feature-gates')),
     help: values.help === true,
   };
   if (flags.leaderElect && !flags.leaderElectionId) throw new FlagError('--leader-election-id must not be empty');

@@ -53,7 +53,10 @@ export async function startOperator(options: OperatorOptions = {}): Promise<Oper
   if (!kubeconfig) throw new Error('no kubeconfig: set KUBECONFIG or pass one');
   const args = [
     '--import', 'tsx', 'src/main.ts', `--kubeconfig=${kubeconfig}`,
-    '--health-addr=127.0.0.1:0', '--metrics-bind-address=127.0.0.1:0', ...(options.args ?? []),
+    '--health-addr=127.0.0.1:0', '--metrics-bind-address=127.0.0.1:0',
+    // No webhook server unless a test asks for one (it needs serving certificates).
+    ...(options.args?.some((arg) => arg.startsWith('--webhook-port')) ? [] : ['--webhook-port=-1']),
+    ...(options.args ?? []),
   ];
   const child: ChildProcess = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
