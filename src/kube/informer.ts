@@ -205,7 +205,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       const path = resourcePath(this.options.kind, this.options.namespace ?? '');
       const body = await this.source.stream(path, query, watchSignal);
       this.stats.watches += 1;
-      for await (const event of readWatchEvents(body)) {
+      for await (const event of readWatchEvents(body, watchSignal)) {
         lastActivity = Date.now();
         events += 1;
         if (event.type === 'ERROR') {

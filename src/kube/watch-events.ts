@@ -24,20 +24,37 @@ export function parseWatchLine(line: string): WatchEvent | undefined {
   }
 }
 
-export async function* readWatchEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<WatchEvent> {
+/**
+ * Yields events until the stream ends. Aborting `signal` cancels the reader, which ends the
+ * iteration even if the underlying transport does not error the stream itself.
+ */
+export async function* readWatchEvents(body: ReadableStream<Uint8Array>, signal?: AbortSignal): AsyncGenerator<WatchEvent> {
+  const reader = body.getReader();
+  const cancel = () => void reader.cancel().catch(() => undefined);
+  if (signal?.aborted) cancel();
+  signal?.addEventListener('abort', cancel, { once: true });
   const decoder = new TextDecoder();
   let buffered = '';
-  for await (const chunk of body) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const event = parseWatchLine(buffered.slice(0, newline));
-      buffered = buffered.slice(newline + 1);
-      if (event) yield event;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done || signal?.aborted) break;
+      buffered += decoder.decode(value, { stream: true });
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const event = parseWatchLine(buffered.slice(0, newline));
+        buffered = buffered.slice(newline + 1);
+        if (event) yield event;
+      }
     }
+    if (!signal?.aborted) {
+      const last = parseWatchLine(buffered + decoder.decode());
+      if (last) yield last;
+    }
+  } finally {
+    signal?.removeEventListener('abort', cancel);
+    reader.releaseLock();
   }
-  const last = parseWatchLine(buffered + decoder.decode());
-  if (last) yield last;
 }
 
 /** The HTTP-like code carried by an ERROR event's Status object (410 = resourceVersion too old). */
