@@ -5,6 +5,7 @@
 import { isAlreadyExists, isNotFound } from '../kube/api-error';
 import type { KubeClient } from '../kube/client';
 import type { KubeObject } from '../kube/object';
+import { SingleFlight } from '../kube/single-flight';
 import { controllerOwnerReference } from '../kube/owners';
 import { ClusterKind } from '../api/capi/v1beta2/resources';
 import { SecretKind } from '../kube/resource';
@@ -76,18 +77,23 @@ export interface BundleResult {
  * another process ends with both using the copy that reached the API server first.
  */
 export class ClusterSecrets {
-  private readonly inFlight = new Map<string, Promise<BundleResult>>();
-  private readonly parsed = new Map<string, { resourceVersion: string; bundle: SecretsBundle }>();
+  private readonly inFlight = new SingleFlight<BundleResult>();
+  /** Bundles are never changed once written: after the first read, keep them per Cluster UID. */
+  private readonly known = new Map<string, SecretsBundle>();
+  /** Clusters (by UID) whose `<cluster>-ca` is known to exist. */
+  private readonly caWritten = new Set<string>();
 
   constructor(private readonly client: KubeClient) {}
 
   async bundle(cluster: Cluster, contract: TalosContract, options: { allowCreate: boolean }): Promise<BundleResult> {
-    const key = `${cluster.metadata.namespace}/${cluster.metadata.name}`;
-    const running = this.inFlight.get(key);
-    if (running) return running;
-    const work = this.readOrCreate(cluster, contract, options.allowCreate).finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, work);
-    return work;
+    const key = `${cluster.metadata.namespace}/${cluster.metadata.name}/${cluster.metadata.uid}`;
+    const known = this.known.get(key);
+    if (known) return { bundle: known, created: false };
+    return this.inFlight.run(key, async () => {
+      const result = await this.readOrCreate(cluster, contract, options.allowCreate);
+      this.known.set(key, result.bundle);
+      return result;
+    });
   }
 
   private async readOrCreate(cluster: Cluster, contract: TalosContract, allowCreate: boolean): Promise<BundleResult> {
@@ -96,11 +102,13 @@ export class ClusterSecrets {
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
         const secret = await this.client.get<SecretObject>(SecretKind, namespace, name);
-        return { bundle: this.parse(secret), created: false };
+        return { bundle: bundleFromSecret(secret), created: false };
       } catch (error) {
         if (!isNotFound(error)) throw error;
       }
-      if (!allowCreate) throw new Error(`secrets bundle Secret ${namespace}/${name} is missing`);
+      if (!allowCreate) {
+        throw new Error(`secrets bundle Secret ${namespace}/${name} is missing, but machines of this cluster were configured from it: restore it (a new bundle would not match them)`);
+      }
       const bundle = await generateSecretsBundle({ contract });
       try {
         await this.client.create(SecretKind, clusterOwnedSecret(cluster, name, { bundle: encodeSecretsBundle(bundle) }));
@@ -113,33 +121,27 @@ export class ClusterSecrets {
     throw new Error(`secrets bundle Secret ${namespace}/${name}: gave up after repeated create/read races`);
   }
 
-  private parse(secret: SecretObject): SecretsBundle {
-    const key = `${secret.metadata.namespace}/${secret.metadata.name}/${secret.metadata.uid}`;
-    const cached = this.parsed.get(key);
-    if (cached && cached.resourceVersion === secret.metadata.resourceVersion) return cached.bundle;
-    const bundle = bundleFromSecret(secret);
-    this.parsed.set(key, { resourceVersion: secret.metadata.resourceVersion ?? '', bundle });
-    return bundle;
-  }
-
   /**
    * Writes `<cluster>-ca` (tls.crt/tls.key: the Kubernetes CA, for Cluster API's kubeconfig) if it
    * is not there yet. Never updated: an existing Secret wins.
    */
   async ensureKubernetesCA(cluster: Cluster, ca: { crt: string; key: string }): Promise<boolean> {
+    const uid = cluster.metadata.uid ?? '';
+    if (this.caWritten.has(uid)) return false;
     const name = clusterSecretNames(cluster.metadata.name!).kubernetesCA;
+    let created = false;
     try {
       await this.client.get(SecretKind, cluster.metadata.namespace!, name);
-      return false;
     } catch (error) {
       if (!isNotFound(error)) throw error;
+      try {
+        await this.client.create(SecretKind, clusterOwnedSecret(cluster, name, { 'tls.crt': ca.crt, 'tls.key': ca.key }));
+        created = true;
+      } catch (createError) {
+        if (!isAlreadyExists(createError)) throw createError;
+      }
     }
-    try {
-      await this.client.create(SecretKind, clusterOwnedSecret(cluster, name, { 'tls.crt': ca.crt, 'tls.key': ca.key }));
-      return true;
-    } catch (error) {
-      if (isAlreadyExists(error)) return false;
-      throw error;
-    }
+    this.caWritten.add(uid);
+    return created;
   }
 }

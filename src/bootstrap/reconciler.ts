@@ -5,6 +5,8 @@ import type { KubeClient } from '../kube/client';
 import type { EventRecorder } from '../kube/events';
 import type { ObjectKey } from '../kube/object';
 import { PatchHelper } from '../kube/patch-helper';
+import { SingleFlight } from '../kube/single-flight';
+import { OwnWrites } from '../kube/own-writes';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../kube/reconciler';
 import { PAUSED_ANNOTATION } from '../kube/predicates';
 import { V1BETA1 } from '../api/bootstrap/resources';
@@ -57,6 +59,9 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
 
 export class TalosConfigReconciler implements Reconciler {
   private readonly secrets: ClusterSecrets;
+  private readonly ownWrites = new OwnWrites();
+  /** One talosconfig write per cluster at a time: its control-plane configs reconcile in parallel. */
+  private readonly talosconfigWrites = new SingleFlight<Awaited<ReturnType<typeof reconcileTalosconfig>>>();
   private readonly now: () => Date;
 
   constructor(private readonly deps: BootstrapDependencies) {
@@ -67,6 +72,7 @@ export class TalosConfigReconciler implements Reconciler {
   async reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     const cached = this.deps.readers.configs.get(key.namespace, key.name);
     if (!cached) return;
+    if (this.ownWrites.isSuperseded(cached.metadata.uid, cached.metadata.resourceVersion)) return;
     const config = structuredClone(cached);
     const helper = new PatchHelper<TalosConfig>(this.deps.client, V1BETA1.talosConfig, config);
     let failure: unknown;
@@ -81,7 +87,8 @@ export class TalosConfigReconciler implements Reconciler {
         if (failure === undefined) config.status!.observedGeneration = config.metadata.generation;
       }
       try {
-        await helper.patch(config, { ownedConditions: OWNED_CONDITIONS, signal: ctx.signal });
+        const written = await helper.patch(config, { ownedConditions: OWNED_CONDITIONS, signal: ctx.signal });
+        if (written) this.ownWrites.record(cached.metadata.uid, cached.metadata.resourceVersion);
       } catch (patchError) {
         if (failure === undefined) throw patchError;
         ctx.log.error({ err: messageOf(patchError) }, 'status patch failed after a reconcile error');
@@ -117,6 +124,8 @@ export class TalosConfigReconciler implements Reconciler {
 
     const waiting = waitingForCluster(cluster);
     if (waiting) {
+      const previous = config.status?.conditions?.find((c) => c.type === 'DataSecretAvailable')?.message;
+      if (previous !== waiting) this.deps.recorder.event(config, 'Normal', 'WaitingForCluster', waiting);
       markWaiting(config, waiting);
       return;
     }
@@ -143,6 +152,20 @@ export class TalosConfigReconciler implements Reconciler {
       }
       throw error;
     }
+    // In the same pass, so that the status goes out in one patch.
+    await this.reconcileClientConfig(config, cluster, plan, ctx);
+  }
+
+  /**
+   * Machines of this cluster already booted from its bundle: a missing bundle Secret must then be
+   * restored, never made anew (a new one would split the cluster's CAs and tokens).
+   */
+  private clusterAlreadyConfigured(cluster: Cluster): boolean {
+    const configs = this.deps.readers.configs.list({
+      namespace: cluster.metadata.namespace,
+      labels: { [CLUSTER_NAME_LABEL]: cluster.metadata.name! },
+    });
+    return configs.some((c) => c.status?.initialization?.dataSecretCreated && planFor(c.spec).kind === 'generate' && !c.metadata.deletionTimestamp);
   }
 
   private markCreated(config: TalosConfig, secretName: string): void {
@@ -171,7 +194,7 @@ export class TalosConfigReconciler implements Reconciler {
       data = user.data;
     } else {
       const contract = contractOf(config.spec);
-      const { bundle, created } = await this.secrets.bundle(cluster, contract, { allowCreate: true });
+      const { bundle, created } = await this.secrets.bundle(cluster, contract, { allowCreate: !this.clusterAlreadyConfigured(cluster) });
       if (created) this.deps.recorder.event(cluster, 'Normal', 'SecretsBundleCreated', `Created the Talos secrets bundle for cluster ${cluster.metadata.name}`);
       if (bundle.certs.k8s) await this.secrets.ensureKubernetesCA(cluster, bundle.certs.k8s);
       const rendered = renderGenerated({ spec: config.spec, machineType: plan.machineType, owner, cluster, bundle });
@@ -200,7 +223,8 @@ export class TalosConfigReconciler implements Reconciler {
         labels: { [CLUSTER_NAME_LABEL]: cluster.metadata.name! },
       });
       const endpoints = talosconfigEndpoints(machines, config.spec.talosconfig?.endpoints);
-      const outcome = await reconcileTalosconfig(this.deps.client, cluster, bundle, endpoints, this.now());
+      const clusterKey = `${cluster.metadata.uid}/${endpoints.join(',')}`;
+      const outcome = await this.talosconfigWrites.run(clusterKey, () => reconcileTalosconfig(this.deps.client, cluster, bundle!, endpoints, this.now()));
       if (outcome !== 'unchanged') ctx.log.info({ outcome, endpoints }, 'talosconfig written');
       markClientConfig(config);
     } catch (error) {

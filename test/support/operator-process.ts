@@ -10,6 +10,8 @@ export interface OperatorOptions {
   /** Defaults to $KUBECONFIG (set by the integration globalSetup). */
   kubeconfig?: string;
   startTimeoutMs?: number;
+  /** Run the compiled operator (dist/src/main.js, from `npm run build`) instead of the sources through tsx. */
+  compiled?: boolean;
 }
 
 export interface OperatorProcess {
@@ -52,7 +54,7 @@ export async function startOperator(options: OperatorOptions = {}): Promise<Oper
   const kubeconfig = options.kubeconfig ?? process.env.KUBECONFIG;
   if (!kubeconfig) throw new Error('no kubeconfig: set KUBECONFIG or pass one');
   const args = [
-    '--import', 'tsx', 'src/main.ts', `--kubeconfig=${kubeconfig}`,
+    ...(options.compiled ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts']), `--kubeconfig=${kubeconfig}`,
     '--health-addr=127.0.0.1:0', '--metrics-bind-address=127.0.0.1:0',
     // No webhook server unless a test asks for one (it needs serving certificates).
     ...(options.args?.some((arg) => arg.startsWith('--webhook-port')) ? [] : ['--webhook-port=-1']),

@@ -411,9 +411,13 @@ export async function stopTestbed(dir: string): Promise<void> {
   await stopProcess(state.etcd);
 }
 
-/** Stops kube-apiserver only (etcd keeps the data); pair with startApiserver. */
+/**
+ * Stops kube-apiserver only (etcd keeps the data); pair with startApiserver. Like a crash: an
+ * apiserver holding open watches can take its whole shutdown delay to exit on SIGTERM, so it
+ * gets a short grace period before SIGKILL.
+ */
 export async function stopApiserver(dir: string): Promise<void> {
-  await stopProcess(readState(dir).apiserver);
+  await stopProcess(readState(dir).apiserver, 3_000);
 }
 
 /** Starts kube-apiserver again on the same port and flags, and waits for /readyz. */
