@@ -44,10 +44,19 @@ function dropPartitionFormat(disks: Json, dropped: string[]): Json {
   });
 }
 
-export function rewriteKnownMisplacements(patches: readonly ConfigPatch[]): CompatResult {
+export interface CompatOptions {
+  /**
+   * The generated config sets machine.install.grubUseUKICmdline (contracts 1.12+), which Talos
+   * refuses together with extraKernelArgs: moved kernel args must turn it off.
+   */
+  grubUseUKICmdline?: boolean;
+}
+
+export function rewriteKnownMisplacements(patches: readonly ConfigPatch[], options: CompatOptions = {}): CompatResult {
   const out: ConfigPatch[] = [];
   const notes: string[] = [];
   const nameservers: string[] = [];
+  let kernelArgsMoved = false;
   patches.forEach((patch, index) => {
     const adds = patch.op === 'add' || patch.op === 'replace';
     const kernelArgs = adds ? KERNEL_ARGS.exec(patch.path) : null;
@@ -55,6 +64,7 @@ export function rewriteKnownMisplacements(patches: readonly ConfigPatch[]): Comp
       const path = `/machine/install/extraKernelArgs${kernelArgs[1] ?? ''}`;
       out.push({ ...patch, op: 'add', path });
       notes.push(`configPatches[${index}]: ${patch.path} is not a Talos setting; applied to ${path} (kernel arguments of the installed system)`);
+      kernelArgsMoved = true;
       return;
     }
     if (!adds) {
@@ -76,6 +86,10 @@ export function rewriteKnownMisplacements(patches: readonly ConfigPatch[]): Comp
     if (dropped.length) notes.push(`configPatches[${index}]: partition format ${dropped.join(', ')} ignored (Talos formats user disk partitions with XFS and has no format field)`);
     out.push(value === patch.value ? patch : { ...patch, value });
   });
+  if (kernelArgsMoved && options.grubUseUKICmdline && !out.some((patch) => patch.path === '/machine/install/grubUseUKICmdline')) {
+    out.push({ op: 'replace', path: '/machine/install/grubUseUKICmdline', value: false });
+    notes.push('configPatches: machine.install.grubUseUKICmdline set to false, as Talos requires for extraKernelArgs');
+  }
   // A patch that sets the nameservers explicitly wins over ones found on interfaces.
   const explicit = out.some((patch) => patch.path === '/machine/network/nameservers');
   if (nameservers.length && !explicit) out.push({ op: 'add', path: '/machine/network/nameservers', value: nameservers });

@@ -67,7 +67,7 @@ export function renderGenerated(request: GeneratedRequest): Rendered {
   const endpoint = controlPlaneEndpointUrl(cluster);
   if (!endpoint) throw new Error('the Cluster has no control plane endpoint yet');
   const contract = contractOf(spec);
-  const compat = rewriteKnownMisplacements(spec.configPatches ?? []);
+  const compat = rewriteKnownMisplacements(spec.configPatches ?? [], { grubUseUKICmdline: contract.features.grubUseUKICmdlineDefault });
   let rendered: string;
   try {
     rendered = renderMachineConfig({

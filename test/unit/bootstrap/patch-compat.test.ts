@@ -62,4 +62,13 @@ describe('rewriteKnownMisplacements', () => {
     expect(result.patches[1]).toBe(patches[1]);
     expect(result.notes).toEqual([]);
   });
+
+  test('on contracts that turn grubUseUKICmdline on, moved kernel args turn it off', () => {
+    const patches = [{ op: 'add', path: '/machine/kernel/args', value: ['console=ttyS0'] }];
+    expect(rewriteKnownMisplacements(patches, { grubUseUKICmdline: true }).patches).toEqual([
+      { op: 'add', path: '/machine/install/extraKernelArgs', value: ['console=ttyS0'] },
+      { op: 'replace', path: '/machine/install/grubUseUKICmdline', value: false },
+    ]);
+    expect(rewriteKnownMisplacements(patches, { grubUseUKICmdline: false }).patches).toHaveLength(1);
+  });
 });
