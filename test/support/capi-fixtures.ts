@@ -165,3 +165,22 @@ export async function waitForBootstrapData(client: KubeClient, namespace: string
   if (!secret) throw new Error(`bootstrap data Secret ${config.status!.dataSecretName} is missing`);
   return { config, secret, data: decode(secret.data?.value) };
 }
+
+export interface EventView {
+  metadata: { name?: string };
+  reason?: string;
+  note?: string;
+  type?: string;
+  regarding?: { name?: string; kind?: string };
+}
+
+const EventsKind: ResourceKind = { group: 'events.k8s.io', version: 'v1', kind: 'Event', plural: 'events', namespaced: true };
+
+/** Waits for events.k8s.io Events about `objectName` with `reason` in `namespace`. */
+export async function eventsFor(client: KubeClient, namespace: string, objectName: string, reason: string): Promise<EventView[]> {
+  return eventually(`a ${reason} Event for ${namespace}/${objectName}`, async () => {
+    const list = await client.list<EventView & KubeObject>(EventsKind, { namespace });
+    const found = list.items.filter((e) => e.regarding?.name === objectName && e.reason === reason);
+    return found.length ? found : undefined;
+  });
+}

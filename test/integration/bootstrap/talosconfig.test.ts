@@ -14,6 +14,7 @@ import {
   createTalosConfig,
   decode,
   eventually,
+  eventsFor,
   getTalosConfig,
   patchCluster,
   readSecret,
@@ -221,14 +222,7 @@ describe('patches', () => {
     expect(failed.condition.reason).toBe('InvalidConfig');
     expect(failed.condition.message).toMatch(/^Data secret generation failed: .*configPatches\[1\].*\/machine\/nonexistent\/field/);
     expect(await readSecret(env.client, ns, 'w-bootstrap-data')).toBeUndefined();
-    const events = await eventually('a Warning event', async () => {
-      const list = await env.client.list<{ metadata: { name?: string }; reason?: string; note?: string; type?: string; regarding?: { name?: string } }>(
-        { group: 'events.k8s.io', version: 'v1', kind: 'Event', plural: 'events', namespaced: true },
-        { namespace: ns },
-      );
-      const found = list.items.filter((e) => e.regarding?.name === 'w' && e.reason === 'DataSecretGenerationFailed');
-      return found.length ? found : undefined;
-    });
+    const events = await eventsFor(env.client, ns, 'w', 'DataSecretGenerationFailed');
     expect(events[0]!.type).toBe('Warning');
     expect(events[0]!.note).toMatch(/configPatches\[1\]/);
 
@@ -300,6 +294,7 @@ describe('hostname, pause, waiting, adoption', () => {
     await createTalosConfig(env.client, machine, { generateType: 'worker', talosVersion: 'v1.13' });
     const first = await waitForCondition(ns, 'm', 'DataSecretAvailable', 'False');
     expect(first.condition.message).toBe('Waiting for the cluster infrastructure to be ready');
+    expect((await eventsFor(env.client, ns, 'm', 'WaitingForCluster'))[0]!.note).toBe('Waiting for the cluster infrastructure to be ready');
     await setClusterStatus(env.client, cluster, { initialization: { infrastructureProvisioned: true } });
     await eventually('waiting for the endpoint', async () => {
       const c = condition(await getTalosConfig(env.client, ns, 'm'), 'DataSecretAvailable');
@@ -308,6 +303,7 @@ describe('hostname, pause, waiting, adoption', () => {
     await patchCluster(env.client, cluster, { spec: { controlPlaneEndpoint: { host: '10.0.0.100', port: 6443 } } });
     const { data } = await waitForBootstrapData(env.client, ns, 'm');
     expect(v1alpha1(data).cluster.controlPlane.endpoint).toBe('https://10.0.0.100:6443');
+    expect((await eventsFor(env.client, ns, 'm', 'DataSecretGenerated'))[0]).toMatchObject({ type: 'Normal', note: 'Generated bootstrap data Secret m-bootstrap-data' });
   });
 
   test('a Machine that already names its data secret (pivot) is adopted, nothing generated', async () => {
