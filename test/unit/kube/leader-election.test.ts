@@ -83,7 +83,8 @@ describe('LeaderElector', () => {
     await leader.stop({ release: true });
     while (!other.isLeader && Date.now() - started < 2000) await wait(10);
     expect(other.isLeader).toBe(true);
-    expect(Date.now() - started).toBeLessThan(300); // one retry period, not a lease duration
+    // A few retry periods (50 ms) at most, never the 600 ms lease duration; slack for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(500);
     expect(store.lease?.spec?.leaseTransitions).toBe(1);
     await other.stop();
     expect(log).toHaveLength(4);
