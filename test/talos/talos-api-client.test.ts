@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 // Our machine API client against the Talos node simulator (official Talos stubs
 // on the server side, so every call also checks our protos against Talos's).
 // Certificates, configs and talosconfigs come from our own config engine.
@@ -216,6 +217,25 @@ describe('node targeting', () => {
 });
 
 describe('deadlines and retries', () => {
+  test('a deadline that runs out while connecting is DEADLINE_EXCEEDED, not retried', async () => {
+    // Accepts TCP, never answers the TLS handshake.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    const client = TalosClient.fromTalosconfig(await cluster.talosconfig([`127.0.0.1:${port}`]));
+    try {
+      const started = Date.now();
+      const error = await rejection(client.version({ timeoutMs: 300 }));
+      expect(error.code).toBe(status.DEADLINE_EXCEEDED);
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      client.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   test('a per-call deadline ends a slow call with DEADLINE_EXCEEDED', async () => {
     // Connect first: on a loaded machine the TLS handshake alone can outlast a 300 ms deadline.
     const client = await clientFor(cp2);

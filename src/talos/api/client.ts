@@ -325,6 +325,10 @@ export class TalosClient {
     for (let attempt = 1; ; attempt += 1) {
       if (options.signal?.aborted) throw abortedError(method);
       const channel = await pickChannel(this.channels, deadline);
+      if (Date.now() >= deadline) {
+        // The whole budget went on connecting (e.g. a TLS handshake that never completes).
+        throw new TalosApiError(GrpcStatus.DEADLINE_EXCEEDED, 'deadline passed while connecting', { method, endpoint: channel.address });
+      }
       try {
         const reply = (await this.invokeUnary(channel.client, method, request, metadata.clone(), deadline, options.signal)) as wire.WireReply<M>;
         return splitReplies(reply.messages, this.replyContext(method, channel, options.target), toValue);
