@@ -4,13 +4,14 @@
 // or 1 (anything else) and one line on stderr — never a stack trace.
 
 import { Flags, flagUsage, parseFlags, UsageError } from './args';
-import type { Command } from './commands/command';
+import type { Command, FlagCommand } from './commands/command';
 import { genConfig } from './commands/gen-config';
 import { genSecrets } from './commands/gen-secrets';
 import { genTalosconfig } from './commands/gen-talosconfig';
+import { run } from './commands/run';
 import { processIO, type CommandIO } from './io';
 
-export const COMMANDS: readonly Command[] = [genSecrets, genConfig, genTalosconfig];
+export const COMMANDS: readonly Command[] = [genSecrets, genConfig, genTalosconfig, run];
 
 const HELP_FLAGS = new Set(['--help', '-h', 'help']);
 
@@ -19,7 +20,7 @@ function overview(): string {
   return `usage: talos-capi <command> [flags]\n\ncommands:\n${lines.join('\n')}\n\nRun "talos-capi <command> --help" for the flags of a command.\n`;
 }
 
-function commandHelp(command: Command): string {
+function commandHelp(command: FlagCommand): string {
   return `usage: talos-capi ${command.path.join(' ')} [flags]\n\n${command.summary}\n\nflags:\n${flagUsage(command.flags)}\n`;
 }
 
@@ -51,6 +52,7 @@ export async function main(args: readonly string[], io: CommandIO = processIO): 
         group.length > 0 ? `"${args.join(' ')}" is incomplete: use one of ${group.join(', ')}` : `unknown command "${args[0]}"`,
       );
     }
+    if ('passThrough' in found.command) return await found.command.run(found.rest, io);
     if (found.rest.some((arg) => HELP_FLAGS.has(arg))) {
       write(commandHelp(found.command));
       return 0;

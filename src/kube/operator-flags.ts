@@ -134,7 +134,7 @@ export function describeFlags(flags: OperatorFlags): Record<string, unknown> {
 }
 
 export function operatorUsage(): string {
-  return `Usage: talos-capi [flags]\n\nFlags:\n${flagUsage(OPERATOR_FLAGS)}\n`;
+  return `Usage: talos-capi run [flags]\n\nFlags:\n${flagUsage(OPERATOR_FLAGS)}\n`;
 }
 
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';

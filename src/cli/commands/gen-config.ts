@@ -9,7 +9,7 @@ import {
 } from '../../talos/config';
 import { UsageError, type Flags } from '../args';
 import { CliError, inlineOrFile, type CommandIO } from '../io';
-import type { Command } from './command';
+import type { FlagCommand } from './command';
 import { contractOf, FORCE_FLAG, outputFlag, readBundle, secretsFlag, writeResult } from './shared';
 
 function machineType(value: string): MachineType {
@@ -36,7 +36,7 @@ function configPatches(flags: Flags, io: CommandIO): JsonPatchOperation[] {
   });
 }
 
-export const genConfig: Command = {
+export const genConfig: FlagCommand = {
   path: ['gen', 'config'],
   summary: 'render the machine configuration of one machine',
   flags: [

@@ -1,10 +1,10 @@
 // talos-capi gen secrets: a new cluster secrets bundle, interchangeable with talosctl's.
 
 import { CURRENT_CONTRACT, encodeSecretsBundle, generateSecretsBundle } from '../../talos/config';
-import type { Command } from './command';
+import type { FlagCommand } from './command';
 import { contractOf, FORCE_FLAG, outputFlag } from './shared';
 
-export const genSecrets: Command = {
+export const genSecrets: FlagCommand = {
   path: ['gen', 'secrets'],
   summary: 'generate a secrets bundle (secrets.yaml)',
   flags: [

@@ -1,10 +1,10 @@
 // talos-capi gen talosconfig: client configuration with an os:admin certificate from the bundle.
 
 import { generateTalosconfig } from '../../talos/config';
-import type { Command } from './command';
+import type { FlagCommand } from './command';
 import { FORCE_FLAG, outputFlag, readBundle, secretsFlag, writeResult } from './shared';
 
-export const genTalosconfig: Command = {
+export const genTalosconfig: FlagCommand = {
   path: ['gen', 'talosconfig'],
   summary: 'generate a talosconfig with an admin client certificate',
   flags: [
