@@ -1,48 +1,33 @@
 // The per-Machine bootstrap data Secret `<owner>-bootstrap-data` (key `value`),
-// owned by its TalosConfig so it goes away with it.
-import { isAlreadyExists } from '../kube/api-error';
+// controlled by its TalosConfig so it goes away with it. Never written over
+// unless this TalosConfig controls it, or it was left by a deleted TalosConfig
+// of the same name (see src/cluster/ownership).
 import type { KubeClient } from '../kube/client';
-import { controllerOwnerReference } from '../kube/owners';
 import { SecretKind } from '../kube/resource';
 import { V1BETA1 } from '../api/bootstrap/resources';
-import { CLUSTER_NAME_LABEL } from '../api/capi/v1beta2/types';
 import type { TalosConfig } from '../api/bootstrap/v1beta1/types';
-import { toBase64, type SecretObject } from './cluster-secrets';
+import { createIfAbsent } from '../cluster/create-if-absent';
+import { requireWritable } from '../cluster/ownership';
+import { ownedSecret, type SecretObject } from '../cluster/secrets';
+
+/** The most a Secret holds (its data, decoded): the API server refuses larger ones. */
+export const MAX_SECRET_DATA_BYTES = 1024 * 1024;
 
 export function bootstrapDataSecret(config: TalosConfig, name: string, clusterName: string, data: string): SecretObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: {
-      name,
-      namespace: config.metadata.namespace,
-      labels: { [CLUSTER_NAME_LABEL]: clusterName },
-      ownerReferences: [controllerOwnerReference(config, V1BETA1.talosConfig)],
-    },
-    type: 'Opaque',
-    data: { value: toBase64(data) },
-  };
+  return ownedSecret({ name, clusterName, owner: config, ownerKind: V1BETA1.talosConfig, values: { value: data } });
 }
 
-/** True when the Secret's controlling owner is this very TalosConfig (same UID). */
-export function ownedBy(secret: SecretObject, config: TalosConfig): boolean {
-  return (secret.metadata.ownerReferences ?? []).some((ref) => ref.controller && ref.uid === config.metadata.uid);
-}
+export type BootstrapDataOutcome = 'created' | 'kept' | 'adopted';
 
 /**
- * Creates the Secret. If one by that name exists and this TalosConfig owns it, it is kept as is
- * (a Machine's data never changes under it). If it belongs to a TalosConfig that was deleted and
- * recreated under the same name, it holds the old config: it is taken over and rewritten.
+ * Creates the Secret. One this TalosConfig controls is kept as is (a Machine's data never changes
+ * under it); one left by a deleted TalosConfig of this name holds the old config and is rewritten;
+ * any other is refused (SecretOwnershipConflict).
  */
-export async function writeBootstrapData(client: KubeClient, desired: SecretObject, config: TalosConfig): Promise<'created' | 'kept' | 'replaced'> {
-  try {
-    await client.create(SecretKind, desired);
-    return 'created';
-  } catch (error) {
-    if (!isAlreadyExists(error)) throw error;
-  }
-  const existing = await client.get<SecretObject>(SecretKind, desired.metadata.namespace!, desired.metadata.name!);
-  if (ownedBy(existing, config)) return 'kept';
-  await client.replace(SecretKind, { ...desired, metadata: { ...desired.metadata, resourceVersion: existing.metadata.resourceVersion } });
-  return 'replaced';
+export async function writeBootstrapData(client: KubeClient, desired: SecretObject, config: TalosConfig, signal?: AbortSignal): Promise<BootstrapDataOutcome> {
+  const { secret, created } = await createIfAbsent(client, desired.metadata.namespace!, desired.metadata.name!, () => desired, { expectAbsent: true, signal });
+  if (created) return 'created';
+  if (requireWritable(secret, { object: config, kind: V1BETA1.talosConfig }).action === 'update') return 'kept';
+  await client.replace(SecretKind, { ...desired, metadata: { ...desired.metadata, resourceVersion: secret.metadata.resourceVersion } }, undefined, signal);
+  return 'adopted';
 }

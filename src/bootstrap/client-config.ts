@@ -1,15 +1,19 @@
 // The cluster's `<cluster>-talosconfig` Secret: a talosconfig with an os:admin
 // client certificate for the control-plane endpoints. Unlike CABPT it is only
 // rewritten when the certificate has used half its life or the endpoints
-// changed, not on every reconcile.
+// changed, not on every reconcile; the caller requeues itself for that moment.
+// Only a Secret the Cluster controls is rewritten (see src/cluster/ownership).
 import { X509Certificate } from 'node:crypto';
-import { isAlreadyExists, isConflict, isNotFound } from '../kube/api-error';
+import { isConflict } from '../kube/api-error';
 import type { KubeClient } from '../kube/client';
 import { SecretKind } from '../kube/resource';
+import { ClusterKind } from '../api/capi/v1beta2/resources';
 import type { Cluster } from '../api/capi/v1beta2/types';
 import { generateTalosconfig, parseTalosconfig, type SecretsBundle } from '../talos/config';
-import { clusterOwnedSecret, fromBase64, type SecretObject } from './cluster-secrets';
-import { clusterSecretNames, talosconfigNeedsRenewal, type IssuedClientCertificate } from './decisions';
+import { createIfAbsent } from '../cluster/create-if-absent';
+import { requireWritable } from '../cluster/ownership';
+import { clusterOwnedSecret, clusterSecretNames, fromBase64, type SecretObject } from '../cluster/secrets';
+import { renewalDue, talosconfigNeedsRenewal, type IssuedClientCertificate } from './decisions';
 
 export const TALOSCONFIG_KEY = 'talosconfig';
 
@@ -28,45 +32,64 @@ export function issuedCertificateOf(talosconfigText: string, contextName: string
 
 export type TalosconfigOutcome = 'created' | 'renewed' | 'unchanged';
 
+export interface TalosconfigResult {
+  outcome: TalosconfigOutcome;
+  /** When the Secret should be looked at again (its certificate's half-life). */
+  renewAt: Date;
+}
+
+/** A write we lost to a concurrent one: look again shortly rather than at the old half-life. */
+const AFTER_A_LOST_RACE_MS = 1_000;
+
 export async function reconcileTalosconfig(
   client: KubeClient,
   cluster: Cluster,
   bundle: SecretsBundle,
   endpoints: string[],
-  now: Date = new Date(),
-): Promise<TalosconfigOutcome> {
+  now: Date,
+  signal?: AbortSignal,
+): Promise<TalosconfigResult> {
   const clusterName = cluster.metadata.name!;
   const name = clusterSecretNames(clusterName).talosconfig;
-  let existing: SecretObject | undefined;
-  try {
-    existing = await client.get<SecretObject>(SecretKind, cluster.metadata.namespace!, name);
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
-  const current = existing ? issuedCertificateOf(fromBase64(existing.data?.[TALOSCONFIG_KEY]), clusterName) : undefined;
-  if (existing && !talosconfigNeedsRenewal(current, endpoints, now)) return 'unchanged';
+  const issue = () => generateTalosconfig({ bundle, contextName: clusterName, endpoints, now });
+  const dueOf = (secret: SecretObject) => {
+    const issued = issuedCertificateOf(fromBase64(secret.data?.[TALOSCONFIG_KEY]), clusterName);
+    return issued ? renewalDue(issued) : now;
+  };
+  const { secret: existing, created } = await createIfAbsent(
+    client,
+    cluster.metadata.namespace!,
+    name,
+    async () => clusterOwnedSecret(cluster, name, { [TALOSCONFIG_KEY]: await issue() }),
+    { signal },
+  );
+  if (created) return { outcome: 'created', renewAt: dueOf(existing) };
 
-  const text = await generateTalosconfig({ bundle, contextName: clusterName, endpoints, now });
-  const desired = clusterOwnedSecret(cluster, name, { [TALOSCONFIG_KEY]: text });
-  if (!existing) {
-    try {
-      await client.create(SecretKind, desired);
-      return 'created';
-    } catch (error) {
-      // Another reconcile wrote it a moment ago; its copy is as good as ours.
-      if (isAlreadyExists(error)) return 'unchanged';
-      throw error;
-    }
+  const decision = requireWritable(existing, { object: cluster, kind: ClusterKind });
+  const current = issuedCertificateOf(fromBase64(existing.data?.[TALOSCONFIG_KEY]), clusterName);
+  if (decision.action === 'update' && !talosconfigNeedsRenewal(current, endpoints, now)) {
+    return { outcome: 'unchanged', renewAt: dueOf(existing) };
   }
+  const desired = clusterOwnedSecret(cluster, name, { [TALOSCONFIG_KEY]: await issue() });
+  let written: SecretObject;
   try {
-    await client.replace(SecretKind, {
-      ...existing,
-      data: { ...(existing.data ?? {}), ...desired.data },
-      metadata: { ...existing.metadata, labels: { ...(existing.metadata.labels ?? {}), ...desired.metadata.labels } },
-    });
+    written = await client.replace<SecretObject>(
+      SecretKind,
+      {
+        ...existing,
+        data: { ...(existing.data ?? {}), ...desired.data },
+        metadata: {
+          ...existing.metadata,
+          labels: { ...(existing.metadata.labels ?? {}), ...desired.metadata.labels },
+          ownerReferences: desired.metadata.ownerReferences,
+        },
+      },
+      undefined,
+      signal,
+    );
   } catch (error) {
-    if (isConflict(error)) return 'unchanged';
+    if (isConflict(error)) return { outcome: 'unchanged', renewAt: new Date(now.getTime() + AFTER_A_LOST_RACE_MS) };
     throw error;
   }
-  return 'renewed';
+  return { outcome: 'renewed', renewAt: dueOf(written) };
 }

@@ -53,16 +53,19 @@ export function setupBootstrapController(manager: Manager, options: BootstrapCon
     ];
   };
 
+  const clusters = informer<Cluster>(ClusterKind);
   const reconciler = new TalosConfigReconciler({
     client: manager.client,
     recorder: manager.recorder(),
     readers: {
       configs: informer<TalosConfig>(V1BETA1.talosConfig),
-      clusters: informer<Cluster>(ClusterKind),
+      clusters,
       machines,
       machinePools,
     },
   });
+  // Key material is held per Cluster only while the Cluster exists.
+  clusters.addHandlers({ delete: (cluster) => reconciler.forgetCluster(cluster.metadata.uid) });
 
   let builder = manager
     .controller(BOOTSTRAP_CONTROLLER)

@@ -124,12 +124,6 @@ export function adoptableDataSecretName(owner: ConfigOwner): string | undefined 
   return owner.spec.bootstrap?.dataSecretName || undefined;
 }
 
-export const clusterSecretNames = (cluster: string) => ({
-  bundle: `${cluster}-talos`,
-  kubernetesCA: `${cluster}-ca`,
-  talosconfig: `${cluster}-talosconfig`,
-});
-
 /** Only control-plane configs make the cluster's talosconfig. */
 export function writesTalosconfig(plan: GeneratePlan): boolean {
   return plan.kind === 'generate' && plan.machineType !== 'worker';
@@ -167,6 +161,66 @@ export function talosconfigNeedsRenewal(current: IssuedClientCertificate | undef
   const sameEndpoints =
     current.endpoints.length === wantedEndpoints.length && current.endpoints.every((endpoint, i) => endpoint === wantedEndpoints[i]);
   if (!sameEndpoints) return true;
-  const halfLife = current.notBefore.getTime() + (current.notAfter.getTime() - current.notBefore.getTime()) / 2;
-  return now.getTime() >= halfLife;
+  return now.getTime() >= renewalDue(current).getTime();
+}
+
+/** When the client certificate has used half its life. */
+export function renewalDue(current: Pick<IssuedClientCertificate, 'notBefore' | 'notAfter'>): Date {
+  return new Date(current.notBefore.getTime() + (current.notAfter.getTime() - current.notBefore.getTime()) / 2);
+}
+
+/** Timers are 32-bit: look again at least this often, however far off the renewal is. */
+export const MAX_REQUEUE_MS = 12 * 3_600_000;
+
+/** How long until the renewal is due, as a requeue delay (at least a second, at most MAX_REQUEUE_MS). */
+export function requeueForRenewal(due: Date, now: Date): number {
+  return Math.min(MAX_REQUEUE_MS, Math.max(1_000, due.getTime() - now.getTime()));
+}
+
+/**
+ * Deepest nesting a configPatches value may have. Talos configs nest about a dozen levels; the
+ * API accepts thousands, which would overflow recursive copies and merges.
+ */
+export const MAX_PATCH_DEPTH = 64;
+
+/** Nesting depth of a JSON value, counted without recursion (it may be arbitrarily deep). */
+export function jsonDepth(value: unknown, stopAfter = Number.POSITIVE_INFINITY): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > stopAfter) return deepest;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/** Why the spec's patches cannot be applied safely, or undefined. */
+export function patchDepthProblem(spec: TalosConfigSpec): string | undefined {
+  const index = (spec.configPatches ?? []).findIndex((patch) => jsonDepth(patch.value, MAX_PATCH_DEPTH) > MAX_PATCH_DEPTH);
+  if (index < 0) return undefined;
+  return `configPatches[${index}].value nests deeper than ${MAX_PATCH_DEPTH} levels, more than any Talos config has`;
+}
+
+interface OwnedConfig {
+  metadata: { name?: string; uid?: string; creationTimestamp?: string; deletionTimestamp?: string; ownerReferences?: Array<{ uid: string }> };
+  status?: { initialization?: { dataSecretCreated?: boolean } };
+}
+
+/**
+ * The config that bootstraps `ownerUid`, among all configs that name it as owner: the one that
+ * already made its data Secret, else the oldest (by creation, then name). Only it may write
+ * `<owner>-bootstrap-data`; any other would replace the Machine's data under it.
+ */
+export function configClaimingOwner<T extends OwnedConfig>(ownerUid: string, configs: readonly T[]): T | undefined {
+  const candidates = configs.filter(
+    (c) => !c.metadata.deletionTimestamp && (c.metadata.ownerReferences ?? []).some((ref) => ref.uid === ownerUid),
+  );
+  const made = candidates.find((c) => c.status?.initialization?.dataSecretCreated);
+  if (made) return made;
+  return [...candidates].sort((a, b) =>
+    (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
+  )[0];
 }

@@ -1,43 +1,59 @@
 // The TalosConfig reconciler: fetch → patch helper → (always) conditions + one
-// patch → the story: owner, Cluster, pause, already-ready, wait, adopt, generate.
+// patch → the story: owner, Cluster, pause, already-ready, wait, one config per
+// owner, adopt, generate. Every failure, whatever throws, ends in a condition
+// and a Warning Event; faults that only a change elsewhere can fix (the bundle
+// Secret, a foreign Secret, another config) are looked at again on a timer.
 import type { Informer } from '../kube/informer';
 import type { KubeClient } from '../kube/client';
 import type { EventRecorder } from '../kube/events';
 import type { ObjectKey } from '../kube/object';
+import { ownerKeys } from '../kube/owners';
 import { PatchHelper } from '../kube/patch-helper';
 import { SingleFlight } from '../kube/single-flight';
-import { OwnWrites } from '../kube/own-writes';
+import { isNotFound } from '../kube/api-error';
+import { SecretKind } from '../kube/resource';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../kube/reconciler';
 import { PAUSED_ANNOTATION } from '../kube/predicates';
 import { V1BETA1 } from '../api/bootstrap/resources';
 import { CLUSTER_NAME_LABEL, type Cluster, type Machine, type MachinePool } from '../api/capi/v1beta2/types';
 import type { TalosConfig } from '../api/bootstrap/v1beta1/types';
 import type { SecretsBundle } from '../talos/config';
-import { writeBootstrapData, bootstrapDataSecret } from './bootstrap-data';
-import { reconcileTalosconfig } from './client-config';
+import { InvalidSecretsBundle } from '../cluster/bundle-secret';
+import { SecretOwnershipConflict } from '../cluster/ownership';
+import { writeBootstrapData, bootstrapDataSecret, MAX_SECRET_DATA_BYTES } from './bootstrap-data';
+import { reconcileTalosconfig, type TalosconfigResult } from './client-config';
 import { ClusterSecrets } from './cluster-secrets';
 import {
   adoptableDataSecretName,
   bootstrapDataSecretName,
+  configClaimingOwner,
+  patchDepthProblem,
   planFor,
+  requeueForRenewal,
   talosconfigEndpoints,
   waitingForCluster,
   writesTalosconfig,
   type ConfigOwner,
 } from './decisions';
+import { OwnWrites } from './own-writes';
 import { contractOf, InvalidTalosConfig, renderGenerated, renderUserData, requirePlan } from './render';
 import {
   OWNED_CONDITIONS,
+  Reasons,
   markClientConfig,
   markDataSecretAvailable,
   markGenerationFailed,
   markPaused,
   markWaiting,
   setReadySummary,
+  type FailureReason,
 } from './status';
 
 /** The legacy finalizer CABPT once added; removed on deletion so old objects can go. */
 export const LEGACY_FINALIZER = 'talosconfig.bootstrap.cluster.x-k8s.io';
+
+/** How soon a fault someone else must fix (a Secret, another config) is looked at again. */
+export const RECHECK_MS = 30_000;
 
 export interface BootstrapReaders {
   configs: Informer<TalosConfig>;
@@ -55,48 +71,121 @@ export interface BootstrapDependencies {
   now?: () => Date;
 }
 
+/** Another TalosConfig already bootstraps this config's owner: this one must not write its Secret. */
+export class OwnerHasAnotherConfig extends Error {
+  constructor(owner: ConfigOwner, first: string) {
+    super(`${owner.kind} ${owner.metadata.name} is already bootstrapped by TalosConfig ${first}; this TalosConfig is not used (delete it)`);
+    this.name = 'OwnerHasAnotherConfig';
+  }
+}
+
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+function reasonOf(error: unknown): FailureReason {
+  if (error instanceof InvalidTalosConfig) return Reasons.invalidConfig;
+  if (error instanceof InvalidSecretsBundle) return Reasons.invalidSecretsBundle;
+  if (error instanceof SecretOwnershipConflict) return Reasons.secretConflict;
+  if (error instanceof OwnerHasAnotherConfig) return Reasons.ownerHasAnotherConfig;
+  return Reasons.internalError;
+}
+
+/**
+ * The copy a pass works on. The spec is shared with the cache, never written, and never copied:
+ * it is the user's and may be arbitrarily deep.
+ */
+function workingCopy(cached: TalosConfig): TalosConfig {
+  return {
+    ...cached,
+    metadata: structuredClone(cached.metadata),
+    ...(cached.status ? { status: structuredClone(cached.status) } : {}),
+  };
+}
+
+/** What the patch helper compares and sends: everything this controller writes, no spec. */
+function writtenPart(config: TalosConfig): TalosConfig {
+  return { apiVersion: config.apiVersion, kind: config.kind, metadata: config.metadata, ...(config.status ? { status: config.status } : {}) } as TalosConfig;
+}
+
+/** One reconcile of one config: what it works on, and which condition a failure belongs to. */
+interface Pass {
+  config: TalosConfig;
+  ctx: ReconcileContext;
+  stage: 'dataSecret' | 'clientConfig';
+}
 
 export class TalosConfigReconciler implements Reconciler {
   private readonly secrets: ClusterSecrets;
   private readonly ownWrites = new OwnWrites();
   /** One talosconfig write per cluster at a time: its control-plane configs reconcile in parallel. */
-  private readonly talosconfigWrites = new SingleFlight<Awaited<ReturnType<typeof reconcileTalosconfig>>>();
+  private readonly talosconfigWrites = new SingleFlight<TalosconfigResult>();
   private readonly now: () => Date;
 
   constructor(private readonly deps: BootstrapDependencies) {
-    this.secrets = deps.secrets ?? new ClusterSecrets(deps.client);
     this.now = deps.now ?? (() => new Date());
+    this.secrets = deps.secrets ?? new ClusterSecrets(deps.client, this.now);
+  }
+
+  /** The Cluster is gone: drop the key material held for it. */
+  forgetCluster(clusterUid: string | undefined): void {
+    if (clusterUid) this.secrets.forget(clusterUid);
   }
 
   async reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     const cached = this.deps.readers.configs.get(key.namespace, key.name);
     if (!cached) return;
     if (this.ownWrites.isSuperseded(cached.metadata.uid, cached.metadata.resourceVersion)) return;
-    const config = structuredClone(cached);
-    const helper = new PatchHelper<TalosConfig>(this.deps.client, V1BETA1.talosConfig, config);
+    const config = workingCopy(cached);
+    const helper = new PatchHelper<TalosConfig>(this.deps.client, V1BETA1.talosConfig, writtenPart(config));
+    const pass: Pass = { config, ctx, stage: 'dataSecret' };
+    let result: ReconcileResult | void = undefined;
     let failure: unknown;
     try {
-      return await this.reconcileConfig(config, ctx);
+      result = await this.reconcileConfig(pass);
     } catch (error) {
-      failure = error;
-      throw error;
-    } finally {
-      if (!config.metadata.deletionTimestamp) {
-        setReadySummary(config);
-        if (failure === undefined) config.status!.observedGeneration = config.metadata.generation;
-      }
-      try {
-        const written = await helper.patch(config, { ownedConditions: OWNED_CONDITIONS, signal: ctx.signal });
-        if (written) this.ownWrites.record(cached.metadata.uid, cached.metadata.resourceVersion);
-      } catch (patchError) {
-        if (failure === undefined) throw patchError;
-        ctx.log.error({ err: messageOf(patchError) }, 'status patch failed after a reconcile error');
-      }
+      const reported = this.report(pass, error);
+      if (reported.retry) failure = error;
+      else result = reported.result;
     }
+    if (!config.metadata.deletionTimestamp) {
+      setReadySummary(config);
+      if (failure === undefined) config.status!.observedGeneration = config.metadata.generation;
+    }
+    try {
+      const written = await helper.patch(writtenPart(config), { ownedConditions: OWNED_CONDITIONS, signal: ctx.signal });
+      if (written) this.ownWrites.record(cached.metadata.uid, cached.metadata.resourceVersion, written.metadata.resourceVersion);
+    } catch (patchError) {
+      if (failure === undefined) throw patchError;
+      ctx.log.error({ err: messageOf(patchError) }, 'status patch failed after a reconcile error');
+    }
+    if (failure !== undefined) throw failure;
+    return result;
   }
 
-  private async reconcileConfig(config: TalosConfig, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+  /**
+   * The failure as a condition (on the part of the work it stopped) and a Warning Event. Bad input
+   * waits for a new spec; faults outside the config are looked at again; the rest retry with backoff.
+   */
+  private report(pass: Pass, error: unknown): { retry: true } | { retry: false; result?: ReconcileResult } {
+    const { config, ctx } = pass;
+    const message = messageOf(error);
+    const reason = reasonOf(error);
+    ctx.log.warn({ err: message, reason, stage: pass.stage }, 'reconcile failed');
+    if (config.metadata.deletionTimestamp) return { retry: true };
+    const generic = reason === Reasons.invalidConfig || reason === Reasons.internalError;
+    if (pass.stage === 'clientConfig') {
+      markClientConfig(config, message, reason);
+      this.deps.recorder.event(config, 'Warning', generic ? 'ClientConfigGenerationFailed' : reason, message);
+    } else {
+      markGenerationFailed(config, message, reason);
+      this.deps.recorder.event(config, 'Warning', generic ? 'DataSecretGenerationFailed' : reason, message);
+    }
+    if (reason === Reasons.internalError) return { retry: true };
+    if (reason === Reasons.invalidConfig) return { retry: false };
+    return { retry: false, result: { requeueAfter: RECHECK_MS } };
+  }
+
+  private async reconcileConfig(pass: Pass): Promise<ReconcileResult | void> {
+    const { config, ctx } = pass;
     if (config.metadata.deletionTimestamp) {
       config.metadata.finalizers = (config.metadata.finalizers ?? []).filter((f) => f !== LEGACY_FINALIZER);
       return;
@@ -118,8 +207,8 @@ export class TalosConfigReconciler implements Reconciler {
     const plan = planFor(config.spec);
     if (config.status?.initialization?.dataSecretCreated) {
       markDataSecretAvailable(config);
-      await this.reconcileClientConfig(config, cluster, plan, ctx);
-      return;
+      pass.stage = 'clientConfig';
+      return this.reconcileClientConfig(pass, cluster, plan);
     }
 
     const waiting = waitingForCluster(cluster);
@@ -130,42 +219,56 @@ export class TalosConfigReconciler implements Reconciler {
       return;
     }
 
+    const claimant = configClaimingOwner(owner.metadata.uid ?? '', this.deps.readers.configs.list({ namespace: config.metadata.namespace }));
+    if (claimant && claimant.metadata.uid !== config.metadata.uid) throw new OwnerHasAnotherConfig(owner, claimant.metadata.name!);
+
     const adopted = adoptableDataSecretName(owner);
     if (adopted) {
       this.markCreated(config, adopted);
-      ctx.log.info({ secret: adopted }, 'adopted the data secret already named on the Machine');
+      ctx.log.info({ secretName: adopted }, 'adopted the data secret already named on the Machine');
       return;
     }
 
-    try {
-      const secretName = await this.generate(config, owner, cluster, ctx);
-      this.markCreated(config, secretName);
-      this.deps.recorder.event(config, 'Normal', 'DataSecretGenerated', `Generated bootstrap data Secret ${secretName}`);
-    } catch (error) {
-      const invalid = error instanceof InvalidTalosConfig;
-      markGenerationFailed(config, messageOf(error), invalid);
-      this.deps.recorder.event(config, 'Warning', 'DataSecretGenerationFailed', messageOf(error));
-      // Bad input stays bad until the TalosConfig is replaced: report it and wait for a change.
-      if (invalid) {
-        ctx.log.warn({ err: messageOf(error) }, 'invalid TalosConfig');
-        return;
-      }
-      throw error;
-    }
+    const secretName = await this.generate(pass, owner, cluster);
+    this.markCreated(config, secretName);
+    this.deps.recorder.event(config, 'Normal', 'DataSecretGenerated', `Generated bootstrap data Secret ${secretName}`);
     // In the same pass, so that the status goes out in one patch.
-    await this.reconcileClientConfig(config, cluster, plan, ctx);
+    pass.stage = 'clientConfig';
+    return this.reconcileClientConfig(pass, cluster, plan);
   }
 
   /**
-   * Machines of this cluster already booted from its bundle: a missing bundle Secret must then be
-   * restored, never made anew (a new one would split the cluster's CAs and tokens).
+   * Has this cluster already used a secrets bundle? Any one proof will do: a generated config
+   * that made its data (found by label or through its owner's spec.clusterName — hand-made
+   * configs carry no label), the cluster's `<cluster>-ca`, or a bootstrap data Secret a
+   * TalosConfig made for one of its machines.
    */
-  private clusterAlreadyConfigured(cluster: Cluster): boolean {
-    const configs = this.deps.readers.configs.list({
-      namespace: cluster.metadata.namespace,
-      labels: { [CLUSTER_NAME_LABEL]: cluster.metadata.name! },
-    });
-    return configs.some((c) => c.status?.initialization?.dataSecretCreated && planFor(c.spec).kind === 'generate' && !c.metadata.deletionTimestamp);
+  private async clusterUsedABundle(cluster: Cluster, signal: AbortSignal): Promise<boolean> {
+    const namespace = cluster.metadata.namespace ?? '';
+    const clusterName = cluster.metadata.name!;
+    const configured = this.deps.readers.configs.list({ namespace }).some(
+      (c) =>
+        c.status?.initialization?.dataSecretCreated &&
+        planFor(c.spec).kind === 'generate' &&
+        (c.metadata.labels?.[CLUSTER_NAME_LABEL] === clusterName || this.ownerOf(c)?.spec.clusterName === clusterName),
+    );
+    if (configured) return true;
+    if (await this.secrets.kubernetesCAExists(cluster, signal)) return true;
+    const owners: ConfigOwner[] = [
+      ...this.deps.readers.machines.list({ namespace }),
+      ...(this.deps.readers.machinePools?.list({ namespace }) ?? []),
+    ].filter((o) => o.spec.clusterName === clusterName);
+    if (owners.some((o) => o.kind === 'Machine' && o.spec.bootstrap?.dataSecretName)) return true;
+    for (const owner of owners) {
+      try {
+        const secret = await this.deps.client.get(SecretKind, namespace, bootstrapDataSecretName(owner), signal);
+        // Only data a TalosConfig made proves a bundle; a stranger's Secret of that name does not.
+        if (ownerKeys(secret, V1BETA1.talosConfig).length > 0) return true;
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    }
+    return false;
   }
 
   private markCreated(config: TalosConfig, secretName: string): void {
@@ -185,52 +288,67 @@ export class TalosConfigReconciler implements Reconciler {
     return undefined;
   }
 
-  private async generate(config: TalosConfig, owner: ConfigOwner, cluster: Cluster, ctx: ReconcileContext): Promise<string> {
+  private async generate({ config, ctx }: Pass, owner: ConfigOwner, cluster: Cluster): Promise<string> {
+    const { signal } = ctx;
     const plan = requirePlan(config.spec);
+    const tooDeep = patchDepthProblem(config.spec);
+    if (tooDeep) throw new InvalidTalosConfig(tooDeep);
     let data: string;
     if (plan.kind === 'userData') {
       const user = renderUserData(config.spec, owner);
-      if (user.kubernetesCA) await this.secrets.ensureKubernetesCA(cluster, user.kubernetesCA);
+      if (user.kubernetesCA) await this.secrets.ensureKubernetesCA(cluster, user.kubernetesCA, signal);
       data = user.data;
     } else {
-      const contract = contractOf(config.spec);
-      const { bundle, created } = await this.secrets.bundle(cluster, contract, { allowCreate: !this.clusterAlreadyConfigured(cluster) });
-      if (created) this.deps.recorder.event(cluster, 'Normal', 'SecretsBundleCreated', `Created the Talos secrets bundle for cluster ${cluster.metadata.name}`);
-      if (bundle.certs.k8s) await this.secrets.ensureKubernetesCA(cluster, bundle.certs.k8s);
+      const { bundle, outcome } = await this.secrets.bundle(cluster, {
+        contract: contractOf(config.spec),
+        verify: true,
+        signal,
+        clusterUsedABundle: () => this.clusterUsedABundle(cluster, signal),
+      });
+      if (outcome === 'created') this.deps.recorder.event(cluster, 'Normal', 'SecretsBundleCreated', `Created the Talos secrets bundle for cluster ${cluster.metadata.name}`);
+      if (outcome === 'restored') {
+        this.deps.recorder.event(cluster, 'Warning', 'SecretsBundleRestored', `The Talos secrets bundle Secret of cluster ${cluster.metadata.name} was deleted; restored it from the copy this operator held`);
+      }
+      if (bundle.certs.k8s) await this.secrets.ensureKubernetesCA(cluster, bundle.certs.k8s, signal);
       const rendered = renderGenerated({ spec: config.spec, machineType: plan.machineType, owner, cluster, bundle });
       for (const note of rendered.notes) this.deps.recorder.event(config, 'Warning', 'ConfigPatchRewritten', note);
       data = rendered.data;
     }
+    const size = Buffer.byteLength(data);
+    if (size > MAX_SECRET_DATA_BYTES) {
+      throw new InvalidTalosConfig(`the rendered machine config is ${size} bytes, more than the ${MAX_SECRET_DATA_BYTES} bytes a Secret can hold`);
+    }
     const name = bootstrapDataSecretName(owner);
-    const outcome = await writeBootstrapData(this.deps.client, bootstrapDataSecret(config, name, owner.spec.clusterName, data), config);
-    ctx.log.info({ secret: name, outcome }, 'bootstrap data written');
+    const outcome = await writeBootstrapData(this.deps.client, bootstrapDataSecret(config, name, owner.spec.clusterName, data), config, signal);
+    ctx.log.info({ secretName: name, outcome }, 'bootstrap data written');
     return name;
   }
 
-  /** Control-plane configs keep the cluster's talosconfig current; others report nothing here. */
-  private async reconcileClientConfig(config: TalosConfig, cluster: Cluster, plan: ReturnType<typeof planFor>, ctx: ReconcileContext): Promise<void> {
+  /**
+   * Control-plane configs keep the cluster's talosconfig current and come back when its
+   * certificate is due for renewal; others report nothing here.
+   */
+  private async reconcileClientConfig({ config, ctx }: Pass, cluster: Cluster, plan: ReturnType<typeof planFor>): Promise<ReconcileResult | void> {
+    const { signal } = ctx;
     let bundle: SecretsBundle | undefined;
-    try {
-      if (writesTalosconfig(plan)) {
-        bundle = (await this.secrets.bundle(cluster, contractOf(config.spec), { allowCreate: false })).bundle;
-      } else if (plan.kind === 'userData') {
-        const osCA = renderUserData(config.spec, this.ownerOf(config)!).osCA;
-        if (osCA) bundle = { cluster: { id: '', secret: '' }, secrets: { bootstrapToken: '' }, trustdInfo: { token: '' }, certs: { os: osCA } };
-      }
-      if (!bundle) return;
-      const machines = this.deps.readers.machines.list({
-        namespace: cluster.metadata.namespace,
-        labels: { [CLUSTER_NAME_LABEL]: cluster.metadata.name! },
-      });
-      const endpoints = talosconfigEndpoints(machines, config.spec.talosconfig?.endpoints);
-      const clusterKey = `${cluster.metadata.uid}/${endpoints.join(',')}`;
-      const outcome = await this.talosconfigWrites.run(clusterKey, () => reconcileTalosconfig(this.deps.client, cluster, bundle!, endpoints, this.now()));
-      if (outcome !== 'unchanged') ctx.log.info({ outcome, endpoints }, 'talosconfig written');
-      markClientConfig(config);
-    } catch (error) {
-      markClientConfig(config, messageOf(error));
-      this.deps.recorder.event(config, 'Warning', 'ClientConfigGenerationFailed', messageOf(error));
-      throw error;
+    if (writesTalosconfig(plan)) {
+      // This config made its data from the bundle: the cluster has used one, never make another.
+      const used = () => Promise.resolve(true);
+      bundle = (await this.secrets.bundle(cluster, { contract: contractOf(config.spec), clusterUsedABundle: used, signal })).bundle;
+    } else if (plan.kind === 'userData') {
+      const osCA = renderUserData(config.spec, this.ownerOf(config)!).osCA;
+      if (osCA) bundle = { cluster: { id: '', secret: '' }, secrets: { bootstrapToken: '' }, trustdInfo: { token: '' }, certs: { os: osCA } };
     }
+    if (!bundle) return;
+    const machines = this.deps.readers.machines.list({
+      namespace: cluster.metadata.namespace,
+      labels: { [CLUSTER_NAME_LABEL]: cluster.metadata.name! },
+    });
+    const endpoints = talosconfigEndpoints(machines, config.spec.talosconfig?.endpoints);
+    const clusterKey = `${cluster.metadata.uid}/${endpoints.join(',')}`;
+    const written = await this.talosconfigWrites.run(clusterKey, () => reconcileTalosconfig(this.deps.client, cluster, bundle!, endpoints, this.now(), signal));
+    if (written.outcome !== 'unchanged') ctx.log.info({ outcome: written.outcome, endpoints }, 'talosconfig written');
+    markClientConfig(config);
+    return { requeueAfter: requeueForRenewal(written.renewAt, this.now()) };
   }
 }

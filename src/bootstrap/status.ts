@@ -19,6 +19,12 @@ export const Reasons = {
   notAvailable: 'NotAvailable',
   internalError: 'InternalError',
   invalidConfig: 'InvalidConfig',
+  /** The `<cluster>-talos` Secret is missing (after use), unreadable or not whole: fix the Secret. */
+  invalidSecretsBundle: 'InvalidSecretsBundle',
+  /** A Secret we would write exists and belongs to someone else. */
+  secretConflict: 'SecretConflict',
+  /** Another TalosConfig already bootstraps this config's Machine or MachinePool. */
+  ownerHasAnotherConfig: 'OwnerHasAnotherConfig',
   paused: 'Paused',
   notPaused: 'NotPaused',
   // v1beta1 reasons (CABPT's)
@@ -55,20 +61,28 @@ export function markWaiting(config: TalosConfig, message: string): void {
   setLegacy(config, DATA_SECRET_AVAILABLE, false, Reasons.waitingForClusterInfrastructure, 'Info', message);
 }
 
-export function markGenerationFailed(config: TalosConfig, message: string, invalidInput: boolean): void {
+/** Why a pass failed, as a condition reason. */
+export type FailureReason =
+  | typeof Reasons.invalidConfig
+  | typeof Reasons.internalError
+  | typeof Reasons.invalidSecretsBundle
+  | typeof Reasons.secretConflict
+  | typeof Reasons.ownerHasAnotherConfig;
+
+export function markGenerationFailed(config: TalosConfig, message: string, reason: FailureReason): void {
   const full = `Data secret generation failed: ${message}`;
-  set(config, { type: DATA_SECRET_AVAILABLE, status: 'False', reason: invalidInput ? Reasons.invalidConfig : Reasons.internalError, message: full });
+  set(config, { type: DATA_SECRET_AVAILABLE, status: 'False', reason, message: full });
   setLegacy(config, DATA_SECRET_AVAILABLE, false, Reasons.dataSecretGenerationFailed, 'Error', full);
 }
 
-export function markClientConfig(config: TalosConfig, error?: string): void {
+export function markClientConfig(config: TalosConfig, error?: string, reason: FailureReason = Reasons.internalError): void {
   if (error === undefined) {
     set(config, { type: CLIENT_CONFIG_AVAILABLE, status: 'True', reason: Reasons.available, message: '' });
     setLegacy(config, CLIENT_CONFIG_AVAILABLE, true);
     return;
   }
   const message = `talosconfig generation failure: ${error}`;
-  set(config, { type: CLIENT_CONFIG_AVAILABLE, status: 'False', reason: Reasons.internalError, message });
+  set(config, { type: CLIENT_CONFIG_AVAILABLE, status: 'False', reason, message });
   setLegacy(config, CLIENT_CONFIG_AVAILABLE, false, Reasons.clientConfigGenerationFailed, 'Error', message);
 }
 

@@ -88,21 +88,25 @@ function algorithmOf(key: KeyObject): KeyAlgorithm {
   throw new KeyError(`unsupported key type ${key.asymmetricKeyType ?? 'unknown'}`);
 }
 
+/** The private key of a PEM in any form Talos accepts, as a node:crypto key (no WebCrypto import). */
+export function parsePrivateKey(pem: string): KeyObject {
+  const label = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem)?.[1];
+  if (!label || !['EC PRIVATE KEY', 'RSA PRIVATE KEY', ED25519_LABEL, 'PRIVATE KEY'].includes(label)) {
+    throw new KeyError('unsupported key type: expected an EC, RSA, ED25519 or PKCS#8 private key PEM');
+  }
+  try {
+    return createPrivateKey(label === ED25519_LABEL ? pem.replaceAll(ED25519_LABEL, 'PRIVATE KEY') : pem);
+  } catch {
+    throw new KeyError('private key PEM does not parse');
+  }
+}
+
 /**
  * Reads a private key in any PEM form Talos accepts (EC, RSA, ED25519 or PKCS#8 PRIVATE KEY).
  * Node does not know the ED25519 label, so that one is read as the PKCS#8 it is.
  */
 export async function importPrivateKey(pem: string): Promise<KeyPair> {
-  const label = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem)?.[1];
-  if (!label || !['EC PRIVATE KEY', 'RSA PRIVATE KEY', ED25519_LABEL, 'PRIVATE KEY'].includes(label)) {
-    throw new KeyError('unsupported key type: expected an EC, RSA, ED25519 or PKCS#8 private key PEM');
-  }
-  let privateKey: KeyObject;
-  try {
-    privateKey = createPrivateKey(label === ED25519_LABEL ? pem.replaceAll(ED25519_LABEL, 'PRIVATE KEY') : pem);
-  } catch {
-    throw new KeyError('private key PEM does not parse');
-  }
+  const privateKey = parsePrivateKey(pem);
   const algorithm = algorithmOf(privateKey);
   const pair = await toKeyPair(algorithm, privateKey, createPublicKey(privateKey));
   return { ...pair, privateKeyPem: pem };
