@@ -1,9 +1,11 @@
 // Throw-away PKI for the test bed (envtest style): one CA that signs the
 // apiserver's serving certificate and client certificates for test users, and
-// a separate service-account signing key. ECDSA P-256 throughout: fast to make.
+// a separate service-account signing key. ECDSA P-256 for everything made here: fast to make.
+// A CA loaded from PEM may also be RSA (a cluster's Kubernetes CA from a machine config).
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { importPrivateKey, signingAlgorithm } from '../../src/talos/config/secrets/keys';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -22,7 +24,11 @@ export interface PemPair {
 export interface CertificateAuthority extends PemPair {
   cert: x509.X509Certificate;
   keys: CryptoKeyPair;
+  /** How this CA signs: follows its key type. */
+  signing: Algorithm;
 }
+
+type Algorithm = webcrypto.Algorithm | webcrypto.EcdsaParams;
 
 async function newKeys(): Promise<CryptoKeyPair> {
   return (await webcrypto.subtle.generateKey(ecdsa, true, ['sign', 'verify'])) as CryptoKeyPair;
@@ -48,7 +54,7 @@ export async function createCertificateAuthority(commonName: string): Promise<Ce
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { cert, keys, certPem: cert.toString('pem'), keyPem: await privateKeyPem(keys.privateKey!) };
+  return { cert, keys, signing, certPem: cert.toString('pem'), keyPem: await privateKeyPem(keys.privateKey!) };
 }
 
 export interface LeafOptions {
@@ -67,11 +73,13 @@ export async function issueCertificate(ca: CertificateAuthority, options: LeafOp
     ...(options.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
     ...(options.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
   ];
+  const caKeyId = ca.cert.getExtension(x509.SubjectKeyIdentifierExtension);
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
     new x509.ExtendedKeyUsageExtension([options.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
-    await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey),
+    // The CA's own key identifier when it has one (a CA made elsewhere may not derive it from its key).
+    caKeyId ? new x509.AuthorityKeyIdentifierExtension(caKeyId.keyId) : await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey),
   ];
   if (altNames.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(altNames));
   const cert = await x509.X509CertificateGenerator.create({
@@ -81,7 +89,7 @@ export async function issueCertificate(ca: CertificateAuthority, options: LeafOp
     signingKey: ca.keys.privateKey!,
     notBefore: new Date(now - 60_000),
     notAfter: new Date(now + 30 * DAY_MS),
-    signingAlgorithm: signing,
+    signingAlgorithm: ca.signing,
     extensions,
   });
   return { certPem: cert.toString('pem'), keyPem: await privateKeyPem(keys.privateKey!) };
@@ -94,11 +102,17 @@ export async function createSigningKey(): Promise<{ privatePem: string; publicPe
   return { privatePem: await privateKeyPem(keys.privateKey), publicPem: x509.PemConverter.encode(spki, 'PUBLIC KEY') };
 }
 
-/** Rebuilds a CA object from the PEM files written earlier (to add users later). */
+/**
+ * Rebuilds a CA object from PEM: the files written earlier (to add users later) or a CA made
+ * elsewhere, e.g. Talos's Kubernetes CA (ECDSA as SEC1 "EC PRIVATE KEY", or RSA).
+ */
 export async function loadCertificateAuthority(certPem: string, keyPem: string): Promise<CertificateAuthority> {
-  const cert = new x509.X509Certificate(certPem);
-  const der = x509.PemConverter.decodeFirst(keyPem);
-  const privateKey = await webcrypto.subtle.importKey('pkcs8', der, ecdsa, true, ['sign']);
-  const publicKey = await cert.publicKey.export(ecdsa, ['verify'], webcrypto);
-  return { cert, keys: { privateKey, publicKey }, certPem, keyPem };
+  const key = await importPrivateKey(keyPem);
+  return {
+    cert: new x509.X509Certificate(certPem),
+    keys: { privateKey: key.privateKey, publicKey: key.publicKey },
+    signing: signingAlgorithm(key.algorithm),
+    certPem,
+    keyPem,
+  };
 }

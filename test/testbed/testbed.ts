@@ -71,17 +71,17 @@ export function freePort(): Promise<number> {
   });
 }
 
-function startProcess(binary: string, args: string[], log: string): ProcessRecord {
+export function startProcess(binary: string, args: string[], log: string, env?: NodeJS.ProcessEnv): ProcessRecord {
   const fd = openSync(log, 'a');
   // detached: its own process group, so `down` can stop it and everything it started.
-  const child = spawn(binary, args, { detached: true, stdio: ['ignore', fd, fd] });
+  const child = spawn(binary, args, { detached: true, stdio: ['ignore', fd, fd], ...(env ? { env } : {}) });
   closeSync(fd);
   child.unref();
   if (child.pid === undefined) throw new Error(`could not start ${binary}`);
   return { pid: child.pid, binary, args, log };
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -90,7 +90,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function stopProcess(record: ProcessRecord, timeoutMs = 15_000): Promise<void> {
+export async function stopProcess(record: ProcessRecord, timeoutMs = 15_000): Promise<void> {
   if (!isAlive(record.pid)) return;
   const signalGroup = (signal: NodeJS.Signals) => {
     try {
@@ -118,7 +118,7 @@ function tail(path: string, lines = 30): string {
   }
 }
 
-interface ClientCredentials {
+export interface ClientCredentials {
   ca: string;
   cert: string;
   key: string;
@@ -132,7 +132,7 @@ function credentialsFor(state: Pick<TestbedState, 'certDir'>, user = 'admin'): C
   };
 }
 
-function httpsGet(url: string, creds: ClientCredentials): Promise<{ status: number; body: string }> {
+export function httpsGet(url: string, creds: ClientCredentials): Promise<{ status: number; body: string }> {
   return new Promise((done, fail) => {
     const req = request(url, { method: 'GET', ...creds, timeout: 5000 }, (res) => {
       let body = '';
@@ -145,7 +145,7 @@ function httpsGet(url: string, creds: ClientCredentials): Promise<{ status: numb
   });
 }
 
-async function waitFor(what: string, probe: () => Promise<boolean>, record: ProcessRecord, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+export async function waitFor(what: string, probe: () => Promise<boolean>, record: ProcessRecord, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!isAlive(record.pid)) throw new Error(`${what} exited during start-up. Last log lines (${record.log}):\n${tail(record.log)}`);
@@ -160,7 +160,7 @@ function waitApiserverReady(state: TestbedState): Promise<void> {
   return waitFor('kube-apiserver', async () => (await httpsGet(`${state.server}/readyz`, creds)).status === 200, state.apiserver);
 }
 
-function kubeconfigYaml(server: string, creds: ClientCredentials, user: string): string {
+export function kubeconfigYaml(server: string, creds: ClientCredentials, user: string): string {
   const b64 = (text: string) => Buffer.from(text).toString('base64');
   return [
     'apiVersion: v1',
@@ -232,7 +232,7 @@ interface CrdStatus {
   status?: { conditions?: { type: string; status: string }[] };
 }
 
-async function apiRequest(
+export async function apiRequest(
   state: TestbedState,
   method: string,
   path: string,
