@@ -195,6 +195,7 @@ export class SimKubelet {
   /** Registers the Node (or finds it registered before a power cycle), posts Ready, starts heartbeating. */
   async start(): Promise<void> {
     if (this.running) return;
+    const generation = ++this.generation;
     const { nodeName, server } = this.options;
     const ca = await loadCertificateAuthority(this.options.kubernetesCa.certPem, this.options.kubernetesCa.keyPem);
     const nodeUser = `system:node:${nodeName}`;
@@ -219,10 +220,11 @@ export class SimKubelet {
     await this.renewLease(now);
     this.beatsSinceStatus = 0;
     this.previousBeatFailed = false;
-    this.schedule(++this.generation);
+    // stop() while registering wins: the node was powered off before its kubelet came up.
+    if (generation === this.generation) this.schedule(generation);
   }
 
-  /** Stops heartbeating (the node is powered off); the Node stays. */
+  /** Stops heartbeating (the node is powered off); the Node stays. Also cancels a start() under way. */
   stop(): void {
     clearTimeout(this.timer);
     this.timer = undefined;

@@ -76,7 +76,8 @@ beforeAll(async () => {
   cluster = await startWorkloadCluster({
     dir: mkdtempSync(join(tmpdir(), 'talos-capi-workload-')),
     name: 'workload-test',
-    endpoint: { host: '127.0.0.1', port: await freePort() },
+    // A loopback address of its own, as the infrastructure provider allocates one per cluster.
+    endpoint: { host: `127.0.77.${2 + (process.pid % 250)}`, port: await freePort() },
     kubernetesCa,
     nodeMonitorGracePeriodSeconds: GRACE_SECONDS,
   });
@@ -118,6 +119,17 @@ test('kubelets register their Nodes; the control-plane label comes from the admi
 
   const pids = cluster.processes.map((p) => `${p.binary.split('/').pop()} ${rssMiB(p.pid)} MiB`);
   process.stderr.write(`[workload-cluster] RSS: ${pids.join(', ')}\n`);
+});
+
+test('stop() during start(): the Node registers but never heartbeats', async () => {
+  const kubelet = new SimKubelet(kubeletOptions('late-1', false));
+  const starting = kubelet.start();
+  kubelet.stop();
+  await starting;
+  expect(kubelet.running).toBe(false);
+  const renewed = await renewTimeOf('late-1');
+  await sleep(2_500);
+  expect(await renewTimeOf('late-1')).toBe(renewed);
 });
 
 test('NodeRestriction: a kubelet may label its Node, but not as control plane, and not another Node', async () => {
