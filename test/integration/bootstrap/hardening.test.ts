@@ -21,6 +21,7 @@ import {
   getTalosConfig,
   readSecret,
   waitForBootstrapData,
+  type SecretData,
 } from '../../support/capi-fixtures';
 import { useBootstrapEnvironment } from '../../support/bootstrap-env';
 import { startManager } from '../../support/in-process-manager';
@@ -48,7 +49,7 @@ async function waitForReason(namespace: string, name: string, type: string, reas
 const machineTypeOf = (data: string) => parseYaml(data.split('\n---\n')[0]!).machine.type as string;
 
 async function createSecret(namespace: string, name: string, data: Record<string, string>, metadata: Record<string, unknown> = {}) {
-  return env.client.create(SecretKind, {
+  return env.client.create<SecretData>(SecretKind, {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: { name, namespace, ...metadata },

@@ -45,6 +45,12 @@ async function expectTalosAccepts(config: string): Promise<void> {
   expect(result.valid).toBe(true);
 }
 
+/** Reconciles the TalosConfig controller has finished, successful or not. */
+async function reconciles(): Promise<number> {
+  const { values } = await env.manager.metrics.reconcileTotal.get();
+  return values.filter((v) => v.labels.controller === 'talosconfig').reduce((sum, v) => sum + v.value, 0);
+}
+
 async function waitForCondition(namespace: string, name: string, type: string, status: string) {
   return eventually(`${type}=${status} on ${namespace}/${name}`, async () => {
     const config = await getTalosConfig(env.client, namespace, name);
@@ -390,10 +396,14 @@ describe('existing secrets and user configs', () => {
     await waitForCondition(ns, 'cp', 'ClientConfigAvailable', 'True');
     const first = await readSecret(env.client, ns, 'c-talosconfig');
     expect(parseYaml(decode(first!.data!.talosconfig)).contexts.c.endpoints).toEqual(['talos.example.com']);
-    // Nudge reconciles: the Machine changes (addresses), the Cluster changes (endpoint port).
+    // Nudge reconciles: the Machine changes (addresses), the Cluster changes (endpoint port); wait
+    // until both have been reconciled before looking at the Secret.
+    const before = await reconciles();
     await setMachineAddresses(env.client, machine, [{ type: 'ExternalIP', address: '10.9.9.9' }]);
-    await patchCluster(env.client, cluster as Cluster, { metadata: { annotations: { touch: '1' } } });
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await eventually('a reconcile after the Machine changed', async () => (await reconciles()) > before);
+    const afterMachine = await reconciles();
+    await patchCluster(env.client, cluster as Cluster, { spec: { controlPlaneEndpoint: { host: 'c.example.com', port: 6444 } } });
+    await eventually('a reconcile after the Cluster changed', async () => (await reconciles()) > afterMachine);
     const second = await readSecret(env.client, ns, 'c-talosconfig');
     expect(second!.metadata.resourceVersion).toBe(first!.metadata.resourceVersion);
   });

@@ -3,6 +3,13 @@ import {
   adoptableDataSecretName,
   bootstrapDataSecretName,
   clusterNetworkOf,
+  configClaimingOwner,
+  jsonDepth,
+  MAX_PATCH_DEPTH,
+  MAX_REQUEUE_MS,
+  patchDepthProblem,
+  renewalDue,
+  requeueForRenewal,
   controlPlaneEndpointUrl,
   hostnameFor,
   kubernetesVersionOf,
@@ -161,5 +168,61 @@ describe('talosconfig', () => {
     expect(talosconfigNeedsRenewal(issued, ['10.0.0.2'], new Date('2026-02-01T00:00:00Z'))).toBe(false);
     expect(talosconfigNeedsRenewal(issued, ['10.0.0.2', '10.0.0.3'], new Date('2026-02-01T00:00:00Z'))).toBe(true);
     expect(talosconfigNeedsRenewal(issued, ['10.0.0.2'], new Date('2026-07-03T00:00:00Z'))).toBe(true);
+  });
+});
+
+describe('one config per owner', () => {
+  const config = (name: string, created: string, extra: { made?: boolean; deleting?: boolean; owner?: string } = {}) => ({
+    metadata: {
+      name,
+      uid: `${name}-uid`,
+      creationTimestamp: created,
+      ownerReferences: [{ uid: extra.owner ?? 'machine-uid' }],
+      ...(extra.deleting ? { deletionTimestamp: created } : {}),
+    },
+    status: extra.made ? { initialization: { dataSecretCreated: true } } : {},
+  });
+
+  test('the config that made its data wins, else the oldest, then by name; deleting and unrelated ones do not count', () => {
+    const a = config('a', '2026-01-01T00:00:00Z');
+    const b = config('b', '2026-01-02T00:00:00Z', { made: true });
+    const c = config('c', '2026-01-01T00:00:00Z');
+    expect(configClaimingOwner('machine-uid', [a, b, c])).toBe(b);
+    expect(configClaimingOwner('machine-uid', [c, a])).toBe(a);
+    expect(configClaimingOwner('machine-uid', [config('old', '2025-01-01T00:00:00Z', { deleting: true }), c])).toBe(c);
+    expect(configClaimingOwner('machine-uid', [config('x', '2025-01-01T00:00:00Z', { owner: 'other' })])).toBeUndefined();
+  });
+});
+
+describe('patch depth', () => {
+  const nested = (depth: number) => {
+    let value: unknown = 'leaf';
+    for (let i = 0; i < depth; i++) value = { n: value };
+    return value;
+  };
+
+  test('depth is counted without recursion, even far past the stack limit', () => {
+    expect(jsonDepth('x')).toBe(0);
+    expect(jsonDepth({ a: [1, { b: 2 }] })).toBe(3);
+    expect(jsonDepth(nested(200_000))).toBe(200_000);
+    expect(jsonDepth(nested(200_000), 10)).toBe(11);
+  });
+
+  test('a patch deeper than the bound is named; one at the bound passes', () => {
+    expect(patchDepthProblem({ generateType: 'worker', configPatches: [{ op: 'add', path: '/a', value: nested(MAX_PATCH_DEPTH) }] })).toBeUndefined();
+    expect(patchDepthProblem({ generateType: 'worker', configPatches: [{ op: 'add', path: '/a', value: 1 }, { op: 'add', path: '/b', value: nested(MAX_PATCH_DEPTH + 1) }] })).toBe(
+      `configPatches[1].value nests deeper than ${MAX_PATCH_DEPTH} levels, more than any Talos config has`,
+    );
+  });
+});
+
+describe('renewal timing', () => {
+  const issued = { notBefore: new Date('2026-01-01T00:00:00Z'), notAfter: new Date('2027-01-01T00:00:00Z'), endpoints: [] };
+
+  test('due at half life; the requeue is clamped to [1 s, MAX_REQUEUE_MS]', () => {
+    expect(renewalDue(issued).toISOString()).toBe('2026-07-02T12:00:00.000Z');
+    expect(requeueForRenewal(renewalDue(issued), new Date('2026-07-02T11:59:30Z'))).toBe(30_000);
+    expect(requeueForRenewal(renewalDue(issued), new Date('2026-08-01T00:00:00Z'))).toBe(1_000);
+    expect(requeueForRenewal(renewalDue(issued), new Date('2026-01-01T00:00:00Z'))).toBe(MAX_REQUEUE_MS);
   });
 });
