@@ -19,6 +19,7 @@ import { createNamespace, eventsFor, eventually, testClient } from '../../suppor
 import { SIM_BUILD_TIMEOUT_MS, TalosSim, TalosSimError, type GeneratedCluster } from '../../support/talos-sim';
 import { INFRA_API_VERSION, SimClusterKind, SimMachineKind, type SimCluster, type SimMachine } from '../../world/infra/api';
 import { installSimInfraCrds } from '../../world/infra/crds';
+import { SimControlClient } from '../../world/infra/sim-control';
 import { ENDPOINT_PREFIX } from '../../world/infra/endpoint';
 import { startSimInfra, INFRA_STATE_FILE, type SimInfra, type SimInfraState } from '../../world/infra/sim-infra';
 import { PROCESS_RECORD_FILE, type WorkloadRecord } from '../../world/infra/workloads';
@@ -276,6 +277,31 @@ test('deleting a SimMachine destroys its simulated node and lets the object go',
   await expect(sim.inspect(id)).rejects.toThrow(TalosSimError);
   await expect(sim.inspect(id)).rejects.toMatchObject({ status: 404 });
 });
+
+test('a restarted provider takes over: nodes are not booted again, the workload cluster comes back at the same endpoint', async () => {
+  const before = await getSimCluster();
+  await infra.stop();
+  const t0 = performance.now();
+  infra = await startSimInfra({
+    client, stateDir, simControlUrl: sim.controlUrl, namespace,
+    workload: { nodeMonitorGracePeriodSeconds: 4 }, kubeletHeartbeatMs: 1000,
+  });
+  const recordPath = join(stateDir, 'workload', `${namespace}-sim`, PROCESS_RECORD_FILE);
+  // stop() took the workload cluster down with the provider, and its record with it
+  expect(existsSync(recordPath)).toBe(false);
+  const record = await eventually('the workload cluster started again', async () =>
+    existsSync(recordPath) ? (JSON.parse(readFileSync(recordPath, 'utf8')) as WorkloadRecord) : undefined,
+  { timeoutMs: 120_000, intervalMs: 200 });
+  expect(record.server).toBe(before.status?.workloadServer);
+  const back = await getSimCluster();
+  figures.push(`provider restart → workload apiserver available again: ${ms(t0)}`);
+  expect(back.spec?.controlPlaneEndpoint).toEqual(before.spec?.controlPlaneEndpoint);
+  await eventually('Node cp-0 Ready after the restart', async () => (await nodeReady('cp-0')) === 'True', { timeoutMs: 60_000 });
+  expect((await sim.inspect(`${namespace}.cp-0`)).bootCount).toBe(1);
+  // a boot whose status write was lost finds the node under its stable ID and takes it over
+  const again = await new SimControlClient(sim.controlUrl).boot(generated.controlplane, { id: `${namespace}.cp-0` });
+  expect(again).toMatchObject({ id: `${namespace}.cp-0`, bootCount: 1, state: 'running' });
+}, 180_000);
 
 test('the paused annotation pauses a SimMachine (Paused=True) and taking it away resumes it', async () => {
   await client.patch(SimMachineKind, namespace, 'broken', { metadata: { annotations: { 'cluster.x-k8s.io/paused': '' } } }, 'merge');
