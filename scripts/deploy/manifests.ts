@@ -91,9 +91,17 @@ function meta(settings: DeploySettings, name: string, namespaced = true, annotat
   };
 }
 
+/**
+ * In-flight reconciles get this long on SIGTERM; the pod's grace period adds room to release the
+ * lease and flush Events, so that the kubelet never kills the manager mid-shutdown.
+ */
+const GRACEFUL_SHUTDOWN_SECONDS = 30;
+const TERMINATION_GRACE_PERIOD_SECONDS = GRACEFUL_SHUTDOWN_SECONDS + 10;
+
 export function operatorArgs(args: OperatorArgs): string[] {
   return [
     '--leader-elect',
+    `--graceful-shutdown-timeout=${GRACEFUL_SHUTDOWN_SECONDS}s`,
     `--health-addr=:${PORTS.health}`,
     `--metrics-bind-address=${args.metricsBindAddress}`,
     `--webhook-port=${PORTS.webhook}`,
@@ -174,7 +182,7 @@ function deployment(settings: DeploySettings): ManifestObject {
         metadata: { labels: { ...settings.labels, ...SELECTOR_LABELS } },
         spec: {
           serviceAccountName: SERVICE_ACCOUNT_NAME,
-          terminationGracePeriodSeconds: 10,
+          terminationGracePeriodSeconds: TERMINATION_GRACE_PERIOD_SECONDS,
           securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
           containers: [
             {

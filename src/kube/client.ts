@@ -156,7 +156,10 @@ export class KubeClient {
   }
 
   private async send(method: HttpVerb, path: string, options: RequestOptions, accept: string) {
+    // An aborted caller (a reconcile after the lease was lost) sends nothing, even once a token frees up.
+    options.signal?.throwIfAborted();
     if (!options.bypassRateLimit) await this.limiter.take();
+    options.signal?.throwIfAborted();
     const url = new URL(this.server.replace(/\/+$/, '') + path);
     for (const [name, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined && value !== '') url.searchParams.set(name, String(value));

@@ -84,8 +84,16 @@ export class Controller {
   }
 
   /**
+   * Aborts the signal of every in-flight reconcile now, so that their client calls fail instead of
+   * landing (leadership lost: another replica may be writing the same objects), and starts no more.
+   */
+  abortInFlight(): void {
+    this.abort.abort();
+  }
+
+  /**
    * Stops taking work and waits up to `timeoutMs` for in-flight reconciles; then aborts their signal
-   * so that they can wrap up, and waits for them to return.
+   * so that they can wrap up, and waits for them to return. `timeoutMs` 0 aborts at once.
    */
   async stop(timeoutMs = 30_000): Promise<void> {
     const queue = this.queue;
@@ -93,23 +101,26 @@ export class Controller {
     this.queue = undefined;
     for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
     queue.shutDown();
+    if (timeoutMs <= 0) this.abort.abort();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       queue.drained().then(() => false),
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs))),
     ]);
     clearTimeout(timer);
-    if (timedOut) this.log.warn({ timeoutMs }, 'reconciles still running at shutdown; aborting them');
+    if (timedOut && !this.abort.signal.aborted) this.log.warn({ timeoutMs }, 'reconciles still running at shutdown; aborting them');
     this.abort.abort();
     await Promise.all(this.workers);
     this.log.info('controller stopped');
   }
 
   private async work(queue: WorkQueue): Promise<void> {
+    const signal = this.abort.signal;
     for (;;) {
       const key = await queue.get();
       if (key === undefined) return;
       try {
+        if (signal.aborted) return;
         await this.reconcileKey(queue, key);
       } finally {
         queue.done(key);

@@ -1,6 +1,7 @@
 // Lease-based leader election (coordination.k8s.io/v1) with controller-runtime's timings:
 // 15 s lease, 10 s renew deadline, 2 s retry. Writes use the Lease's resourceVersion, so two
-// candidates can never both win. Leadership ends when renewals fail for the renew deadline.
+// candidates can never both win. Leadership ends when renewals fail for the renew deadline, or at
+// once when the Lease names another holder (someone took it: every write we make now races theirs).
 import { isAlreadyExists, isConflict, isNotFound } from './api-error';
 import { sleep } from './backoff';
 import type { KubeClient } from './client';
@@ -55,6 +56,9 @@ export interface LeaderElectionConfig {
   now?: () => number;
 }
 
+/** One acquire/renew attempt: we hold the Lease, another holder does, or the request failed. */
+type AttemptOutcome = 'held' | 'held-by-other' | 'failed';
+
 export class LeaderElector {
   private leading = false;
   private observed?: ObservedLease;
@@ -99,20 +103,23 @@ export class LeaderElector {
     const signal = this.stopController.signal;
     while (!signal.aborted) {
       // Acquire: retry every period until we hold the lease.
-      while (!signal.aborted && !(await this.tryAcquireOrRenew(signal))) await sleep(this.retryPeriodMs, signal);
+      while (!signal.aborted && (await this.tryAcquireOrRenew(signal)) !== 'held') await sleep(this.retryPeriodMs, signal);
       if (signal.aborted) return;
       this.setLeading(true);
       this.log.info('became leader');
       // Renew: every period; leadership ends if no renewal succeeds within the renew deadline.
       let lastRenewed = this.now();
+      let outcome: AttemptOutcome = 'held';
       while (!signal.aborted) {
         await sleep(this.retryPeriodMs, signal);
         if (signal.aborted) return;
-        if (await this.tryAcquireOrRenew(signal)) lastRenewed = this.now();
-        else if (this.now() - lastRenewed >= this.renewDeadlineMs) break;
+        outcome = await this.tryAcquireOrRenew(signal);
+        if (outcome === 'held') lastRenewed = this.now();
+        else if (outcome === 'held-by-other' || this.now() - lastRenewed >= this.renewDeadlineMs) break;
       }
       if (signal.aborted) return;
-      this.log.error({ renewDeadlineMs: this.renewDeadlineMs }, 'could not renew the lease in time; leadership lost');
+      if (outcome === 'held-by-other') this.log.error({ holder: this.observed?.spec.holderIdentity ?? null }, 'the lease names another holder; leadership lost');
+      else this.log.error({ renewDeadlineMs: this.renewDeadlineMs }, 'could not renew the lease in time; leadership lost');
       this.setLeading(false);
     }
   }
@@ -125,7 +132,7 @@ export class LeaderElector {
     else this.config.onStoppedLeading();
   }
 
-  private async tryAcquireOrRenew(signal: AbortSignal): Promise<boolean> {
+  private async tryAcquireOrRenew(signal: AbortSignal): Promise<AttemptOutcome> {
     const { store, identity, namespace, name } = this.config;
     try {
       const lease = await store.get(signal);
@@ -135,18 +142,18 @@ export class LeaderElector {
           { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: nextSpec(undefined, identity, this.leaseDurationMs, nowIso) },
           signal,
         );
-        return true;
+        return 'held';
       }
       this.observed = observe(this.observed, lease.spec ?? {}, this.now());
       const verdict = decide(this.observed, identity, this.now(), this.leaseDurationMs);
-      if (verdict === 'held-by-other') return false;
+      if (verdict === 'held-by-other') return 'held-by-other';
       const updated = { ...lease, spec: nextSpec(lease.spec, identity, this.leaseDurationMs, nowIso) };
       this.current = await store.update(updated, signal);
       if (verdict === 'acquire') this.log.info({ previousHolder: lease.spec?.holderIdentity ?? null }, 'acquired lease');
-      return true;
+      return 'held';
     } catch (error) {
       if (!signal.aborted && !isConflict(error) && !isAlreadyExists(error)) this.log.warn({ err: error }, 'lease request failed');
-      return false;
+      return 'failed';
     }
   }
 

@@ -1,5 +1,7 @@
 // The manager: shared informers per kind, controllers that run only while this replica leads,
 // probes and metrics over HTTP, and a graceful shutdown that releases the lease for fast handover.
+// Losing the lease is not graceful: in-flight reconciles are aborted at once and the manager stops
+// with 'leadership-lost' (the process exits non-zero), as controller-runtime does.
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { ControllerBuilder, type BuilderHost } from './builder';
@@ -48,6 +50,9 @@ export interface ManagerOptions {
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
+/** Why the manager stopped: asked to (a signal, `stop()`), or the lease was lost. */
+export type ManagerExit = 'stopped' | 'leadership-lost';
+
 export class Manager implements BuilderHost {
   readonly client: KubeClient;
   readonly logger: Logger;
@@ -67,8 +72,10 @@ export class Manager implements BuilderHost {
   private transitions: Promise<void> = Promise.resolve();
   private controllersRunning = false;
   private stopped?: Promise<void>;
-  private resolveDone!: () => void;
-  readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
+  private exit: ManagerExit = 'stopped';
+  private resolveDone!: (exit: ManagerExit) => void;
+  /** Resolves once the manager has stopped, with the reason. */
+  readonly done = new Promise<ManagerExit>((resolve) => (this.resolveDone = resolve));
 
   constructor(private readonly options: ManagerOptions) {
     this.client = options.client;
@@ -151,7 +158,7 @@ export class Manager implements BuilderHost {
       leaseDurationMs: election.leaseDurationMs, renewDeadlineMs: election.renewDeadlineMs, retryPeriodMs: election.retryPeriodMs,
       logger: this.logger,
       onStartedLeading: () => this.transition(true),
-      onStoppedLeading: () => this.transition(false),
+      onStoppedLeading: () => this.loseLeadership(),
       onStatus: (leading) => this.metrics.leaderElectionMasterStatus.set({ name: election.id }, leading ? 1 : 0),
     });
     this.elector.run();
@@ -159,12 +166,27 @@ export class Manager implements BuilderHost {
 
   /** Graceful: stop taking work, let in-flight reconciles finish (bounded), release the lease, stop watching. */
   stop(): Promise<void> {
-    this.stopped ??= this.shutdown();
+    this.stopped ??= this.shutdown(this.options.gracefulShutdownTimeoutMs ?? 30_000);
     return this.stopped;
   }
 
-  /** Stops on SIGTERM/SIGINT; a second signal exits at once. */
+  /** The elector saw the lease go: abort every reconcile now (synchronously), then stop. */
+  private loseLeadership(): void {
+    if (this.stopped) return; // our own shutdown stepping down
+    this.logger.error('leadership lost: aborting in-flight reconciles and stopping');
+    for (const controller of this.controllers) controller.abortInFlight();
+    this.exit = 'leadership-lost';
+    this.stopped = this.shutdown(0);
+  }
+
+  /**
+   * Stops on SIGTERM/SIGINT; a second signal exits at once. A lost lease exits 1 once the manager has
+   * stopped, so that the replica restarts as a follower instead of running on without controllers.
+   */
   handleSignals(exit: (code: number) => void = (code) => process.exit(code)): void {
+    void this.done.then((reason) => {
+      if (reason === 'leadership-lost') exit(1);
+    });
     let received = false;
     const onSignal = (signal: NodeJS.Signals) => {
       if (received) return exit(1);
@@ -179,9 +201,8 @@ export class Manager implements BuilderHost {
     process.on('SIGINT', onSignal);
   }
 
-  private async shutdown(): Promise<void> {
+  private async shutdown(timeoutMs: number): Promise<void> {
     this.state = 'stopping';
-    const timeoutMs = this.options.gracefulShutdownTimeoutMs ?? 30_000;
     this.transition(false, timeoutMs);
     await this.transitions;
     await this.elector?.stop({ release: true });
@@ -189,8 +210,8 @@ export class Manager implements BuilderHost {
     await Promise.all([...this.informers.values()].map((informer) => informer.stop()));
     await Promise.all(this.endpoints.map((endpoint) => endpoint.close()));
     this.state = 'stopped';
-    this.logger.info('manager stopped');
-    this.resolveDone();
+    this.logger.info({ exit: this.exit }, 'manager stopped');
+    this.resolveDone(this.exit);
   }
 
   private transition(run: boolean, timeoutMs = this.options.gracefulShutdownTimeoutMs ?? 30_000): void {

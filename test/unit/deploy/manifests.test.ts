@@ -72,8 +72,11 @@ describe.each([
       spec: { replicas: number; template: { spec: { terminationGracePeriodSeconds: number; serviceAccountName: string } } };
     };
     expect(deployment.spec.replicas).toBe(1);
-    expect(deployment.spec.template.spec).toMatchObject({ terminationGracePeriodSeconds: 10, serviceAccountName: 'talos-capi-manager' });
+    expect(deployment.spec.template.spec).toMatchObject({ serviceAccountName: 'talos-capi-manager' });
     const container = managerContainer(objects);
+    // The kubelet must not SIGKILL the manager while reconciles still have their graceful-shutdown time.
+    const { gracefulShutdownTimeoutMs } = parseOperatorFlags(container.args);
+    expect(deployment.spec.template.spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(gracefulShutdownTimeoutMs);
     expect(container.securityContext).toEqual({
       runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false,
       capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },

@@ -107,6 +107,27 @@ describe('LeaderElector', () => {
     await a.stop();
   });
 
+  it('steps down at its next renewal when the Lease names another holder, without waiting for the renew deadline', async () => {
+    const store = new MemoryLeaseStore();
+    const log: string[] = [];
+    const a = new LeaderElector({
+      store, namespace: 'ns', name: 'lock', identity: 'a', leaseDurationMs: 60_000, renewDeadlineMs: 30_000, retryPeriodMs: 20,
+      onStartedLeading: () => log.push('a leads'),
+      onStoppedLeading: () => log.push('a stops'),
+    });
+    a.run();
+    while (!a.isLeader) await wait(5);
+    store.lease = { ...store.lease!, spec: { ...store.lease!.spec, holderIdentity: 'thief', renewTime: 'later' } };
+    const stolenAt = Date.now();
+    try {
+      while (a.isLeader && Date.now() - stolenAt < 5_000) await wait(5);
+      expect(a.isLeader).toBe(false);
+      expect(log).toEqual(['a leads', 'a stops']);
+    } finally {
+      await a.stop();
+    }
+  });
+
   it('rejects timings where renewing could outlive the lease', () => {
     expect(() => new LeaderElector({
       store: new MemoryLeaseStore(), namespace: 'n', name: 'l', identity: 'i', leaseDurationMs: 10, renewDeadlineMs: 10,
