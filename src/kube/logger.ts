@@ -1,6 +1,6 @@
 // pino JSON logging with key material redacted; one child logger per reconcile.
 import pino, { type Logger, type LevelWithSilent } from 'pino';
-import { LOG_REDACT_PATHS, REDACTED, redactSecrets } from './redact';
+import { LOG_REDACT_PATHS, REDACTED, redactSecrets, redactText } from './redact';
 
 export type { Logger };
 
@@ -18,7 +18,7 @@ export interface LoggerOptions {
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  return pino(
+  const logger = pino(
     {
       level: options.level ?? 'info',
       name: options.name,
@@ -28,9 +28,21 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       // The deep walk catches secrets at any depth in free-form objects that the paths miss.
       formatters: { log: (object) => redactSecrets(object) as Record<string, unknown> },
       serializers: { err: (error: unknown) => redactSecrets(error) },
+      // The message and its format arguments are strings the walk never sees.
+      hooks: {
+        logMethod(args, method) {
+          method.apply(this, args.map((arg) => (typeof arg === 'string' ? redactText(arg) : arg)) as Parameters<typeof method>);
+        },
+      },
     },
     options.destination ?? pino.destination(1),
   );
+  // pino skips formatters for child bindings; children inherit this `child` from the root.
+  const child = logger.child;
+  logger.child = function redactedChild(this: Logger, bindings, childOptions) {
+    return child.call(this, redactSecrets(bindings) as typeof bindings, childOptions);
+  } as typeof child;
+  return logger;
 }
 
 /** A logger that drops everything; the default when callers pass none. */

@@ -1,5 +1,7 @@
-// Key material must never reach a log line. Two layers: pino's path-based `redact` for the
-// well-known places, and a deep walk for free-form objects (errors, API objects, options).
+// Key material must never reach a log line. Three layers: pino's path-based `redact` for the
+// well-known places, a deep walk for free-form objects (errors, API objects, options), and a scan
+// of every logged string (messages included) for PEM private keys, base64-encoded ones, and Talos /
+// kubeadm bootstrap tokens.
 
 export const REDACTED = '[REDACTED]';
 
@@ -9,11 +11,18 @@ const SECRET_FIELD_NAMES = new Set(
     'key', 'crt', 'cert', 'token', 'bearertoken', 'password', 'privatekey', 'private_key',
     'talosconfig', 'kubeconfig', 'client-key-data', 'client-certificate-data', 'tls.key', 'tls.crt',
     'ca.key', 'secretboxencryptionsecret', 'aescbcencryptionsecret', 'bootstraptoken', 'authorization',
-    'secret', 'stringdata',
+    'stringdata',
   ].map((name) => name.toLowerCase()),
 );
 
 const PEM_PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g;
+/** Talos (and kubeadm) bootstrap and trustd tokens: `[a-z0-9]{6}.[a-z0-9]{16}`. */
+const BOOTSTRAP_TOKEN = /(?<![a-z0-9.])[a-z0-9]{6}\.[a-z0-9]{16}(?![a-z0-9.])/g;
+/** Runs long enough to hold "-----BEGIN ... PRIVATE KEY-----" once base64-encoded. */
+const BASE64_RUN = /[A-Za-z0-9+/]{40,}={0,2}/g;
+/** A Secret's name, maybe with its namespace: what a `secret` log field means (the Talos bundle's
+ * `cluster.secret` is base64 and is redacted). */
+const OBJECT_NAME = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 /** Paths for pino's `redact` option (fast, one level of wildcard). */
 export const LOG_REDACT_PATHS: string[] = [
@@ -26,9 +35,20 @@ export function isSecretFieldName(name: string): boolean {
   return SECRET_FIELD_NAMES.has(lower) || lower.endsWith('.key') || lower.endsWith('privatekey');
 }
 
-/** Replaces PEM private keys inside free text (error messages, rendered configs). */
+/** Replaces private keys (PEM or base64-encoded PEM) and bootstrap tokens inside free text. */
 export function redactText(text: string): string {
-  return text.replace(PEM_PRIVATE_KEY, REDACTED);
+  return text.replace(PEM_PRIVATE_KEY, REDACTED).replace(BOOTSTRAP_TOKEN, REDACTED).replace(BASE64_RUN, redactEncoded);
+}
+
+// A base64 run is redacted when, read from any of the four character alignments (it may be cut out
+// of a longer blob), it decodes to text that itself needs redacting: a PEM key, a token, or base64
+// of those again (a Secret's data holding a talosconfig whose `key:` is base64 PEM).
+function redactEncoded(run: string): string {
+  for (let offset = 0; offset < 4; offset++) {
+    const decoded = Buffer.from(run.slice(offset), 'base64').toString('latin1');
+    if (decoded.includes('PRIVATE KEY-----') || redactText(decoded) !== decoded) return REDACTED;
+  }
+  return run;
 }
 
 /**
@@ -50,13 +70,18 @@ function walk(value: unknown, seen: WeakSet<object>): unknown {
   const isSecretObject = source.kind === 'Secret';
   const out: Record<string, unknown> = {};
   for (const [field, fieldValue] of Object.entries(source)) {
-    if (fieldValue !== undefined && fieldValue !== null && isSecretFieldName(field)) out[field] = REDACTED;
+    if (field === 'secret' && typeof fieldValue !== 'object') out[field] = isObjectName(fieldValue) ? fieldValue : REDACTED;
+    else if (fieldValue !== undefined && fieldValue !== null && isSecretFieldName(field)) out[field] = REDACTED;
     else if (isSecretObject && field === 'data' && typeof fieldValue === 'object' && fieldValue !== null) {
       out[field] = Object.fromEntries(Object.keys(fieldValue).map((k) => [k, REDACTED]));
     } else if (field === 'data' && isValueMap(fieldValue)) out[field] = { ...fieldValue, value: REDACTED };
     else out[field] = walk(fieldValue, seen);
   }
   return out;
+}
+
+function isObjectName(value: unknown): boolean {
+  return typeof value === 'string' && value.length <= 253 && OBJECT_NAME.test(value);
 }
 
 // CAPI bootstrap data Secrets carry the machine config in data.value.
