@@ -2,7 +2,7 @@
 // cluster's Kubernetes CA (made the way the machine config carries it: ECDSA, SEC1 key), simulated
 // kubelets registering Nodes under the Node authorizer and NodeRestriction, and the real
 // kube-controller-manager marking a Node whose kubelet stopped NotReady.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeApiError } from '../../../src/kube/api-error';
@@ -22,6 +22,7 @@ interface Node {
 }
 
 const GRACE_SECONDS = 8;
+let dir: string;
 let cluster: WorkloadCluster;
 let admin: KubeClient;
 let kubernetesCa: { certPem: string; keyPem: string };
@@ -72,9 +73,10 @@ beforeAll(async () => {
     notAfter: new Date(now + 24 * 3_600_000),
   });
   kubernetesCa = { certPem: ca.crt, keyPem: ca.key };
+  dir = mkdtempSync(join(tmpdir(), 'talos-capi-workload-'));
   const started = Date.now();
   cluster = await startWorkloadCluster({
-    dir: mkdtempSync(join(tmpdir(), 'talos-capi-workload-')),
+    dir,
     name: 'workload-test',
     // A loopback address of its own, as the infrastructure provider allocates one per cluster.
     endpoint: { host: `127.0.77.${2 + (process.pid % 250)}`, port: await freePort() },
@@ -90,6 +92,8 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const kubelet of kubelets) kubelet.stop();
   await cluster?.stop();
+  // Logs and etcd data stay for a look when asked, as with the test bed.
+  if (dir && !process.env.TESTBED_KEEP) rmSync(dir, { recursive: true, force: true });
 });
 
 test('serves the pinned version to the admin kubeconfig, over a certificate from the cluster CA', async () => {
@@ -148,20 +152,6 @@ test('NodeRestriction: a kubelet may label its Node, but not as control plane, a
   expect((await getNode('worker-1')).metadata.labels?.[CONTROL_PLANE_LABEL]).toBeUndefined();
 });
 
-test('heartbeats fail while the apiserver is down and resume when it returns', async () => {
-  await cluster.stopApiserver();
-  await sleep(2_500);
-  const back = Date.now();
-  await cluster.startApiserver();
-  const deadline = Date.now() + 30_000;
-  while ((await renewTimeOf('cp-1')) < back && Date.now() < deadline) await sleep(250);
-  expect(await renewTimeOf('cp-1')).toBeGreaterThanOrEqual(back);
-  expect(heartbeatLog).toEqual(
-    expect.arrayContaining([expect.stringMatching(/^heartbeat of node cp-1 failed/), 'heartbeat of node cp-1 recovered']),
-  );
-  expect(readyOf(await getNode('cp-1'))).toMatchObject({ status: 'True' });
-});
-
 test('a stopped kubelet: the controller manager marks its Node NotReady, the other stays Ready', async () => {
   const [controlPlane, worker] = kubelets;
   worker!.stop();
@@ -176,6 +166,20 @@ test('a stopped kubelet: the controller manager marks its Node NotReady, the oth
   expect(ready).toMatchObject({ status: 'Unknown', reason: 'NodeStatusUnknown' });
   expect(controlPlane!.running).toBe(true);
   expect(readyOf(await getNode('cp-1'))).toMatchObject({ status: 'True', reason: 'KubeletReady' });
+});
+
+test('heartbeats fail while the apiserver is down and resume when it returns', async () => {
+  await cluster.stopApiserver();
+  await sleep(2_500);
+  const back = Date.now();
+  await cluster.startApiserver();
+  const deadline = Date.now() + 30_000;
+  while ((await renewTimeOf('cp-1')) < back && Date.now() < deadline) await sleep(250);
+  expect(await renewTimeOf('cp-1')).toBeGreaterThanOrEqual(back);
+  expect(heartbeatLog).toEqual(
+    expect.arrayContaining([expect.stringMatching(/^heartbeat of node cp-1 failed/), 'heartbeat of node cp-1 recovered']),
+  );
+  expect(readyOf(await getNode('cp-1'))).toMatchObject({ status: 'True' });
 });
 
 test('stop() leaves no process behind', async () => {
