@@ -17,6 +17,8 @@ export interface GoBuildSpec {
   ldflags?: string;
   /** Extra environment for `go build` (CGO_ENABLED=0 is the default). */
   env?: Record<string, string>;
+  /** Extra `go build` flags, e.g. `-tags` or `-overlay`; part of the cache key. */
+  buildFlags?: string[];
 }
 
 export interface GoBuildResult {
@@ -55,7 +57,9 @@ function sourceFiles(dir: string): string[] {
 export function buildKey(spec: GoBuildSpec): string {
   const hash = createHash('sha256');
   hash.update(goVersion());
-  hash.update(JSON.stringify({ packages: spec.packages, ldflags: spec.ldflags ?? '', env: spec.env ?? {} }));
+  // buildFlags only when set, so the keys of builds without them stay as they were.
+  const flags = spec.buildFlags ? { buildFlags: spec.buildFlags } : {};
+  hash.update(JSON.stringify({ packages: spec.packages, ldflags: spec.ldflags ?? '', env: spec.env ?? {}, ...flags }));
   for (const file of sourceFiles(spec.moduleDir)) {
     hash.update(relative(spec.moduleDir, file));
     hash.update(readFileSync(file));
@@ -131,7 +135,7 @@ export async function buildGoModule(spec: GoBuildSpec): Promise<GoBuildResult> {
     mkdirSync(staging, { recursive: true });
     const args = ['build', '-o', staging + '/'];
     if (spec.ldflags) args.push('-ldflags', spec.ldflags);
-    args.push(...spec.packages);
+    args.push(...(spec.buildFlags ?? []), ...spec.packages);
     process.stderr.write(`[go-build] building ${spec.name} (${key}); a cold build can take minutes\n`);
     await runGo(args, spec.moduleDir, spec.env ?? {});
     writeFileSync(join(staging, '.complete'), new Date().toISOString());
