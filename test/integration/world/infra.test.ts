@@ -262,10 +262,20 @@ test('the worker\'s node stopped through the simulator: not Ready, kubelet gone,
   await eventually('Node worker-0 Ready again', async () => (await nodeReady('worker-0')) === 'True', { timeoutMs: 60_000 });
 }, 150_000);
 
-test('deleting a SimMachine destroys its simulated node and lets the object go', async () => {
+test('deleting a SimMachine destroys its simulated node, says Deleting, and lets the object go', async () => {
   const id = `${namespace}.worker-0`;
   expect((await sim.inspect(id)).state).toBe('running');
+  // another party's finalizer keeps the object visible after ours is gone
+  const hold = 'test.example.com/hold';
+  const current = await getSimMachine('worker-0');
+  await client.patch(SimMachineKind, namespace, 'worker-0', { metadata: { finalizers: [...(current.metadata.finalizers ?? []), hold] } }, 'merge');
   await client.delete(SimMachineKind, namespace, 'worker-0');
+  const deleting = await waitForSimMachine('worker-0', 'our finalizer removed', (m) => !m.metadata.finalizers?.includes('simmachine.infrastructure.cluster.x-k8s.io'));
+  expect(condition(deleting, 'Ready')).toMatchObject({ status: 'False', reason: 'Deleting' });
+  await expect(sim.inspect(id)).rejects.toThrow(TalosSimError);
+  await expect(sim.inspect(id)).rejects.toMatchObject({ status: 404 });
+
+  await client.patch(SimMachineKind, namespace, 'worker-0', { metadata: { finalizers: deleting.metadata.finalizers!.filter((f) => f !== hold) } }, 'merge');
   await eventually('SimMachine worker-0 gone', async () => {
     try {
       await getSimMachine('worker-0');
@@ -274,8 +284,6 @@ test('deleting a SimMachine destroys its simulated node and lets the object go',
       return isNotFound(error);
     }
   });
-  await expect(sim.inspect(id)).rejects.toThrow(TalosSimError);
-  await expect(sim.inspect(id)).rejects.toMatchObject({ status: 404 });
 });
 
 test('a restarted provider takes over: nodes are not booted again, the workload cluster comes back at the same endpoint', async () => {
@@ -310,7 +318,7 @@ test('the paused annotation pauses a SimMachine (Paused=True) and taking it away
   await waitForSimMachine('broken', 'resumed', (m) => condition(m, 'Paused')?.status === 'False');
 });
 
-test('deleting the SimCluster stops its workload cluster processes and removes their record', async () => {
+test('deleting the SimCluster stops its workload cluster processes, says Deleting, and removes their record', async () => {
   const recordPath = join(stateDir, 'workload', `${namespace}-sim`, PROCESS_RECORD_FILE);
   const record = JSON.parse(readFileSync(recordPath, 'utf8')) as WorkloadRecord;
   const alive = (pid: number) => {
@@ -322,7 +330,16 @@ test('deleting the SimCluster stops its workload cluster processes and removes t
     }
   };
   expect(record.processes.every((p) => alive(p.pid))).toBe(true);
+  const hold = 'test.example.com/hold';
+  const current = await getSimCluster();
+  await client.patch(SimClusterKind, namespace, 'sim', { metadata: { finalizers: [...(current.metadata.finalizers ?? []), hold] } }, 'merge');
   await client.delete(SimClusterKind, namespace, simCluster.metadata.name!);
+  const deleting = await eventually('our SimCluster finalizer removed', async () => {
+    const c = await getSimCluster();
+    return c.metadata.finalizers?.includes('simcluster.infrastructure.cluster.x-k8s.io') ? undefined : c;
+  }, { timeoutMs: 60_000 });
+  expect(condition(deleting, 'Ready')).toMatchObject({ status: 'False', reason: 'Deleting' });
+  await client.patch(SimClusterKind, namespace, 'sim', { metadata: { finalizers: [] } }, 'merge');
   await eventually('SimCluster gone', async () => {
     try {
       await getSimCluster();

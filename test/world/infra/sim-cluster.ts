@@ -46,6 +46,7 @@ export class SimClusterReconciler implements Reconciler {
     const namespace = simCluster.metadata.namespace ?? '';
     const clusterName = capiOwnerName(simCluster, 'Cluster');
     if (simCluster.metadata.deletionTimestamp) {
+      mark(simCluster, { type: 'Ready', status: 'False', reason: 'Deleting', message: 'stopping the workload cluster' });
       if (clusterName) await this.deps.workloads.stop(`${namespace}/${clusterName}`);
       removeFinalizer(simCluster, SIM_CLUSTER_FINALIZER);
       return;

@@ -155,6 +155,8 @@ export class SimMachineReconciler implements Reconciler {
   }
 
   private async delete(simMachine: SimMachine, ctx: ReconcileContext): Promise<void> {
+    // seen only while the node cannot be destroyed (e.g. the simulator is unreachable)
+    mark(simMachine, { type: 'Ready', status: 'False', reason: 'Deleting', message: 'destroying the simulated node' });
     this.deps.kubelets.stop(machineKey(simMachine));
     const nodeId = simMachine.status?.nodeId ?? nodeIdFor(simMachine.metadata.namespace!, simMachine.metadata.name!);
     await this.deps.sim.destroy(nodeId);
