@@ -83,6 +83,28 @@ describe('Informer', () => {
     expect(events).toEqual(['add a', 'update a']);
   });
 
+  it('hands out deep-frozen objects (get, list, handlers): a view that writes to one throws instead of changing the cache', async () => {
+    const source = new ScriptedSource();
+    source.lists.push(() => ({ items: [cm('a', '5', { role: 'cp' })], resourceVersion: '10' }));
+    informer = new Informer(source, { kind: ConfigMapKind, backoff: fastBackoff });
+    const delivered: KubeObject[] = [];
+    informer.addHandlers({ add: (o) => delivered.push(o), update: (_old, o) => delivered.push(o) });
+    informer.start();
+    await until(() => source.watches.length === 1);
+    source.watches[0]!.send('MODIFIED', cm('b', '11', { role: 'worker' }));
+    await until(() => delivered.length === 2);
+    const cached = informer.get('ns', 'a')!;
+    expect(() => {
+      cached.metadata.labels!.role = 'changed';
+    }).toThrow(TypeError);
+    expect(() => informer!.list({ namespace: 'ns' })[1]!.metadata.labels!.role = 'changed').toThrow(TypeError);
+    expect(() => delivered[1]!.metadata.labels = {}).toThrow(TypeError);
+    expect(informer.list({ labels: { role: 'cp' } }).map((o) => o.metadata.name)).toEqual(['a']);
+    const copy = structuredClone(cached);
+    copy.metadata.labels!.role = 'mine';
+    expect(informer.get('ns', 'a')!.metadata.labels).toEqual({ role: 'cp' });
+  });
+
   it('relists on a 410 ERROR event and emits deletes for objects that vanished meanwhile', async () => {
     const source = new ScriptedSource();
     source.lists.push(() => ({ items: [cm('a', '1'), cm('b', '1')], resourceVersion: '2' }));
