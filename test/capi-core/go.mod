@@ -1,8 +1,16 @@
+// The Cluster API core manager for the test world, built by test/world/capi-core.ts:
+// `go build sigs.k8s.io/cluster-api` from here. loopback/ is a file that build adds to
+// the manager's main package (build tag capiworld); it is not compiled as part of this module.
 module github.com/talos-capi/talos-capi/test/capi-core
 
 go 1.26
 
 tool sigs.k8s.io/cluster-api
+
+require (
+	k8s.io/client-go v0.35.4
+	sigs.k8s.io/controller-runtime v0.23.3
+)
 
 require (
 	cel.dev/expr v0.25.2 // indirect
@@ -94,7 +102,6 @@ require (
 	k8s.io/apiextensions-apiserver v0.35.4 // indirect
 	k8s.io/apimachinery v0.35.4 // indirect
 	k8s.io/apiserver v0.35.4 // indirect
-	k8s.io/client-go v0.35.4 // indirect
 	k8s.io/cluster-bootstrap v0.35.4 // indirect
 	k8s.io/component-base v0.35.4 // indirect
 	k8s.io/klog/v2 v2.130.1 // indirect
@@ -102,7 +109,6 @@ require (
 	k8s.io/utils v0.0.0-20251002143259-bc988d571ff4 // indirect
 	sigs.k8s.io/apiserver-network-proxy/konnectivity-client v0.31.2 // indirect
 	sigs.k8s.io/cluster-api v1.13.6 // indirect
-	sigs.k8s.io/controller-runtime v0.23.3 // indirect
 	sigs.k8s.io/json v0.0.0-20250730193827-2d320260d730 // indirect
 	sigs.k8s.io/randfill v1.0.0 // indirect
 	sigs.k8s.io/structured-merge-diff/v6 v6.4.0 // indirect
