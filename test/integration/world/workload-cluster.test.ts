@@ -17,7 +17,7 @@ jest.setTimeout(180_000);
 
 interface Node {
   metadata: { name: string; labels?: Record<string, string> };
-  spec: { providerID?: string };
+  spec: { providerID?: string; taints?: { key: string; effect: string }[] };
   status: { nodeInfo: { kubeletVersion: string }; conditions?: { type: string; status: string; reason?: string }[] };
 }
 
@@ -166,6 +166,20 @@ test('a stopped kubelet: the controller manager marks its Node NotReady, the oth
   expect(ready).toMatchObject({ status: 'Unknown', reason: 'NodeStatusUnknown' });
   expect(controlPlane!.running).toBe(true);
   expect(readyOf(await getNode('cp-1'))).toMatchObject({ status: 'True', reason: 'KubeletReady' });
+});
+
+test('a kubelet started again (power on): Ready again, and the controller manager lifts its unreachable taints', async () => {
+  const unreachable = async () =>
+    ((await getNode('worker-1')).spec.taints ?? []).filter((t) => t.key === 'node.kubernetes.io/unreachable');
+  expect(await unreachable()).not.toEqual([]);
+  const worker = new SimKubelet(kubeletOptions('worker-1', false));
+  kubelets.push(worker);
+  await worker.start();
+  expect(readyOf(await getNode('worker-1'))).toMatchObject({ status: 'True', reason: 'KubeletReady' });
+  const deadline = Date.now() + 30_000;
+  while ((await unreachable()).length > 0 && Date.now() < deadline) await sleep(250);
+  expect(await unreachable()).toEqual([]);
+  expect((await getNode('worker-1')).spec.providerID).toBe('sim://world/worker-1');
 });
 
 test('heartbeats fail while the apiserver is down and resume when it returns', async () => {
