@@ -1,10 +1,9 @@
 # The two front-door targets. Each installs what it needs first.
 .PHONY: demo test install build bench
 
-# `npm install` (which follows package-lock.json) rather than `npm ci`: on registry mirrors that do not
-# list every platform's optional binaries, npm ci rejects an otherwise complete lock file.
+# `npm ci`: exactly the lock file (complete, optional platform binaries included), which it never rewrites.
 node_modules/.install-stamp: package.json package-lock.json
-	npm install --no-audit --no-fund
+	npm ci --no-audit --no-fund
 	@touch $@
 
 install: node_modules/.install-stamp
@@ -15,9 +14,11 @@ build: install
 demo: install
 	npm run demo
 
+# Each suite prints its own wall time, so growth is seen early.
 test: install
-	npm run typecheck
-	npm test
+	@start=$$(date +%s); npm run typecheck; rc=$$?; echo "[time] typecheck $$(( $$(date +%s) - start )) s"; exit $$rc
+	@start=$$(date +%s); npm test; rc=$$?; echo "[time] unit + integration + talos $$(( $$(date +%s) - start )) s"; exit $$rc
+	@start=$$(date +%s); npm run test:e2e; rc=$$?; echo "[time] e2e (the world) $$(( $$(date +%s) - start )) s"; exit $$rc
 
 bench: install
 	npm run bench:config
