@@ -106,6 +106,15 @@ async function waitForSimMachine(name: string, what: string, probe: (m: SimMachi
   });
 }
 
+async function isGone(get: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await get();
+    return false;
+  } catch (error) {
+    return isNotFound(error);
+  }
+}
+
 async function nodeReady(name: string): Promise<string | undefined> {
   try {
     const node = await workload.get<WorkloadNode>(NodeKind, '', name);
@@ -276,14 +285,7 @@ test('deleting a SimMachine destroys its simulated node, says Deleting, and lets
   await expect(sim.inspect(id)).rejects.toMatchObject({ status: 404 });
 
   await client.patch(SimMachineKind, namespace, 'worker-0', { metadata: { finalizers: deleting.metadata.finalizers!.filter((f) => f !== hold) } }, 'merge');
-  await eventually('SimMachine worker-0 gone', async () => {
-    try {
-      await getSimMachine('worker-0');
-      return false;
-    } catch (error) {
-      return isNotFound(error);
-    }
-  });
+  await eventually('SimMachine worker-0 gone', () => isGone(() => getSimMachine('worker-0')));
 });
 
 test('a restarted provider takes over: nodes are not booted again, the workload cluster comes back at the same endpoint', async () => {
@@ -340,14 +342,7 @@ test('deleting the SimCluster stops its workload cluster processes, says Deletin
   }, { timeoutMs: 60_000 });
   expect(condition(deleting, 'Ready')).toMatchObject({ status: 'False', reason: 'Deleting' });
   await client.patch(SimClusterKind, namespace, 'sim', { metadata: { finalizers: [] } }, 'merge');
-  await eventually('SimCluster gone', async () => {
-    try {
-      await getSimCluster();
-      return false;
-    } catch (error) {
-      return isNotFound(error);
-    }
-  }, { timeoutMs: 60_000 });
+  await eventually('SimCluster gone', () => isGone(() => getSimCluster()), { timeoutMs: 60_000 });
   expect(record.processes.filter((p) => alive(p.pid))).toEqual([]);
   expect(existsSync(recordPath)).toBe(false);
 }, 90_000);
