@@ -4,7 +4,7 @@ import { IsomorphicFetchHttpLibrary, KubeConfig, RequestContext } from '@kuberne
 import { KubeApiError } from './api-error';
 import type { RuntimeMetrics } from './metrics';
 import type { KubeObject } from './object';
-import { type ResourceKind, resourcePath } from './resource';
+import { type ResourceKind, apiVersionOf, resourcePath } from './resource';
 import { TokenBucket } from './token-bucket';
 
 export type HttpVerb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -126,7 +126,7 @@ export class KubeClient {
     } while (continueToken);
     // List items carry no apiVersion/kind; fill them in so that objects are self-describing.
     for (const item of items) {
-      item.apiVersion ??= kind.group ? `${kind.group}/${kind.version}` : kind.version;
+      item.apiVersion ??= apiVersionOf(kind);
       item.kind ??= kind.kind;
     }
     return { items, resourceVersion };

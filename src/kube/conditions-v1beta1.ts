@@ -51,12 +51,6 @@ export function markFalseV1Beta1(
   return setV1Beta1(conditions, { type, status: 'False', reason, severity, message }, now);
 }
 
-export function markUnknownV1Beta1(
-  conditions: readonly V1Beta1Condition[] | undefined, type: string, reason: string, message: string, now?: Date,
-): V1Beta1Condition[] {
-  return setV1Beta1(conditions, { type, status: 'Unknown', reason, message }, now);
-}
-
 export function sortV1Beta1(conditions: V1Beta1Condition[]): V1Beta1Condition[] {
   return conditions.sort((a, b) => {
     if (a.type === READY_V1BETA1) return b.type === READY_V1BETA1 ? 0 : -1;

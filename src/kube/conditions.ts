@@ -23,20 +23,6 @@ export function getCondition(conditions: readonly Condition[] | undefined, type:
   return conditions?.find((c) => c.type === type);
 }
 
-export function isTrue(conditions: readonly Condition[] | undefined, type: string): boolean {
-  return getCondition(conditions, type)?.status === 'True';
-}
-
-export function isFalse(conditions: readonly Condition[] | undefined, type: string): boolean {
-  return getCondition(conditions, type)?.status === 'False';
-}
-
-/** Missing counts as Unknown. */
-export function isUnknown(conditions: readonly Condition[] | undefined, type: string): boolean {
-  const condition = getCondition(conditions, type);
-  return !condition || condition.status === 'Unknown';
-}
-
 /**
  * Returns a new list with `input` set. The transition time is kept when the status is unchanged,
  * else it is `input.lastTransitionTime` or now. Order of existing conditions is preserved.
@@ -54,41 +40,6 @@ export function setCondition(conditions: readonly Condition[] | undefined, input
   if (index >= 0) list[index] = next;
   else list.push(next);
   return list;
-}
-
-export function removeCondition(conditions: readonly Condition[] | undefined, type: string): Condition[] {
-  return (conditions ?? []).filter((c) => c.type !== type);
-}
-
-/** True when the two conditions say the same thing (transition time aside). */
-export function sameCondition(a: Condition | undefined, b: Condition | undefined): boolean {
-  if (!a || !b) return a === b;
-  return (
-    a.type === b.type && a.status === b.status && a.reason === b.reason && (a.message ?? '') === (b.message ?? '') &&
-    a.observedGeneration === b.observedGeneration
-  );
-}
-
-/**
- * Copies a condition of another object (e.g. a Machine's Ready into a control plane condition)
- * under `targetType`; a missing source becomes Unknown with `missingReason`.
- */
-export function mirrorCondition(
-  source: readonly Condition[] | undefined, sourceType: string, targetType: string,
-  options: { observedGeneration?: number; missingReason?: string; missingMessage?: string } = {},
-): ConditionInput {
-  const condition = getCondition(source, sourceType);
-  if (!condition) {
-    return {
-      type: targetType, status: 'Unknown', reason: options.missingReason ?? `${sourceType}NotReported`,
-      message: options.missingMessage ?? `Condition ${sourceType} not yet reported`,
-      observedGeneration: options.observedGeneration,
-    };
-  }
-  return {
-    type: targetType, status: condition.status, reason: condition.reason, message: condition.message,
-    observedGeneration: options.observedGeneration,
-  };
 }
 
 export interface SummaryOptions {

@@ -154,6 +154,3 @@ export class KubeEventRecorder implements EventRecorder {
     }
   }
 }
-
-/** A recorder that drops events (tests, dry runs). */
-export const noopRecorder: EventRecorder = { event: () => undefined };

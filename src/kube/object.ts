@@ -60,10 +60,6 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export function isKubeObject(value: unknown): value is KubeObject {
-  return isObject(value) && isObject(value.metadata);
-}
-
 /** JSON round-trip copy; objects from the API are plain JSON so nothing is lost. */
 export function deepCopy<T>(value: T): T {
   return structuredClone(value);

@@ -1,6 +1,6 @@
 // Owner-reference mapping used by `owns()`: child object → keys of its owners of the primary kind.
 import type { KubeObject, ObjectKey, OwnerReference } from './object';
-import type { ResourceKind } from './resource';
+import { type ResourceKind, apiVersionOf } from './resource';
 
 function groupOfApiVersion(apiVersion: string): string {
   const slash = apiVersion.indexOf('/');
@@ -23,7 +23,7 @@ export function controllerOwnerReference(owner: KubeObject, kind: ResourceKind):
   const { name, uid } = owner.metadata;
   if (!name || !uid) throw new Error(`owner ${kind.kind} lacks name or uid`);
   return {
-    apiVersion: kind.group ? `${kind.group}/${kind.version}` : kind.version,
+    apiVersion: apiVersionOf(kind),
     kind: kind.kind, name, uid, controller: true, blockOwnerDeletion: true,
   };
 }

@@ -28,9 +28,3 @@ export class TerminalError extends Error {
     super(message, options);
   }
 }
-
-export type ReconcileFunc = Reconciler['reconcile'];
-
-export function reconcilerFrom(fn: ReconcileFunc): Reconciler {
-  return { reconcile: fn };
-}

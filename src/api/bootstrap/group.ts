@@ -11,7 +11,6 @@ export const TALOS_CONFIG_TEMPLATE_KIND = 'TalosConfigTemplate';
  * plane; both are accepted because manifests in the wild (and the seed documents) still use them.
  */
 export const GENERATE_TYPES = ['init', 'controlplane', 'worker', 'join', 'none'] as const;
-export type GenerateType = (typeof GENERATE_TYPES)[number];
 
 /** Where a Machine's hostname comes from; empty means Talos picks it. */
 export const HOSTNAME_SOURCES = ['', 'MachineName', 'InfrastructureName'] as const;

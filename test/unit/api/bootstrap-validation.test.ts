@@ -1,32 +1,4 @@
-import { isTopologyDryRun, talosConfigSpecProblems, TEMPLATE_SPEC_IMMUTABLE_MESSAGE, templateUpdateProblem } from '../../../src/api/bootstrap/validation';
-
-describe('talosConfigSpecProblems', () => {
-  it.each(['init', 'controlplane', 'worker', 'join', 'none'])('accepts generateType %s', (generateType) => {
-    expect(talosConfigSpecProblems({ generateType })).toEqual([]);
-  });
-
-  it.each(['', 'Worker', 'master', undefined])('rejects generateType %p naming the field and the allowed values', (generateType) => {
-    expect(talosConfigSpecProblems({ generateType })).toEqual([
-      {
-        field: 'spec.generateType',
-        message: `unsupported value ${JSON.stringify(generateType ?? null)}: allowed values are "init", "controlplane", "worker", "join", "none"`,
-      },
-    ]);
-  });
-
-  it.each(['', 'MachineName', 'InfrastructureName'])('accepts hostname.source %p', (source) => {
-    expect(talosConfigSpecProblems({ generateType: 'worker', hostname: { source } })).toEqual([]);
-  });
-
-  it('rejects an unknown hostname.source, under the path given', () => {
-    expect(talosConfigSpecProblems({ generateType: 'worker', hostname: { source: 'NodeName' } }, 'spec.template.spec')).toEqual([
-      {
-        field: 'spec.template.spec.hostname.source',
-        message: 'unsupported value "NodeName": allowed values are "MachineName", "InfrastructureName" or empty',
-      },
-    ]);
-  });
-});
+import { isTopologyDryRun, TEMPLATE_SPEC_IMMUTABLE_MESSAGE, templateUpdateProblem } from '../../../src/api/bootstrap/validation';
 
 describe('templateUpdateProblem', () => {
   const template = (talosVersion: string, annotations?: Record<string, string>, labels?: Record<string, string>) => ({

@@ -1,10 +1,5 @@
-import {
-  type Condition, getCondition, isFalse, isTrue, isUnknown, mirrorCondition, nowTimestamp, removeCondition,
-  sameCondition, setCondition, summaryCondition,
-} from '../../../src/kube/conditions';
-import {
-  getV1Beta1, markFalseV1Beta1, markTrueV1Beta1, markUnknownV1Beta1, summaryV1Beta1,
-} from '../../../src/kube/conditions-v1beta1';
+import { type Condition, getCondition, nowTimestamp, setCondition, summaryCondition } from '../../../src/kube/conditions';
+import { type V1Beta1Condition, getV1Beta1, markFalseV1Beta1, markTrueV1Beta1, summaryV1Beta1 } from '../../../src/kube/conditions-v1beta1';
 
 const t0 = new Date('2026-01-01T00:00:00.400Z');
 const t1 = new Date('2026-01-01T00:05:00Z');
@@ -37,27 +32,6 @@ describe('v1beta2 conditions (metav1.Condition)', () => {
     const next = setCondition(original, { type: 'A', status: 'False', reason: 'y' }, t0);
     expect(original[0]!.status).toBe('True');
     expect(next.map((c) => c.type)).toEqual(['A', 'B']);
-    expect(removeCondition(next, 'A').map((c) => c.type)).toEqual(['B']);
-  });
-
-  it('answers status questions, treating a missing condition as Unknown', () => {
-    const list = setCondition(setCondition([], { type: 'A', status: 'True', reason: 'r' }), { type: 'B', status: 'False', reason: 'r' });
-    expect([isTrue(list, 'A'), isFalse(list, 'B'), isUnknown(list, 'C'), isTrue(list, 'C')]).toEqual([true, true, true, false]);
-  });
-
-  it('compares conditions ignoring transition time', () => {
-    const a: Condition = { type: 'A', status: 'True', reason: 'r', lastTransitionTime: 't1' };
-    expect(sameCondition(a, { ...a, lastTransitionTime: 't2' })).toBe(true);
-    expect(sameCondition(a, { ...a, message: 'other' })).toBe(false);
-    expect(sameCondition(a, undefined)).toBe(false);
-  });
-
-  it('mirrors another object\'s condition under a new type, or reports it missing', () => {
-    const source = setCondition([], { type: 'Ready', status: 'False', reason: 'NodeDown', message: 'node down' });
-    expect(mirrorCondition(source, 'Ready', 'MachineReady', { observedGeneration: 2 })).toEqual({
-      type: 'MachineReady', status: 'False', reason: 'NodeDown', message: 'node down', observedGeneration: 2,
-    });
-    expect(mirrorCondition([], 'Ready', 'MachineReady')).toMatchObject({ status: 'Unknown', reason: 'ReadyNotReported' });
   });
 
   it('summarises into Ready: False wins over Unknown, with negative polarity respected', () => {
@@ -81,7 +55,7 @@ describe('v1beta1 conditions (deprecated CAPI shape)', () => {
   it('keeps Ready first then sorts by type, with severity only on False', () => {
     let list = markTrueV1Beta1([], 'Zeta', t0);
     list = markFalseV1Beta1(list, 'Alpha', 'Broken', 'Error', 'it broke', t0);
-    list = markUnknownV1Beta1(list, 'Ready', 'Pending', 'wait', t0);
+    list = markFalseV1Beta1(list, 'Ready', 'Pending', 'Info', 'wait', t0);
     expect(list.map((c) => c.type)).toEqual(['Ready', 'Alpha', 'Zeta']);
     expect(getV1Beta1(list, 'Alpha')).toEqual({
       type: 'Alpha', status: 'False', severity: 'Error', reason: 'Broken', message: 'it broke', lastTransitionTime: '2026-01-01T00:00:00Z',
@@ -103,6 +77,7 @@ describe('v1beta1 conditions (deprecated CAPI shape)', () => {
     list = markTrueV1Beta1(list, 'C', t0);
     expect(summaryV1Beta1(list)).toEqual({ type: 'Ready', status: 'False', reason: 'Major', severity: 'Error', message: 'major issue (and 1 more)' });
     expect(summaryV1Beta1(list, ['C'])).toEqual({ type: 'Ready', status: 'True' });
-    expect(summaryV1Beta1(markUnknownV1Beta1(list, 'C', 'Probing', 'p', t0), ['C'])).toMatchObject({ status: 'Unknown', reason: 'Probing' });
+    const probing: V1Beta1Condition = { type: 'C', status: 'Unknown', reason: 'Probing', message: 'p', lastTransitionTime: 't' };
+    expect(summaryV1Beta1([...list.filter((c) => c.type !== 'C'), probing], ['C'])).toMatchObject({ status: 'Unknown', reason: 'Probing' });
   });
 });

@@ -5,7 +5,7 @@ import type { Controller } from '../../../src/kube/controller';
 import { Informer, type ListWatchSource } from '../../../src/kube/informer';
 import { RuntimeMetrics } from '../../../src/kube/metrics';
 import type { KubeObject, ObjectKey } from '../../../src/kube/object';
-import { PAUSED_ANNOTATION, WATCH_FILTER_LABEL, resourceNotPaused } from '../../../src/kube/predicates';
+import { PAUSED_ANNOTATION, WATCH_FILTER_LABEL, fromFilter } from '../../../src/kube/predicates';
 import { TerminalError } from '../../../src/kube/reconciler';
 import type { ResourceKind } from '../../../src/kube/resource';
 import { silentLogger } from '../../../src/kube/logger';
@@ -80,7 +80,7 @@ describe('controller builder and controller', () => {
     const bed = host(objects);
     const seen = new Set<string>();
     new ControllerBuilder(bed.h, 'test')
-      .for(Parent, { predicates: [resourceNotPaused()] })
+      .for(Parent, { predicates: [fromFilter((o) => o.metadata.annotations?.[PAUSED_ANNOTATION] === undefined)] })
       .owns(Child)
       .watches(Other, (o) => [{ namespace: o.metadata.namespace!, name: o.metadata.labels!.parent! }])
       .complete({ reconcile: async (key) => void seen.add(keyOf(key)) });

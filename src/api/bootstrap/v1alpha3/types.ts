@@ -1,6 +1,6 @@
 // bootstrap.cluster.x-k8s.io/v1alpha3: the shape CABPT v0.6 stores and the
 // seed manifests use; Cluster API v1beta1-contract status (`ready`,
-// `dataSecretName`). Served, not stored: conversion.ts maps it to v1beta1.
+// `dataSecretName`). Served, not stored: ../conversion.ts maps it to v1beta1.
 import type { Condition, ObjectMeta, V1Beta1Condition } from '../../meta';
 import { BOOTSTRAP_GROUP } from '../group';
 import type { TalosConfigSpec } from '../spec';
