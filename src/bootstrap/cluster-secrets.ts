@@ -59,9 +59,9 @@ export class ClusterSecrets {
     this.caWritten.delete(clusterUid);
   }
 
-  /** How many clusters' bundles are held (for tests of eviction). */
-  get heldClusters(): number {
-    return this.held.size;
+  /** True while a bundle is held for the Cluster with this UID. */
+  holds(clusterUid: string): boolean {
+    return this.held.has(clusterUid);
   }
 
   async bundle(cluster: Cluster, request: BundleRequest): Promise<BundleResult> {

@@ -12,6 +12,7 @@ import { V1BETA1 } from '../api/bootstrap/resources';
 import { CLUSTER_NAME_LABEL, type Cluster, type ContractVersionedObjectReference, type Machine, type MachinePool } from '../api/capi/v1beta2/types';
 import type { TalosConfig } from '../api/bootstrap/v1beta1/types';
 import { BOOTSTRAP_GROUP, TALOS_CONFIG_KIND } from '../api/bootstrap/group';
+import type { ClusterSecrets } from './cluster-secrets';
 import { TalosConfigReconciler } from './reconciler';
 
 export const BOOTSTRAP_CONTROLLER = 'talosconfig';
@@ -19,6 +20,8 @@ export const BOOTSTRAP_CONTROLLER = 'talosconfig';
 export interface BootstrapControllerOptions {
   /** Watch MachinePools too (Cluster API's MachinePool feature gate). */
   machinePools?: boolean;
+  /** Where cluster bundles are held; one of its own by default. */
+  secrets?: ClusterSecrets;
 }
 
 /** The TalosConfig a bootstrap configRef names, if it names one of ours. */
@@ -57,6 +60,7 @@ export function setupBootstrapController(manager: Manager, options: BootstrapCon
   const reconciler = new TalosConfigReconciler({
     client: manager.client,
     recorder: manager.recorder(),
+    secrets: options.secrets,
     readers: {
       configs: informer<TalosConfig>(V1BETA1.talosConfig),
       clusters,
