@@ -53,7 +53,7 @@ import {
 export const LEGACY_FINALIZER = 'talosconfig.bootstrap.cluster.x-k8s.io';
 
 /** How soon a fault someone else must fix (a Secret, another config) is looked at again. */
-export const RECHECK_MS = 30_000;
+const RECHECK_MS = 30_000;
 
 export interface BootstrapReaders {
   configs: Informer<TalosConfig>;
@@ -72,7 +72,7 @@ export interface BootstrapDependencies {
 }
 
 /** Another TalosConfig already bootstraps this config's owner: this one must not write its Secret. */
-export class OwnerHasAnotherConfig extends Error {
+class OwnerHasAnotherConfig extends Error {
   constructor(owner: ConfigOwner, first: string) {
     super(`${owner.kind} ${owner.metadata.name} is already bootstrapped by TalosConfig ${first}; this TalosConfig is not used (delete it)`);
     this.name = 'OwnerHasAnotherConfig';

@@ -25,7 +25,7 @@ export const clusterSecretNames = (cluster: string) => ({
 });
 
 /** Cluster API's type for the Secrets it reads (kubeconfig); ours are Opaque. */
-export const CLUSTER_SECRET_TYPE = 'cluster.x-k8s.io/secret';
+const CLUSTER_SECRET_TYPE = 'cluster.x-k8s.io/secret';
 
 export interface OwnedSecretSpec {
   name: string;
