@@ -2,7 +2,7 @@
 // TalosControlPlane controllers here; with none registered the manager still runs (probes,
 // metrics, leader lease).
 import type { Manager } from './kube/manager';
-import type { OperatorFlags } from './kube/operator-flags';
+import type { OperatorFlags } from './operator-flags';
 import { setupBootstrapController } from './bootstrap/controller';
 
 export type ControllerSetup = (manager: Manager, flags: OperatorFlags) => void;

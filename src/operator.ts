@@ -2,11 +2,11 @@
 // src/main.ts (the image's entry point) both come here.
 import { registerControllers } from './controllers';
 import { KubeClient } from './kube/client';
-import { FlagError } from './kube/flags';
+import { UsageError } from './cli/args';
 import { createLogger } from './kube/logger';
 import { Manager } from './kube/manager';
 import { RuntimeMetrics } from './kube/metrics';
-import { type OperatorFlags, describeFlags, operatorUsage, parseOperatorFlags, resolveLeaseNamespace } from './kube/operator-flags';
+import { type OperatorFlags, describeFlags, operatorUsage, parseOperatorFlags, resolveLeaseNamespace } from './operator-flags';
 import { providerWebhookRoutes } from './webhooks/routes';
 import { startWebhookServer } from './webhooks/server';
 
@@ -26,7 +26,7 @@ export async function runOperator(argv: readonly string[], output: OperatorOutpu
   try {
     flags = parseOperatorFlags([...argv]);
   } catch (error) {
-    if (!(error instanceof FlagError)) throw error;
+    if (!(error instanceof UsageError)) throw error;
     output.stderr(`${error.message}\n\n${operatorUsage()}`);
     return 2;
   }

@@ -7,12 +7,10 @@
 // the object is converted back. Computing the leftovers from the mappings,
 // instead of listing them by hand, keeps the conversion lossless when a field
 // is added to one version and forgotten in the mapping.
-import { isObject as isJsonObject } from '../kube/object';
-import { deepEqual } from '../kube/patch-diff';
+import { deepEqual, isObject as isJsonObject } from '../util/json';
 import { type ObjectMeta, splitApiVersion, type TypedObject } from './meta';
 
 export type JsonObject = Record<string, unknown>;
-export { deepEqual, isJsonObject };
 
 /** The parts of `want` that `have` lacks (objects compared key by key, anything else as a whole). */
 export function missingFrom(have: unknown, want: unknown): unknown {

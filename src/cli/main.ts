@@ -57,7 +57,7 @@ export async function main(args: readonly string[], io: CommandIO = processIO): 
       write(commandHelp(found.command));
       return 0;
     }
-    const flags = new Flags(parseFlags(found.rest, found.command.flags));
+    const flags = new Flags(parseFlags(found.rest, found.command.flags), found.command.flags);
     if (flags.positionals.length > 0) throw new UsageError(`unexpected argument "${flags.positionals[0]}"`);
     await found.command.run(flags, io);
     return 0;

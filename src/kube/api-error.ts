@@ -1,5 +1,5 @@
 // Errors from the API server, carrying the HTTP code and the Status reason.
-import { isObject } from './object';
+import { isObject } from '../util/json';
 
 export class KubeApiError extends Error {
   override readonly name = 'KubeApiError';

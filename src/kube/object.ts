@@ -55,12 +55,3 @@ export function parseKeyString(key: string): ObjectKey {
 export function cacheKeyOf(obj: KubeObject): string {
   return keyString(objectKey(obj));
 }
-
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** JSON round-trip copy; objects from the API are plain JSON so nothing is lost. */
-export function deepCopy<T>(value: T): T {
-  return structuredClone(value);
-}

@@ -1,5 +1,6 @@
 // Pure part of the patch helper: JSON merge-patch diffs and condition-list changes.
-import { type KubeObject, deepCopy, isObject } from './object';
+import { deepCopy, deepEqual, isObject } from '../util/json';
+import type { KubeObject } from './object';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 type Path = readonly string[];
@@ -13,17 +14,6 @@ export const DEFAULT_CONDITION_PATHS: readonly Path[] = [
 
 // Server-managed metadata that a client never patches.
 const IGNORED_METADATA = ['resourceVersion', 'managedFields', 'generation', 'uid', 'creationTimestamp', 'selfLink'];
-
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
-  }
-  if (!isObject(a) || !isObject(b)) return false;
-  const aKeys = Object.keys(a).filter((k) => a[k] !== undefined);
-  const bKeys = Object.keys(b).filter((k) => b[k] !== undefined);
-  return aKeys.length === bKeys.length && aKeys.every((k) => deepEqual(a[k], b[k]));
-}
 
 /**
  * RFC 7386 merge patch turning `before` into `after`; undefined when they are equal.

@@ -4,7 +4,8 @@
 // means no request at all.
 import { isConflict, isNotFound } from './api-error';
 import type { PatchOptions, PatchTypeName } from './client';
-import { type KubeObject, deepCopy } from './object';
+import { deepCopy } from '../util/json';
+import type { KubeObject } from './object';
 import {
   DEFAULT_CONDITION_PATHS, type JsonValue, type PatchPlan, getPath, isEmptyPlan, mergeConditions, planPatch, setPath,
 } from './patch-diff';

@@ -1,5 +1,5 @@
 // Decodes a watch response body (one JSON event per line) into typed events.
-import { isObject } from './object';
+import { isObject } from '../util/json';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 

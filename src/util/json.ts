@@ -6,6 +6,23 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Structural equality of JSON values; a key holding `undefined` counts as absent. */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
+  }
+  if (!isObject(a) || !isObject(b)) return false;
+  const aKeys = Object.keys(a).filter((k) => a[k] !== undefined);
+  const bKeys = Object.keys(b).filter((k) => b[k] !== undefined);
+  return aKeys.length === bKeys.length && aKeys.every((k) => deepEqual(a[k], b[k]));
+}
+
+/** A deep, mutable copy (of a frozen cached object too); API objects are plain JSON, so nothing is lost. */
+export function deepCopy<T>(value: T): T {
+  return structuredClone(value);
+}
+
 /**
  * Freezes `value` and everything it holds, in place, and returns it. Cached API objects are shared
  * by every reader; a frozen one throws on the first write instead of silently changing the cache.

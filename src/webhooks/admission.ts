@@ -1,7 +1,7 @@
 // AdmissionReview (admission.k8s.io/v1) handling for validating webhooks, and
 // the ValidatingWebhookConfiguration that points the apiserver at them.
 import type { WebhookClientConfig } from '../api/crd';
-import { isObject } from '../kube/object';
+import { isObject } from '../util/json';
 
 export const ADMISSION_REVIEW_API_VERSION = 'admission.k8s.io/v1';
 

@@ -2,7 +2,7 @@
 // registered per group and kind, so each provider adds its own kinds.
 import type { Converter } from '../api/conversion';
 import { splitApiVersion, type TypedObject } from '../api/meta';
-import { isObject } from '../kube/object';
+import { isObject } from '../util/json';
 
 export const CONVERSION_REVIEW_API_VERSION = 'apiextensions.k8s.io/v1';
 

@@ -12,7 +12,8 @@
 //   (none)                      ← spec.template.metadata of a v1beta1 template (annotation)
 // Unlike CABPT, `ready` maps whether or not an annotation is present, so an
 // object written as v1alpha3 never loses its readiness (CABPT gap G8).
-import { isJsonObject, type JsonObject, versionPairConverter, type Converter } from '../conversion';
+import { isObject as isJsonObject } from '../../util/json';
+import { type JsonObject, versionPairConverter, type Converter } from '../conversion';
 import { BOOTSTRAP_GROUP, TALOS_CONFIG_KIND, TALOS_CONFIG_TEMPLATE_KIND } from './group';
 import * as v1alpha3 from './v1alpha3/types';
 import * as v1beta1 from './v1beta1/types';

@@ -1,7 +1,7 @@
 // Validation decisions the TalosConfigTemplate webhook makes, as pure functions: what the CRD
 // schema (generated from the same constants in ./group) and CEL cannot say.
 import { TOPOLOGY_DRY_RUN_ANNOTATION } from '../capi/v1beta2/types';
-import { deepEqual, isJsonObject } from '../conversion';
+import { deepEqual, isObject as isJsonObject } from '../../util/json';
 
 export interface FieldProblem {
   field: string;

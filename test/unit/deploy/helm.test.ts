@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { parseOperatorFlags } from '../../../src/kube/operator-flags';
+import { parseOperatorFlags } from '../../../src/operator-flags';
 import type { ManifestObject } from '../../../scripts/deploy/manifests';
 import { DEPLOY_DIR, kustomizeObjects, managerContainer, parseManifests } from './deploy-files';
 import { renderGoTemplate } from './go-template';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BOOTSTRAP_CONTRACT_LABELS } from '../../../src/api/bootstrap/crds';
 import { projectCrds } from '../../../src/api/generate-crds';
-import { parseOperatorFlags } from '../../../src/kube/operator-flags';
+import { parseOperatorFlags } from '../../../src/operator-flags';
 import { CONVERSION_PATH } from '../../../src/api/crd';
 import { TALOS_CONFIG_TEMPLATE_WEBHOOK } from '../../../src/webhooks/bootstrap';
 import { CLUSTERCTL_VARIABLES, RELEASE_SERIES, deployFiles } from '../../../scripts/gen-deploy';

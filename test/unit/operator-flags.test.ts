@@ -1,52 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type FlagSpec, FlagError, parseDuration, parseFlags } from '../../../src/kube/flags';
-import { parseListenAddress } from '../../../src/kube/http-server';
+import { parseListenAddress } from '../../src/kube/http-server';
 import {
   TALOS_CONFIG_CONTROLLER, TALOS_CONTROL_PLANE_CONTROLLER, describeFlags, operatorUsage, parseOperatorFlags, resolveLeaseNamespace,
-} from '../../../src/kube/operator-flags';
-
-describe('generic flag parser', () => {
-  const specs: FlagSpec[] = [
-    { name: 'name', type: 'string', help: '', default: 'x' },
-    { name: 'on', aliases: ['enable'], type: 'boolean', help: '', default: false },
-    { name: 'n', type: 'number', help: '' },
-    { name: 'wait', type: 'duration', help: '', default: '2s' },
-  ];
-
-  it('accepts --flag=value, --flag value, single dash, aliases and bare booleans', () => {
-    const parsed = parseFlags(specs, ['--name=a', '-n', '3', '--enable', '--wait', '1m30s', 'rest']);
-    expect(parsed.values).toEqual({ name: 'a', on: true, n: 3, wait: 90_000 });
-    expect(parsed.positional).toEqual(['rest']);
-    expect([...parsed.given].sort()).toEqual(['n', 'name', 'on', 'wait']);
-  });
-
-  it('uses defaults (durations given as text) and explicit false', () => {
-    expect(parseFlags(specs, ['--on=false']).values).toEqual({ name: 'x', on: false, n: undefined, wait: 2000 });
-  });
-
-  it('keeps values containing "=" and stops at --', () => {
-    expect(parseFlags(specs, ['--name=a=b', '--', '--n']).values.name).toBe('a=b');
-    expect(parseFlags(specs, ['--', '--n']).positional).toEqual(['--n']);
-  });
-
-  it('rejects unknown flags, missing values and bad values with a clear error', () => {
-    expect(() => parseFlags(specs, ['--nope'])).toThrow(new FlagError('unknown flag --nope'));
-    expect(() => parseFlags(specs, ['--name'])).toThrow('flag --name needs a value');
-    expect(() => parseFlags(specs, ['--n=abc'])).toThrow('--n: invalid number "abc"');
-    expect(() => parseFlags(specs, ['--on=maybe'])).toThrow('--on: invalid boolean "maybe"');
-    expect(() => parseFlags(specs, ['--wait=soon'])).toThrow('--wait: invalid duration');
-  });
-
-  it('parses Go durations', () => {
-    expect(parseDuration('15s')).toBe(15_000);
-    expect(parseDuration('500ms')).toBe(500);
-    expect(parseDuration('1h2m3s')).toBe(3_723_000);
-    expect(parseDuration('10')).toBe(10_000);
-    expect(() => parseDuration('5 minutes')).toThrow();
-  });
-});
+} from '../../src/operator-flags';
 
 describe('operator flags', () => {
   it('has upstream-compatible defaults', () => {
@@ -56,6 +14,11 @@ describe('operator flags', () => {
       leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, defaultConcurrency: 10, concurrency: {},
       watchFilter: '', namespace: '', logLevel: 'info', syncPeriodMs: 600_000,
     });
+  });
+
+  it('accepts explicit booleans, -h, and a negative port', () => {
+    expect(parseOperatorFlags(['--leader-elect=false', '-h', '--webhook-port', '-1'])).toMatchObject({ leaderElect: false, help: true, webhookPort: -1 });
+    expect(parseOperatorFlags(['--leader-elect=true'])).toMatchObject({ leaderElect: true });
   });
 
   it('accepts the upstream aliases', () => {
@@ -75,6 +38,8 @@ describe('operator flags', () => {
     expect(() => parseOperatorFlags(['--leader-elect-renew-deadline=20s'])).toThrow('lease duration > renew deadline');
     expect(() => parseOperatorFlags(['extra'])).toThrow('unexpected arguments');
     expect(() => parseOperatorFlags(['--kube-api-qps=-1'])).toThrow('must not be negative');
+    expect(() => parseOperatorFlags(['--sync-period=soon'])).toThrow('--sync-period: invalid duration');
+    expect(() => parseOperatorFlags(['--concurrency=many'])).toThrow('--concurrency: invalid number "many"');
   });
 
   it('describes flags for the start log line with the kubeconfig path under a non-secret name', () => {

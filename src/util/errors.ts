@@ -1,0 +1,5 @@
+// Error text for messages and conditions, whatever was thrown.
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
