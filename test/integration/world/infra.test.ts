@@ -279,8 +279,10 @@ test('deleting a SimMachine destroys its simulated node, says Deleting, and lets
   const current = await getSimMachine('worker-0');
   await client.patch(SimMachineKind, namespace, 'worker-0', { metadata: { finalizers: [...(current.metadata.finalizers ?? []), hold] } }, 'merge');
   await client.delete(SimMachineKind, namespace, 'worker-0');
-  const deleting = await waitForSimMachine('worker-0', 'our finalizer removed', (m) => !m.metadata.finalizers?.includes('simmachine.infrastructure.cluster.x-k8s.io'));
-  expect(condition(deleting, 'Ready')).toMatchObject({ status: 'False', reason: 'Deleting' });
+  // finalizers go in the main patch, the condition right after it through the status subresource
+  const deleting = await waitForSimMachine('worker-0', 'our finalizer removed, Ready=False Deleting', (m) =>
+    !m.metadata.finalizers?.includes('simmachine.infrastructure.cluster.x-k8s.io') && condition(m, 'Ready')?.reason === 'Deleting');
+  expect(condition(deleting, 'Ready')?.status).toBe('False');
   await expect(sim.inspect(id)).rejects.toThrow(TalosSimError);
   await expect(sim.inspect(id)).rejects.toMatchObject({ status: 404 });
 
@@ -338,14 +340,24 @@ test('deleting the SimCluster stops its workload cluster processes, says Deletin
   await client.delete(SimClusterKind, namespace, simCluster.metadata.name!);
   const deleting = await eventually('our SimCluster finalizer removed', async () => {
     const c = await getSimCluster();
-    return c.metadata.finalizers?.includes('simcluster.infrastructure.cluster.x-k8s.io') ? undefined : c;
+    return c.metadata.finalizers?.includes('simcluster.infrastructure.cluster.x-k8s.io') || condition(c, 'Ready')?.reason !== 'Deleting' ? undefined : c;
   }, { timeoutMs: 60_000 });
-  expect(condition(deleting, 'Ready')).toMatchObject({ status: 'False', reason: 'Deleting' });
+  expect(condition(deleting, 'Ready')?.status).toBe('False');
   await client.patch(SimClusterKind, namespace, 'sim', { metadata: { finalizers: [] } }, 'merge');
   await eventually('SimCluster gone', () => isGone(() => getSimCluster()), { timeoutMs: 60_000 });
   expect(record.processes.filter((p) => alive(p.pid))).toEqual([]);
   expect(existsSync(recordPath)).toBe(false);
 }, 90_000);
+
+test('without a simulator given, the provider runs its own and ends it on stop', async () => {
+  const ns = await createNamespace(client, 'infra-own');
+  const own = await startSimInfra({ client, stateDir: mkdtempSync(join(tmpdir(), 'sim-infra-own-')), namespace: ns });
+  expect(own.state).toMatchObject({ ownSimulator: true, simControlUrl: own.simControlUrl });
+  expect(own.simControlUrl).not.toBe(sim.controlUrl);
+  expect((await fetch(`${own.simControlUrl}/healthz`)).status).toBe(200);
+  await own.stop();
+  await expect(fetch(`${own.simControlUrl}/healthz`)).rejects.toThrow();
+});
 
 describe('the process entry (main.ts)', () => {
   let child: ChildProcess | undefined;
