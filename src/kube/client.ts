@@ -104,6 +104,12 @@ export class KubeClient {
     return body;
   }
 
+  /** A discovery document: /api/v1, /apis/<group> (an APIGroup) or /apis/<group>/<version> (an APIResourceList). */
+  discovery<T>(group: string, version?: string, signal?: AbortSignal): Promise<T> {
+    const path = group ? `/apis/${group}${version ? `/${version}` : ''}` : `/api/${version ?? 'v1'}`;
+    return this.request<T>('GET', path, { signal });
+  }
+
   get<T extends KubeObject>(kind: ResourceKind, namespace: string, name: string, signal?: AbortSignal): Promise<T> {
     return this.request<T>('GET', resourcePath(kind, namespace, name), { signal });
   }

@@ -14,6 +14,8 @@ import { LeaderElector, kubeLeaseStore } from './leader-election';
 import { type Logger, silentLogger } from './logger';
 import { RuntimeMetrics } from './metrics';
 import { type ResourceKind, kindId } from './resource';
+import { type GroupVersionKind, RestMapper } from './rest-mapper';
+import { UnstructuredClient } from './unstructured';
 
 export interface LeaderElectionOptions {
   id: string;
@@ -59,6 +61,10 @@ export class Manager implements BuilderHost {
   readonly metrics: RuntimeMetrics;
   readonly watchFilter?: string;
   readonly identity: string;
+  /** REST mapping by discovery, shared by every reader of run-time kinds. */
+  readonly restMapper: RestMapper;
+  /** get/create/patch/delete of objects whose kind is known only at run time. */
+  readonly unstructured: UnstructuredClient;
   /** Bound addresses once started (undefined when disabled). */
   healthAddress?: string;
   metricsAddress?: string;
@@ -83,6 +89,8 @@ export class Manager implements BuilderHost {
     this.metrics = options.metrics ?? new RuntimeMetrics();
     this.watchFilter = options.watchFilter;
     this.identity = options.leaderElection?.identity ?? `${hostname()}_${randomUUID()}`;
+    this.restMapper = new RestMapper(this.client);
+    this.unstructured = new UnstructuredClient(this.client, this.restMapper);
   }
 
   controller(name: string): ControllerBuilder {
@@ -112,6 +120,12 @@ export class Manager implements BuilderHost {
       if (this.state === 'starting' || this.state === 'running') informer.start();
     }
     return informer;
+  }
+
+  /** The shared informer for a kind known only at run time, mapped by discovery. */
+  async informerFor(gvk: GroupVersionKind, signal?: AbortSignal): Promise<Informer> {
+    const kind = await this.restMapper.kindFor(gvk, signal);
+    return this.informer(kind);
   }
 
   recorder(): EventRecorder {
