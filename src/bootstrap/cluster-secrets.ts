@@ -21,7 +21,10 @@ export interface BundleRequest {
    * used a bundle? If so none is made.
    */
   clusterUsedABundle: () => Promise<boolean>;
-  /** Read the Secret even when a copy is held: a new Machine needs it to be there still. */
+  /**
+   * Read the Secret even when a copy is held (at most every `verifyEveryMs`): a new Machine needs
+   * it to be there still, and a deleted one is restored from the copy.
+   */
   verify?: boolean;
   signal?: AbortSignal;
 }
@@ -37,6 +40,17 @@ interface HeldBundle {
   resourceVersion?: string;
   data: Record<string, string>;
   bundle: SecretsBundle;
+  /** When the Secret was last seen to be there (ms since the epoch). */
+  seenAt: number;
+}
+
+export interface ClusterSecretsOptions {
+  now?: () => Date;
+  /**
+   * A burst of new Machines checks the bundle Secret once, not once each. Until the next check a
+   * new config renders from the held copy, which is the Secret's exact content.
+   */
+  verifyEveryMs?: number;
 }
 
 /**
@@ -51,7 +65,13 @@ export class ClusterSecrets {
   /** Clusters (by UID) whose `<cluster>-ca` is known to exist. */
   private readonly caWritten = new Set<string>();
 
-  constructor(private readonly client: KubeClient, private readonly now: () => Date = () => new Date()) {}
+  private readonly now: () => Date;
+  private readonly verifyEveryMs: number;
+
+  constructor(private readonly client: KubeClient, options: ClusterSecretsOptions = {}) {
+    this.now = options.now ?? (() => new Date());
+    this.verifyEveryMs = options.verifyEveryMs ?? 5_000;
+  }
 
   /** Drops what is held for a Cluster that no longer exists. */
   forget(clusterUid: string): void {
@@ -67,7 +87,8 @@ export class ClusterSecrets {
   async bundle(cluster: Cluster, request: BundleRequest): Promise<BundleResult> {
     const uid = cluster.metadata.uid!;
     const held = this.held.get(uid);
-    if (held && !request.verify) return { bundle: held.bundle, outcome: 'read' };
+    const fresh = held && (!request.verify || this.now().getTime() - held.seenAt < this.verifyEveryMs);
+    if (fresh) return { bundle: held.bundle, outcome: 'read' };
     return this.inFlight.run(uid, () => this.readOrCreate(cluster, request));
   }
 
@@ -84,7 +105,7 @@ export class ClusterSecrets {
     const held = this.held.get(uid);
     const same = held && held.resourceVersion === secret.metadata.resourceVersion;
     const current = bundle ?? (same ? held.bundle : bundleFromSecret(secret, this.now()));
-    this.held.set(uid, { resourceVersion: secret.metadata.resourceVersion, data: secret.data ?? {}, bundle: current });
+    this.held.set(uid, { resourceVersion: secret.metadata.resourceVersion, data: secret.data ?? {}, bundle: current, seenAt: this.now().getTime() });
     return current;
   }
 

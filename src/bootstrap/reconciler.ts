@@ -122,7 +122,7 @@ export class TalosConfigReconciler implements Reconciler {
 
   constructor(private readonly deps: BootstrapDependencies) {
     this.now = deps.now ?? (() => new Date());
-    this.secrets = deps.secrets ?? new ClusterSecrets(deps.client, this.now);
+    this.secrets = deps.secrets ?? new ClusterSecrets(deps.client, { now: this.now });
   }
 
   /** The Cluster is gone: drop the key material held for it. */

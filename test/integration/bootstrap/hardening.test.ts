@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { SecretKind } from '../../../src/kube/resource';
 import { V1BETA1 } from '../../../src/api/bootstrap/resources';
 import { setupBootstrapController } from '../../../src/bootstrap/controller';
+import { ClusterSecrets } from '../../../src/bootstrap/cluster-secrets';
 import { MAX_PATCH_DEPTH } from '../../../src/bootstrap/decisions';
 import { CA_VALIDITY_MS, encodeSecretsBundle, generateSecretsBundle, parseContract, type SecretsBundle } from '../../../src/talos/config';
 import type { Machine } from '../../../src/api/capi/v1beta2/types';
@@ -20,6 +21,7 @@ import {
   eventsFor,
   getTalosConfig,
   readSecret,
+  testClient,
   waitForBootstrapData,
   type SecretData,
 } from '../../support/capi-fixtures';
@@ -28,7 +30,9 @@ import { startManager } from '../../support/in-process-manager';
 
 jest.setTimeout(180_000);
 
-const env = useBootstrapEnvironment();
+// Every new Machine checks the bundle Secret is still there (by default a burst checks once).
+const checkingEveryTime = () => new ClusterSecrets(testClient(), { verifyEveryMs: 0 });
+const env = useBootstrapEnvironment({ secrets: checkingEveryTime() });
 const contract = parseContract('v1.6');
 const WORKER: TalosConfigSpec = { generateType: 'worker', talosVersion: 'v1.6' };
 const CONTROL_PLANE: TalosConfigSpec = { generateType: 'controlplane', talosVersion: 'v1.6' };
@@ -164,7 +168,7 @@ describe('finding 3: a cluster that used a bundle never gets a second one', () =
     await env.client.delete(SecretKind, ns, 'c-talos');
     await env.client.delete(SecretKind, ns, 'c-ca');
     await env.manager.stop();
-    env.manager = await startManager((m) => setupBootstrapController(m));
+    env.manager = await startManager((m) => setupBootstrapController(m, { secrets: checkingEveryTime() }));
 
     const worker = await createMachine(env.client, cluster, 'w');
     await createUnlabelledConfig(worker, WORKER);
