@@ -137,11 +137,13 @@ export class TalosConfigReconciler implements Reconciler {
     const config = workingCopy(cached);
     const helper = new PatchHelper<TalosConfig>(this.deps.client, V1BETA1.talosConfig, writtenPart(config));
     const pass: Pass = { config, ctx, stage: 'dataSecret' };
-    let result: ReconcileResult | void = undefined;
+    let result: ReconcileResult | void;
     let failure: unknown;
     try {
       result = await this.reconcileConfig(pass);
     } catch (error) {
+      // Shutting down or no longer leading: stop here, write nothing more.
+      if (ctx.signal.aborted) throw error;
       const reported = this.report(pass, error);
       if (reported.retry) failure = error;
       else result = reported.result;
