@@ -137,7 +137,7 @@ export class TalosConfigReconciler implements Reconciler {
     const config = workingCopy(cached);
     const helper = new PatchHelper<TalosConfig>(this.deps.client, V1BETA1.talosConfig, writtenPart(config));
     const pass: Pass = { config, ctx, stage: 'dataSecret' };
-    let result: ReconcileResult | void;
+    let result: ReconcileResult | void = undefined;
     let failure: unknown;
     try {
       result = await this.reconcileConfig(pass);
