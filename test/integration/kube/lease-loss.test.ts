@@ -1,7 +1,7 @@
 // Two managers with leader election against the real apiserver. The leader's Lease is rewritten to
 // name the other replica while the leader is mid-reconcile; the old leader's write, made after it
 // knows the lease is gone, must never reach the apiserver, and the old manager stops with
-// 'leadership-lost'. The new leader reconciles the same object and its write lands.
+// 'leadership-lost' (its process exits 1). The new leader reconciles the same object and its write lands.
 import { randomBytes } from 'node:crypto';
 import { isNotFound } from '../../../src/kube/api-error';
 import type { Lease } from '../../../src/kube/leader-election';
@@ -75,6 +75,8 @@ it('aborts the old leader\'s in-flight reconcile when its Lease is taken, so its
   const b = startReplica(namespace, 'replica-b', Promise.resolve());
   await b.manager.start();
   const aExit: Promise<ManagerExit> = a.manager.done;
+  const exitCodes: number[] = [];
+  a.manager.handleSignals((code) => exitCodes.push(code));
 
   await createConfigMap(client, configMap(namespace, 'trigger', {}));
   await a.write.entered;
@@ -92,6 +94,8 @@ it('aborts the old leader\'s in-flight reconcile when its Lease is taken, so its
   expect(writeError).toMatchObject({ name: 'AbortError' });
   expect(await exists(namespace, 'written-by-replica-a')).toBe(false);
   expect(await aExit).toBe('leadership-lost');
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(exitCodes).toEqual([1]); // the process would exit 1 and restart as a follower
 
   // The new leader reconciled the same object and wrote.
   expect(await b.write.finished).toBeUndefined();
