@@ -54,9 +54,10 @@ const BOOLEAN_TEXT: Record<string, boolean> = { true: true, false: false };
 
 export function parseFlags(args: readonly string[], specs: readonly FlagSpec[]): ParsedFlags {
   const parsed: ParsedFlags = { values: new Map(), booleans: new Map(), positionals: [] };
+  // A single-valued flag given twice keeps the last value, as Go's flag packages do: deploy
+  // manifests append overrides (the Helm chart's free-form `flags`) after the fixed flags.
   const add = (spec: FlagSpec, value: string): void => {
-    const list = parsed.values.get(spec.name) ?? [];
-    if (list.length > 0 && !spec.repeatable && !spec.variadic) throw new UsageError(`--${spec.name} given more than once`);
+    const list = spec.repeatable || spec.variadic ? (parsed.values.get(spec.name) ?? []) : [];
     parsed.values.set(spec.name, [...list, value]);
   };
   for (let i = 0; i < args.length; i++) {
