@@ -47,6 +47,14 @@ export function world(): World {
   return { client: KubeClient.load(state.kubeconfig, { qps: 50, burst: 100 }), simControlUrl: state.infra.simControlUrl, dir };
 }
 
+/** How long the simulator took to boot a node: its first event to its last of the first boot. */
+export async function nodeBootSeconds(w: World, nodeId: string): Promise<number> {
+  const response = await fetch(`${w.simControlUrl}/nodes/${encodeURIComponent(nodeId)}`);
+  const node = (await response.json()) as { events?: { at: string }[] };
+  const times = (node.events ?? []).map((e) => Date.parse(e.at)).filter((t) => Number.isFinite(t));
+  return times.length < 2 ? 0 : (Math.max(...times) - Math.min(...times)) / 1000;
+}
+
 /** Powers a simulated node off (`stop`) or on (`start`) through the simulator's control API. */
 export async function powerNode(w: World, nodeId: string, action: 'stop' | 'start'): Promise<void> {
   const response = await fetch(`${w.simControlUrl}/nodes/${encodeURIComponent(nodeId)}/${action}`, { method: 'POST' });
