@@ -26,7 +26,12 @@ export interface JSONSchemaProps {
   maxItems?: number;
   minProperties?: number;
   minimum?: number;
+  maximum?: number;
   pattern?: string;
+  default?: unknown;
+  anyOf?: JSONSchemaProps[];
+  'x-kubernetes-int-or-string'?: boolean;
+  'x-kubernetes-map-type'?: 'atomic' | 'granular';
   'x-kubernetes-preserve-unknown-fields'?: boolean;
   'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
   'x-kubernetes-list-map-keys'?: string[];
@@ -48,7 +53,10 @@ export interface CrdVersion {
   deprecated?: boolean;
   deprecationWarning?: string;
   schema: { openAPIV3Schema: JSONSchemaProps };
-  subresources?: { status?: Record<string, never> };
+  subresources?: {
+    status?: Record<string, never>;
+    scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
+  };
   additionalPrinterColumns?: PrinterColumn[];
 }
 

@@ -44,7 +44,7 @@ describe('Helm chart', () => {
     expect(byKindAndName(rendered.map(withoutHelmExtras))).toEqual(byKindAndName(kustomizeObjects().filter((o) => o.kind !== 'Namespace')));
     for (const object of rendered) expect(object.metadata.labels).toMatchObject({ 'app.kubernetes.io/instance': 'capi-talos', 'helm.sh/chart': 'talos-capi-0.1.0' });
     const crds = rendered.filter((o) => o.kind === 'CustomResourceDefinition');
-    expect(crds.map((crd) => (crd.metadata.annotations as Record<string, string>)['helm.sh/resource-policy'])).toEqual(['keep', 'keep']);
+    expect(crds.map((crd) => (crd.metadata.annotations as Record<string, string>)['helm.sh/resource-policy'])).toEqual(['keep', 'keep', 'keep']);
   });
 
   it('installs into the release namespace: objects, binding subjects, webhook clients and certificate names follow it', () => {

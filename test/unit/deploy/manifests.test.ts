@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BOOTSTRAP_CONTRACT_LABELS } from '../../../src/api/bootstrap/crds';
+import { BOOTSTRAP_GROUP } from '../../../src/api/bootstrap/group';
+import { CONTROLPLANE_CONTRACT_LABELS } from '../../../src/api/controlplane/crds';
 import { projectCrds } from '../../../src/api/generate-crds';
 import { parseOperatorFlags } from '../../../src/operator-flags';
 import { CONVERSION_PATH } from '../../../src/api/crd';
@@ -24,9 +26,9 @@ describe('deploy/ files', () => {
     }
   });
 
-  it('parse as Kubernetes objects: kustomize base (14), clusterctl components (14)', () => {
+  it('parse as Kubernetes objects: kustomize base (15), clusterctl components (15)', () => {
     expect(kustomizeObjects().map((o) => o.kind)).toEqual([
-      'Namespace', 'CustomResourceDefinition', 'CustomResourceDefinition', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding',
+      'Namespace', 'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding',
       'Role', 'RoleBinding', 'Deployment', 'Service', 'Service', 'ValidatingWebhookConfiguration', 'Issuer', 'Certificate',
     ]);
     expect(clusterctlObjects().map((o) => o.kind)).toEqual(kustomizeObjects().map((o) => o.kind));
@@ -87,7 +89,7 @@ describe.each([
   it('serves the CRDs (with their contract labels) through the conversion webhook Service, CA injected by cert-manager', () => {
     const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition');
     expect(crds.map((o) => o.metadata.name)).toEqual(projectCrds().map((crd) => crd.metadata.name));
-    for (const crd of crds) {
+    for (const crd of crds.filter((o) => (o.spec as { group: string }).group === BOOTSTRAP_GROUP)) {
       expect(crd.metadata.labels).toMatchObject(BOOTSTRAP_CONTRACT_LABELS);
       expect(crd.metadata.annotations).toEqual({ 'cert-manager.io/inject-ca-from': `${NAMESPACE}/talos-capi-serving-cert` });
       expect((crd.spec as { conversion: unknown }).conversion).toEqual({
@@ -98,6 +100,10 @@ describe.each([
         },
       });
     }
+    // One version, nothing to convert.
+    const controlPlane = findObject(crds, 'CustomResourceDefinition', 'taloscontrolplanes.controlplane.cluster.x-k8s.io');
+    expect(controlPlane.metadata.labels).toMatchObject(CONTROLPLANE_CONTRACT_LABELS);
+    expect((controlPlane.spec as { conversion?: unknown }).conversion).toBeUndefined();
   });
 
   it('registers the validating webhook the server serves, and issues the serving certificate for the Service name', () => {

@@ -1,0 +1,18 @@
+// The control-plane API group and the values its spec accepts, shared by the
+// types, the CRD schema and the spec helpers so they cannot drift.
+
+export const CONTROLPLANE_GROUP = 'controlplane.cluster.x-k8s.io';
+
+export const TALOS_CONTROL_PLANE_KIND = 'TalosControlPlane';
+
+/** Set on every TalosControlPlane so its Machines are cleaned up before it goes (CACPPT's name). */
+export const TALOS_CONTROL_PLANE_FINALIZER = 'talos.controlplane.cluster.x-k8s.io';
+
+export const ROLLING_UPDATE = 'RollingUpdate';
+export const ON_DELETE = 'OnDelete';
+/** RollingUpdate replaces outdated Machines by itself; OnDelete only when the user deletes one. */
+export const ROLLOUT_STRATEGY_TYPES = [ROLLING_UPDATE, ON_DELETE] as const;
+export type RolloutStrategyType = (typeof ROLLOUT_STRATEGY_TYPES)[number];
+
+export const DEFAULT_REPLICAS = 1;
+export const DEFAULT_MAX_SURGE = 1;
