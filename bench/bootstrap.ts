@@ -1,27 +1,34 @@
 // npm run bench:bootstrap -- --clusters 50 --machines 500 [--talos-version v1.13] [--qps 500]
+//                             [--new-cluster] [--node-args '--cpu-prof --cpu-prof-dir=/tmp/prof']
 //
 // Against a fresh test bed: an operator process (bootstrap provider) and N clusters with M
 // Machines + TalosConfigs in all. Prints the time from creating the objects until every
 // TalosConfig reports dataSecretCreated, API requests and writes per TalosConfig (from the
-// operator's own rest_client_requests_total), the operator's peak RSS and its RSS after the
-// run settles, and — as the floor — how long a tight client takes to do the same number of
-// raw writes at the same QPS limit.
-import { mkdtempSync, rmSync } from 'node:fs';
+// operator's own rest_client_requests_total), the operator's peak RSS (the kernel's high-water mark) and its RSS after the
+// run settles, its CPU time per TalosConfig (process_cpu_seconds_total), and — as the floor — how
+// long a tight client takes to do the same number of raw writes at the same QPS limit.
+// --new-cluster then times one more cluster of 3 control-plane + 3 worker Machines to all ready
+// (what a user waits for when adding a cluster to a busy operator). --node-args passes Node.js flags
+// to the operator process (profilers, heap settings).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeClient } from '../src/kube/client';
 import { SecretKind } from '../src/kube/resource';
 import { V1BETA1 } from '../src/api/bootstrap/resources';
 import type { TalosConfig } from '../src/api/bootstrap/v1beta1/types';
+import type { Cluster } from '../src/api/capi/v1beta2/types';
 import { startTestbed, stopTestbed } from '../test/testbed/testbed';
 import { createCluster, createMachine, createNamespace, createTalosConfig } from '../test/support/capi-fixtures';
-import { parseMetric, startOperator, type OperatorProcess } from '../test/support/operator-process';
+import { startOperator, type OperatorProcess } from '../test/support/operator-process';
 
 interface Options {
   clusters: number;
   machines: number;
   talosVersion: string;
   qps: number;
+  newCluster: boolean;
+  nodeArgs: string[];
 }
 
 function parseOptions(argv: string[]): Options {
@@ -34,6 +41,8 @@ function parseOptions(argv: string[]): Options {
     machines: Number(value('machines', '500')),
     talosVersion: value('talos-version', 'v1.13'),
     qps: Number(value('qps', '500')),
+    newCluster: argv.includes('--new-cluster'),
+    nodeArgs: value('node-args', '').split(/\s+/).filter(Boolean),
   };
   if (!(options.clusters > 0 && options.machines >= options.clusters && options.qps > 0)) {
     throw new Error('need --clusters > 0, --machines >= --clusters, --qps > 0');
@@ -72,14 +81,50 @@ async function requestCounts(operator: OperatorProcess): Promise<RequestCounts> 
   return { total, writes, byMethod };
 }
 
-async function rss(operator: OperatorProcess): Promise<number> {
-  const text = await fetch(`http://${operator.metricsAddress}/metrics`).then((r) => r.text());
-  return parseMetric(text, 'process_resident_memory_bytes') ?? 0;
+async function gauge(operator: OperatorProcess, name: string): Promise<number> {
+  return (await operator.metric(name)) ?? 0;
+}
+const rss = (operator: OperatorProcess) => gauge(operator, 'process_resident_memory_bytes');
+
+/** The kernel's high-water mark of the process's resident set (VmHWM): exact, and costs it nothing. */
+function peakRssOf(pid: number): number {
+  const kib = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  if (!kib) throw new Error(`no VmHWM in /proc/${pid}/status`);
+  return Number(kib) * 1024;
 }
 
-async function heapUsed(operator: OperatorProcess): Promise<number> {
-  const text = await fetch(`http://${operator.metricsAddress}/metrics`).then((r) => r.text());
-  return parseMetric(text, 'nodejs_heap_size_used_bytes') ?? 0;
+interface Machine {
+  cluster: Cluster;
+  name: string;
+  controlPlane: boolean;
+}
+
+/** Creates the Machines and their TalosConfigs, 32 at a time. */
+async function createMachines(client: KubeClient, machines: Machine[], talosVersion: string): Promise<void> {
+  await pool(machines, 32, async ({ cluster, name, controlPlane }) => {
+    const machine = await createMachine(client, cluster, name, { controlPlane });
+    await createTalosConfig(client, machine, { generateType: controlPlane ? 'controlplane' : 'worker', talosVersion });
+  });
+}
+
+/** Polls until `count` TalosConfigs (in `namespace`, or everywhere) report their data Secret. */
+async function waitReady(client: KubeClient, count: number, namespace?: string): Promise<void> {
+  for (;;) {
+    const configs = await client.list<TalosConfig>(V1BETA1.talosConfig, { namespace });
+    const ready = configs.items.filter((c) => c.status?.initialization?.dataSecretCreated).length;
+    if (ready >= count) return;
+    await sleep(namespace ? 50 : 250);
+  }
+}
+
+/** One more cluster (3 control-plane + 3 worker Machines): seconds from its first create to all ready. */
+async function timeNewCluster(client: KubeClient, talosVersion: string): Promise<number> {
+  const ns = await createNamespace(client, 'bench-new');
+  const cluster = await createCluster(client, ns, 'new');
+  const started = Date.now();
+  await createMachines(client, Array.from({ length: 6 }, (_, i) => ({ cluster, name: `m${i}`, controlPlane: i < 3 })), talosVersion);
+  await waitReady(client, 6, ns);
+  return (Date.now() - started) / 1000;
 }
 
 async function main(): Promise<void> {
@@ -91,53 +136,39 @@ async function main(): Promise<void> {
   const operator = await startOperator({
     kubeconfig: state.kubeconfig,
     compiled: true,
+    nodeArgs: options.nodeArgs,
     args: [`--kube-api-qps=${options.qps}`, `--kube-api-burst=${options.qps * 2}`, '--concurrency=10', '--log-level=info'],
   });
-  let peakRss = 0;
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      peakRss = Math.max(peakRss, await rss(operator).catch(() => 0));
-      await sleep(250);
-    }
-  })();
 
   try {
     const before = await requestCounts(operator);
+    const cpuBefore = await gauge(operator, 'process_cpu_seconds_total');
     // Clusters first, provisioned with an endpoint: what infrastructure providers leave.
     const clusters = await Promise.all(Array.from({ length: options.clusters }, async (_, i) => {
       const ns = await createNamespace(client, `bench-${i}`);
       return createCluster(client, ns, `c${i}`);
     }));
-    const machines = Array.from({ length: options.machines }, (_, i) => {
+    const machines = Array.from({ length: options.machines }, (_, i): Machine => {
       const cluster = clusters[i % options.clusters]!;
       const index = Math.floor(i / options.clusters);
       return { cluster, name: `m${index}`, controlPlane: index < 3 };
     });
 
     const started = Date.now();
-    await pool(machines, 32, async ({ cluster, name, controlPlane }) => {
-      const machine = await createMachine(client, cluster, name, { controlPlane });
-      await createTalosConfig(client, machine, { generateType: controlPlane ? 'controlplane' : 'worker', talosVersion: options.talosVersion });
-    });
+    await createMachines(client, machines, options.talosVersion);
     const created = Date.now();
-    for (;;) {
-      const configs = await client.list<TalosConfig>(V1BETA1.talosConfig, {});
-      const ready = configs.items.filter((c) => c.status?.initialization?.dataSecretCreated).length;
-      if (ready >= options.machines) break;
-      await sleep(250);
-    }
+    await waitReady(client, options.machines);
     const allReady = Date.now();
-    // Let the follow-up reconciles (talosconfig, conditions) finish before counting; stop sampling
-    // so that our own scrapes do not feed the process we are measuring.
+    // Let the follow-up reconciles (talosconfig, conditions) finish before counting.
     await sleep(5000);
-    sampling = false;
-    await sampler;
+    const peakRss = peakRssOf(operator.pid);
     const after = await requestCounts(operator);
+    const cpuSeconds = (await gauge(operator, 'process_cpu_seconds_total')) - cpuBefore;
     const rssSettled = await rss(operator);
     await sleep(15_000);
     const rssLater = await rss(operator);
-    const heapLater = await heapUsed(operator);
+    const heapLater = await gauge(operator, 'nodejs_heap_size_used_bytes');
+    const newClusterSeconds = options.newCluster ? await timeNewCluster(client, options.talosVersion) : undefined;
 
     const writes = after.writes - before.writes;
     // Events are writes too, but a side channel: count the Event objects the operator made.
@@ -161,13 +192,13 @@ async function main(): Promise<void> {
       `API requests per TalosConfig       ${perConfig(requests)}  (${Object.entries(after.byMethod).map(([m, n]) => `${m} ${n - (before.byMethod[m] ?? 0)}`).join(', ')})`,
       `writes per TalosConfig             ${perConfig(writes)}  (objects ${perConfig(writes - eventObjects)}, Events ${perConfig(eventObjects)})`,
       `floor: ${writes} raw writes by a tight client  ${floorSeconds.toFixed(1)} s  → operator/floor ${(seconds / floorSeconds).toFixed(2)}×`,
+      `operator CPU                       ${cpuSeconds.toFixed(1)} s  (${((cpuSeconds * 1000) / options.machines).toFixed(1)} ms per TalosConfig)`,
       `operator peak RSS                  ${mib(peakRss)}`,
       `operator RSS settled / +15 s       ${mib(rssSettled)} / ${mib(rssLater)}  (growth ${mib(Math.max(0, rssLater - rssSettled))}; JS heap in use ${mib(heapLater)})`,
+      ...(newClusterSeconds === undefined ? [] : [`one new 3+3 cluster ready after     ${newClusterSeconds.toFixed(2)} s`]),
     ];
     process.stdout.write(lines.join('\n') + '\n');
   } finally {
-    sampling = false;
-    await sampler;
     await operator.stop();
     await stopTestbed(dir);
     rmSync(dir, { recursive: true, force: true });

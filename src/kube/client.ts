@@ -1,11 +1,14 @@
-// A small generic REST client over client-node's authentication: rate limited (--kube-api-qps/burst),
-// counted (rest_client_requests_total), JSON in and out, plus raw watch streams for the informer.
-import { IsomorphicFetchHttpLibrary, KubeConfig, RequestContext } from '@kubernetes/client-node';
+// A small generic REST client: rate limited (--kube-api-qps/burst), counted
+// (rest_client_requests_total), JSON in and out, plus raw watch streams for the informer.
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import { KubeApiError } from './api-error';
+import { type ClusterAccess, loadClusterAccess } from './kubeconfig';
 import type { RuntimeMetrics } from './metrics';
 import type { KubeObject } from './object';
 import { type ResourceKind, apiVersionOf, resourcePath } from './resource';
 import { TokenBucket } from './token-bucket';
+import { Transport, readBody } from './transport';
 
 export type HttpVerb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -62,46 +65,43 @@ export interface PatchOptions {
 
 export class KubeClient {
   private readonly limiter: TokenBucket;
-  private readonly http = new IsomorphicFetchHttpLibrary();
+  private readonly transport: Transport;
 
-  constructor(readonly kubeConfig: KubeConfig, private readonly options: ClientOptions = {}) {
+  constructor(readonly access: ClusterAccess, private readonly options: ClientOptions = {}) {
     this.limiter = new TokenBucket({ qps: options.qps ?? 20, burst: options.burst ?? 30 });
-    if (!kubeConfig.getCurrentCluster()) throw new Error('kubeconfig has no current cluster');
+    this.transport = new Transport(access);
   }
 
   /** From an explicit kubeconfig path, else $KUBECONFIG / ~/.kube/config / in-cluster service account. */
   static load(kubeconfigPath: string | undefined, options: ClientOptions = {}): KubeClient {
-    const kubeConfig = new KubeConfig();
-    if (kubeconfigPath) kubeConfig.loadFromFile(kubeconfigPath);
-    else kubeConfig.loadFromDefault();
-    return new KubeClient(kubeConfig, options);
+    return new KubeClient(loadClusterAccess(kubeconfigPath), options);
   }
 
   get server(): string {
-    return this.kubeConfig.getCurrentCluster()?.server ?? '';
+    return this.access.server;
   }
 
   /** Namespace of the current kubeconfig context, if it names one. */
   get contextNamespace(): string | undefined {
-    return this.kubeConfig.getContextObject(this.kubeConfig.getCurrentContext())?.namespace;
+    return this.access.namespace;
   }
 
   async request<T>(method: HttpVerb, path: string, options: RequestOptions = {}): Promise<T> {
     const response = await this.send(method, path, options, 'application/json');
-    const text = await response.body.text();
-    if (response.httpStatusCode >= 300) throw KubeApiError.fromResponse(response.httpStatusCode, method, path, text);
+    const text = await readBody(response);
+    const status = response.statusCode ?? 0;
+    if (status >= 300) throw KubeApiError.fromResponse(status, method, path, text);
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
   /** Opens a streaming GET (a watch); the caller reads and cancels the stream. */
   async stream(path: string, query: Query, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
     const response = await this.send('GET', path, { query, signal, timeoutMs: 0 }, 'application/json');
-    const body = response.body.stream();
-    if (response.httpStatusCode !== 200 || !body) {
-      const text = await response.body.text().catch(() => '');
-      throw KubeApiError.fromResponse(response.httpStatusCode, 'GET', path, text);
+    if (response.statusCode !== 200) {
+      const text = await readBody(response).catch(() => '');
+      throw KubeApiError.fromResponse(response.statusCode ?? 0, 'GET', path, text);
     }
-    return body;
+    return Readable.toWeb(response) as ReadableStream<Uint8Array>;
   }
 
   /** A discovery document: /api/v1, /apis/<group> (an APIGroup) or /apis/<group>/<version> (an APIResourceList). */
@@ -161,30 +161,26 @@ export class KubeClient {
     return this.request('DELETE', resourcePath(kind, namespace, name), { signal });
   }
 
-  private async send(method: HttpVerb, path: string, options: RequestOptions, accept: string) {
+  private async send(method: HttpVerb, path: string, options: RequestOptions, accept: string): Promise<IncomingMessage> {
     // An aborted caller (a reconcile after the lease was lost) sends nothing, even once a token frees up.
     options.signal?.throwIfAborted();
     if (!options.bypassRateLimit) await this.limiter.take();
     options.signal?.throwIfAborted();
-    const url = new URL(this.server.replace(/\/+$/, '') + path);
+    const url = new URL(this.server + path);
     for (const [name, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined && value !== '') url.searchParams.set(name, String(value));
     }
-    const context = new RequestContext(url.toString(), method);
-    context.setHeaderParam('Accept', accept);
-    if (options.body !== undefined) {
-      context.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
-      context.setBody(JSON.stringify(options.body));
-    }
+    const headers: Record<string, string> = { Accept: accept };
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    if (body !== undefined) headers['Content-Type'] = options.contentType ?? 'application/json';
     const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs ?? 30_000;
     const signals = [options.signal, timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined].filter(
       (signal): signal is AbortSignal => signal !== undefined,
     );
-    if (signals.length) context.setSignal(AbortSignal.any(signals));
-    await this.kubeConfig.applySecurityAuthentication(context);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     try {
-      const response = await this.http.send(context).toPromise();
-      this.options.metrics?.restClientRequests.inc({ code: String(response.httpStatusCode), method });
+      const response = await this.transport.send({ method, url, headers, body, signal });
+      this.options.metrics?.restClientRequests.inc({ code: String(response.statusCode), method });
       return response;
     } catch (error) {
       this.options.metrics?.restClientRequests.inc({ code: '<error>', method });

@@ -12,6 +12,8 @@ export interface OperatorOptions {
   startTimeoutMs?: number;
   /** Run the compiled operator (dist/src/main.js, from `npm run build`) instead of the sources through tsx. */
   compiled?: boolean;
+  /** Node.js flags before the script (--cpu-prof, --max-semi-space-size=…); NODE_OPTIONS refuses some. */
+  nodeArgs?: string[];
 }
 
 export interface OperatorProcess {
@@ -54,6 +56,7 @@ export async function startOperator(options: OperatorOptions = {}): Promise<Oper
   const kubeconfig = options.kubeconfig ?? process.env.KUBECONFIG;
   if (!kubeconfig) throw new Error('no kubeconfig: set KUBECONFIG or pass one');
   const args = [
+    ...(options.nodeArgs ?? []),
     ...(options.compiled ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts']), `--kubeconfig=${kubeconfig}`,
     '--health-addr=127.0.0.1:0', '--metrics-bind-address=127.0.0.1:0',
     // No webhook server unless a test asks for one (it needs serving certificates).

@@ -5,9 +5,9 @@
 // the Node stays and the workload cluster's kube-controller-manager marks it NotReady.
 //
 // The pure parts first (what is written, and when), then the SimKubelet that sends it.
-import { KubeConfig } from '@kubernetes/client-node';
 import { isAlreadyExists, isNotFound } from '../../src/kube/api-error';
 import { KubeClient } from '../../src/kube/client';
+import { accessFor } from '../../src/kube/kubeconfig';
 import type { KubeObject } from '../../src/kube/object';
 import { LeaseKind, type ResourceKind } from '../../src/kube/resource';
 import { issueCertificate, loadCertificateAuthority, type CertificateAuthority } from '../testbed/pki';
@@ -168,13 +168,12 @@ export interface SimKubeletOptions extends NodeIdentity {
 /** A client authenticating with a client certificate the cluster's CA signed. */
 export function certificateClient(server: string, ca: CertificateAuthority, user: string, leaf: { certPem: string; keyPem: string }): KubeClient {
   const b64 = (text: string) => Buffer.from(text).toString('base64');
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromClusterAndUser(
-    { name: 'workload', server, caData: b64(ca.certPem), skipTLSVerify: false },
-    { name: user, certData: b64(leaf.certPem), keyData: b64(leaf.keyPem) },
+  const access = accessFor(
+    { server, 'certificate-authority-data': b64(ca.certPem) },
+    { 'client-certificate-data': b64(leaf.certPem), 'client-key-data': b64(leaf.keyPem) },
   );
   // One request at a time per kubelet: no need for the operator's rate limits, but keep a cap.
-  return new KubeClient(kubeConfig, { qps: 10, burst: 10, requestTimeoutMs: 5_000 });
+  return new KubeClient(access, { qps: 10, burst: 10, requestTimeoutMs: 5_000 });
 }
 
 export class SimKubelet {

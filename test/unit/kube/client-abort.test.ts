@@ -1,17 +1,12 @@
 // A request whose signal is aborted while it waits for a rate-limit token is never sent: a
 // reconcile aborted because the lease was lost must not fire its queued writes later.
-import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient } from '../../../src/kube/client';
+import { accessFor } from '../../../src/kube/kubeconfig';
 import { RuntimeMetrics } from '../../../src/kube/metrics';
 import { ConfigMapKind } from '../../../src/kube/resource';
 
 function unreachableClient(metrics: RuntimeMetrics): KubeClient {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: 'c', server: 'http://127.0.0.1:1', skipTLSVerify: true }],
-    users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x',
-  });
-  return new KubeClient(kubeConfig, { qps: 1, burst: 1, metrics });
+  return new KubeClient(accessFor({ server: 'http://127.0.0.1:1' }, {}), { qps: 1, burst: 1, metrics });
 }
 
 const sent = async (metrics: RuntimeMetrics) => (await metrics.restClientRequests.get()).values.reduce((sum, v) => sum + v.value, 0);
