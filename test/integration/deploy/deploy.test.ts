@@ -104,7 +104,7 @@ describe('kustomize base on a real apiserver', () => {
       expect([result.kind, result.metadata.name]).toEqual([object.kind, object.metadata.name]);
       checked.push(object.kind);
     }
-    expect(checked).toHaveLength(12);
+    expect(checked).toHaveLength(13);
     expect(objects.filter((o) => CERT_MANAGER_KINDS.has(o.kind)).map((o) => o.kind)).toEqual(['Issuer', 'Certificate']);
   });
 
