@@ -52,10 +52,8 @@ export async function reconcileTalosconfig(
   const clusterName = cluster.metadata.name!;
   const name = clusterSecretNames(clusterName).talosconfig;
   const issue = () => generateTalosconfig({ bundle, contextName: clusterName, endpoints, now });
-  const dueOf = (secret: SecretObject) => {
-    const issued = issuedCertificateOf(fromBase64(secret.data?.[TALOSCONFIG_KEY]), clusterName);
-    return issued ? renewalDue(issued) : now;
-  };
+  const issuedIn = (secret: SecretObject) => issuedCertificateOf(fromBase64(secret.data?.[TALOSCONFIG_KEY]), clusterName);
+  const dueOf = (issued: IssuedClientCertificate | undefined) => (issued ? renewalDue(issued) : now);
   const { secret: existing, created } = await createIfAbsent(
     client,
     cluster.metadata.namespace!,
@@ -63,12 +61,13 @@ export async function reconcileTalosconfig(
     async () => clusterOwnedSecret(cluster, name, { [TALOSCONFIG_KEY]: await issue() }),
     { signal },
   );
-  if (created) return { outcome: 'created', renewAt: dueOf(existing) };
+  if (created) return { outcome: 'created', renewAt: dueOf(issuedIn(existing)) };
 
   const decision = requireWritable(existing, { object: cluster, kind: ClusterKind });
-  const current = issuedCertificateOf(fromBase64(existing.data?.[TALOSCONFIG_KEY]), clusterName);
+  // Parsed once: reading a talosconfig and its certificate is most of this function's CPU.
+  const current = issuedIn(existing);
   if (decision.action === 'update' && !talosconfigNeedsRenewal(current, endpoints, now)) {
-    return { outcome: 'unchanged', renewAt: dueOf(existing) };
+    return { outcome: 'unchanged', renewAt: dueOf(current) };
   }
   const desired = clusterOwnedSecret(cluster, name, { [TALOSCONFIG_KEY]: await issue() });
   let written: SecretObject;
@@ -91,5 +90,5 @@ export async function reconcileTalosconfig(
     if (isConflict(error)) return { outcome: 'unchanged', renewAt: new Date(now.getTime() + AFTER_A_LOST_RACE_MS) };
     throw error;
   }
-  return { outcome: 'renewed', renewAt: dueOf(written) };
+  return { outcome: 'renewed', renewAt: dueOf(issuedIn(written)) };
 }

@@ -14,6 +14,7 @@ import { isNotFound } from '../kube/api-error';
 import { SecretKind } from '../kube/resource';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../kube/reconciler';
 import { PAUSED_ANNOTATION } from '../kube/predicates';
+import { deepCopy } from '../util/json';
 import { V1BETA1 } from '../api/bootstrap/resources';
 import { CLUSTER_NAME_LABEL, type Cluster, type Machine, type MachinePool } from '../api/capi/v1beta2/types';
 import type { TalosConfig } from '../api/bootstrap/v1beta1/types';
@@ -96,8 +97,8 @@ function reasonOf(error: unknown): FailureReason {
 function workingCopy(cached: TalosConfig): TalosConfig {
   return {
     ...cached,
-    metadata: structuredClone(cached.metadata),
-    ...(cached.status ? { status: structuredClone(cached.status) } : {}),
+    metadata: deepCopy(cached.metadata),
+    ...(cached.status ? { status: deepCopy(cached.status) } : {}),
   };
 }
 

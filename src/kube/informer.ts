@@ -240,6 +240,9 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private apply(obj: T): void {
+    // Nothing here reads managedFields, and they are often a third of an object: not cached
+    // (controller-runtime's default cache transform does the same).
+    delete obj.metadata.managedFields;
     const previous = this.store.upsert(obj);
     if (!previous) this.emit('add', obj);
     else if (previous.metadata.resourceVersion !== obj.metadata.resourceVersion) this.emit('update', obj, previous);

@@ -1,6 +1,6 @@
 // An object store keyed by "ns/name" with secondary indexes (namespace, owner UID, label pairs,
 // and any custom index function). Objects are deep-frozen on the way in: every reader shares them,
-// so a write throws (TypeError) instead of corrupting the cache. Copy (structuredClone) to change one.
+// so a write throws (TypeError) instead of corrupting the cache. Copy (deepCopy) to change one.
 // Freezing costs about what JSON.parse of the object did (~50 µs for a 1.6 KB Machine).
 import { deepFreeze } from '../util/json';
 import { type KubeObject, cacheKeyOf } from './object';

@@ -37,7 +37,7 @@ class ScriptedSource implements ListWatchSource {
     if (failure) throw failure;
     const watch = new ScriptedWatch();
     this.watches.push(watch);
-    signal.addEventListener('abort', () => watch.body.cancel().catch(() => undefined), { once: true });
+    signal.addEventListener('abort', () => void watch.body.cancel().catch(() => undefined), { once: true });
     return watch.body;
   }
 }
@@ -103,6 +103,18 @@ describe('Informer', () => {
     const copy = structuredClone(cached);
     copy.metadata.labels!.role = 'mine';
     expect(informer.get('ns', 'a')!.metadata.labels).toEqual({ role: 'cp' });
+  });
+
+  it('caches objects without their managedFields, from the list and from the watch', async () => {
+    const withFields = (name: string, rv: string): KubeObject => ({ metadata: { ...cm(name, rv).metadata, managedFields: [{ manager: 'kubectl', fieldsV1: { 'f:data': {} } }] } });
+    const source = new ScriptedSource();
+    source.lists.push(() => ({ items: [withFields('a', '5')], resourceVersion: '10' }));
+    informer = new Informer(source, { kind: ConfigMapKind, backoff: fastBackoff });
+    informer.start();
+    await until(() => source.watches.length === 1);
+    source.watches[0]!.send('ADDED', withFields('b', '11'));
+    await until(() => informer!.get('ns', 'b') !== undefined);
+    expect(informer.list().map((o) => o.metadata)).toEqual([cm('a', '5').metadata, cm('b', '11').metadata]);
   });
 
   it('relists on a 410 ERROR event and emits deletes for objects that vanished meanwhile', async () => {
