@@ -8,11 +8,12 @@ import { isNotFound } from '../kube/api-error';
 import type { KubeClient } from '../kube/client';
 import { SecretKind } from '../kube/resource';
 import type { Cluster } from '../api/capi/v1beta2/types';
-import { encodeSecretsBundle, generateSecretsBundle, type SecretsBundle, type TalosContract } from '../talos/config';
+import { encodeSecretsBundle, generateKey, generateSecretsBundle, type KeyAlgorithm, type SecretsBundle, type TalosContract } from '../talos/config';
 import { SingleFlight } from '../kube/single-flight';
 import { createIfAbsent } from '../cluster/create-if-absent';
 import { BUNDLE_KEY, bundleFromSecret, InvalidSecretsBundle } from '../cluster/bundle-secret';
 import { clusterOwnedSecret, clusterSecretNames, type SecretObject } from '../cluster/secrets';
+import { KeyPool, POOLED_ALGORITHM } from './key-pool';
 
 export interface BundleRequest {
   contract: TalosContract;
@@ -51,6 +52,8 @@ export interface ClusterSecretsOptions {
    * new config renders from the held copy, which is the Secret's exact content.
    */
   verifyEveryMs?: number;
+  /** Where RSA-4096 service-account keys come from (contracts ≥ 1.7); a pool of two by default. */
+  rsaKeys?: KeyPool;
 }
 
 /**
@@ -67,10 +70,12 @@ export class ClusterSecrets {
 
   private readonly now: () => Date;
   private readonly verifyEveryMs: number;
+  private readonly rsaKeys: KeyPool;
 
   constructor(private readonly client: KubeClient, options: ClusterSecretsOptions = {}) {
     this.now = options.now ?? (() => new Date());
     this.verifyEveryMs = options.verifyEveryMs ?? 5_000;
+    this.rsaKeys = options.rsaKeys ?? new KeyPool();
   }
 
   /** Drops what is held for a Cluster that no longer exists. */
@@ -134,13 +139,18 @@ export class ClusterSecrets {
       name,
       async () => {
         if (held) return clusterOwnedSecret(cluster, name, {}, held.data);
-        generated = await generateSecretsBundle({ contract: request.contract });
+        generated = await generateSecretsBundle({ contract: request.contract, serviceAccountKey: (algorithm) => this.serviceAccountKey(algorithm) });
         return clusterOwnedSecret(cluster, name, { [BUNDLE_KEY]: encodeSecretsBundle(generated) });
       },
       { expectAbsent: true, signal },
     );
     if (!created) return { bundle: this.remember(uid, secret), outcome: 'read' };
     return { bundle: this.remember(uid, secret, generated ?? held!.bundle), outcome: generated ? 'created' : 'restored' };
+  }
+
+  private async serviceAccountKey(algorithm: KeyAlgorithm): Promise<string> {
+    if (algorithm === POOLED_ALGORITHM) return this.rsaKeys.take();
+    return (await generateKey(algorithm)).privateKeyPem;
   }
 
   /** True when `<cluster>-ca` exists (evidence that the cluster was configured). */

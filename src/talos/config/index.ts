@@ -6,7 +6,8 @@
 // Public API (kept stable; the Talos oracle tests and the controllers build on it):
 //
 //   parseContract('v1.13' | 'v1.13.2' | '1.13') → TalosContract        feature gates by minor
-//   generateSecretsBundle({ contract, now? }) → Promise<SecretsBundle>  RSA-4096 off the main thread
+//   generateSecretsBundle({ contract, now?, serviceAccountKey? }) → Promise<SecretsBundle>  RSA-4096 off the main thread
+//   generateKey('ecdsa-p256' | 'ed25519' | 'rsa-4096') → Promise<KeyPair>  on the thread pool
 //   loadSecretsBundle(yaml | legacy parts) → SecretsBundle              also CABPT's certs/kubeSecrets/trustdInfo
 //   encodeSecretsBundle(bundle) → secrets.yaml text
 //   validateSecretsBundle(bundle, contract) → Promise<string[]>        Talos's Bundle.Validate messages
@@ -40,6 +41,7 @@ export {
   type GenerateSecretsOptions,
   type SecretsBundle,
 } from './secrets/bundle';
+export { generateKey, type KeyAlgorithm, type KeyPair } from './secrets/keys';
 export {
   encodeSecretsBundle,
   loadSecretsBundle,

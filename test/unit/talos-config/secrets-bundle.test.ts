@@ -63,6 +63,17 @@ describe('generateSecretsBundle', () => {
     expect(keyType(rsaBundle.certs.k8sServiceAccount!.key)).toBe('RSA PRIVATE KEY/rsa/4096');
   });
 
+  it('takes the service-account key from the caller when given a source, asking for the algorithm the contract needs', async () => {
+    const asked: string[] = [];
+    const serviceAccountKey = async (algorithm: string) => {
+      asked.push(algorithm);
+      return rsaBundle.certs.k8sServiceAccount!.key;
+    };
+    const bundle = await generateSecretsBundle({ contract: parseContract('v1.14'), now: NOW, serviceAccountKey });
+    expect(asked).toEqual(['rsa-4096']);
+    expect(bundle.certs.k8sServiceAccount!.key).toBe(rsaBundle.certs.k8sServiceAccount!.key);
+  });
+
   it('makes tokens and secrets in Talos formats', () => {
     expect(ecdsaBundle.secrets.bootstrapToken).toMatch(/^[0-9a-z]{6}\.[0-9a-z]{16}$/);
     expect(ecdsaBundle.trustdInfo.token).toMatch(/^[0-9a-z]{6}\.[0-9a-z]{16}$/);

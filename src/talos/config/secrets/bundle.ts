@@ -4,7 +4,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { TalosContract } from '../contract';
 import { createCertificateAuthority, type IssuedCertificate } from './certificates';
-import { generateKey } from './keys';
+import { generateKey, type KeyAlgorithm } from './keys';
 
 /** Certificate and private key, both PEM text. */
 export type CertificateAndKey = IssuedCertificate;
@@ -67,6 +67,11 @@ export interface GenerateSecretsOptions {
   contract: TalosContract;
   /** Start of the CAs' validity (default: now). */
   now?: Date;
+  /**
+   * Where the service-account key's PEM comes from (default: a new key). A caller may hand out
+   * keys generated ahead of need, so that an RSA-4096 key is not on the path of a new cluster.
+   */
+  serviceAccountKey?: (algorithm: KeyAlgorithm) => Promise<string>;
 }
 
 /**
@@ -86,7 +91,7 @@ export async function generateSecretsBundle(options: GenerateSecretsOptions): Pr
     ca('ecdsa-p256', 'kubernetes'),
     ca('ecdsa-p256'),
     ca('ed25519', 'talos'),
-    generateKey(serviceAccountAlgorithm),
+    options.serviceAccountKey ? options.serviceAccountKey(serviceAccountAlgorithm) : generateKey(serviceAccountAlgorithm).then((key) => key.privateKeyPem),
   ]);
 
   const encryptionSecret = generateSecret32();
@@ -99,6 +104,6 @@ export async function generateSecretsBundle(options: GenerateSecretsOptions): Pr
         : { aescbcEncryptionSecret: encryptionSecret }),
     },
     trustdInfo: { token: generateToken() },
-    certs: { etcd, k8s, k8sAggregator, k8sServiceAccount: { key: serviceAccountKey.privateKeyPem }, os },
+    certs: { etcd, k8s, k8sAggregator, k8sServiceAccount: { key: serviceAccountKey }, os },
   };
 }

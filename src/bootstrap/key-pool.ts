@@ -1,0 +1,47 @@
+// RSA-4096 service-account keys generated ahead of need, so that a new cluster's secrets bundle
+// does not wait the second or so one takes. Kept only in memory, a few at a time, and handed out
+// once each: a key never serves two clusters.
+import { generateKey, type KeyAlgorithm } from '../talos/config';
+
+export interface KeyPoolOptions {
+  /** Keys kept ready (or being generated) ahead of need. */
+  size?: number;
+  /** Makes one private key PEM (a new RSA-4096 key by default). */
+  generate?: () => Promise<string>;
+}
+
+const DEFAULT_SIZE = 2;
+
+export const POOLED_ALGORITHM: KeyAlgorithm = 'rsa-4096';
+
+export class KeyPool {
+  /** Unclaimed keys, ready or still being generated; each goes to exactly one taker. */
+  private readonly queue: Array<Promise<string>> = [];
+  private readonly size: number;
+  private readonly generate: () => Promise<string>;
+
+  constructor(options: KeyPoolOptions = {}) {
+    this.size = options.size ?? DEFAULT_SIZE;
+    this.generate = options.generate ?? (async () => (await generateKey(POOLED_ALGORITHM)).privateKeyPem);
+  }
+
+  /**
+   * The oldest unclaimed key (at once if it is ready), else a new one. Either way the pool fills
+   * up again behind it. The pool starts filling on first use: an operator that never makes an
+   * RSA bundle never spends CPU on keys.
+   */
+  take(): Promise<string> {
+    const key = this.queue.shift() ?? this.generate();
+    this.fill();
+    return key;
+  }
+
+  private fill(): void {
+    while (this.queue.length < this.size) {
+      const key = this.generate();
+      // A failed key is the taker's error (its reconcile retries); until then nobody is waiting.
+      key.catch(() => undefined);
+      this.queue.push(key);
+    }
+  }
+}
