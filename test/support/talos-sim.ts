@@ -17,8 +17,10 @@ export type RuntimeMode = 'metal' | 'container' | 'cloud';
 export interface TalosSimOptions {
   /** Runtime mode configs are validated for (default metal). */
   mode?: RuntimeMode;
-  /** ports: every node on 127.0.0.1 with its own port (default); ips: 127.0.0.x:50000. */
+  /** ports: every node on 127.0.0.1 with its own port (default); ips: 127.a.b.x:50000. */
   addressing?: 'ports' | 'ips';
+  /** ips: the first node address (default: a random 127.a.b.2 with a in 1–99, see ipsFirstAddress). */
+  firstIp?: string;
   /** Default time a boot sequence stays in progress. */
   bootDelayMs?: number;
   /** Time a rebooting node stays down (default 100 ms). */
@@ -162,8 +164,18 @@ export class TalosSimError extends Error {
 
 const CONTROL_PREFIX = 'TALOS_SIM_CONTROL=';
 
+/**
+ * Where an `ips` simulator starts: a /24 of its own, picked at random in 127.1–99.x.x, so that
+ * simulators running side by side (a demo and a test run, two worlds) never reach for the same
+ * address between one's free-address check and its bind. 127.0.x.x stays for endpoints and tests.
+ */
+export function ipsFirstAddress(random: () => number = Math.random): string {
+  return `127.${1 + Math.floor(random() * 99)}.${Math.floor(random() * 256)}.2`;
+}
+
 export function simulatorArgs(options: TalosSimOptions): string[] {
   const args = ['-exit-on-stdin-eof', '-mode', options.mode ?? 'metal', '-addressing', options.addressing ?? 'ports'];
+  if (options.addressing === 'ips') args.push('-first-ip', options.firstIp ?? ipsFirstAddress());
   if (options.bootDelayMs !== undefined) args.push('-boot-delay', `${options.bootDelayMs}ms`);
   if (options.rebootDowntimeMs !== undefined) args.push('-reboot-downtime', `${options.rebootDowntimeMs}ms`);
   if (options.strict) args.push('-strict');

@@ -3,7 +3,7 @@
 import { X509Certificate } from 'node:crypto';
 import { makeClusterFixture } from '../../support/talos-fixtures';
 import type { SimNode } from '../../support/talos-sim';
-import { allocateEndpoint, ENDPOINT_PORT, hasEndpoint } from '../../world/infra/endpoint';
+import { allocateEndpoint, ENDPOINT_PORT, endpointPrefix, hasEndpoint } from '../../world/infra/endpoint';
 import { DEFAULT_KUBELET_VERSION, isControlPlaneConfig, kubeletVersionOf, kubernetesCaOf } from '../../world/infra/machine-config';
 import { kubeletPlan, nodeIdFor, observeNode, providerIdFor } from '../../world/infra/machine-status';
 
@@ -75,8 +75,13 @@ test('node and provider IDs carry namespace and name', () => {
 describe('allocateEndpoint', () => {
   test('the first address of 127.0.100.0/24 no cluster holds and nothing listens on, port 6443', async () => {
     const busy = new Set(['127.0.100.2']);
-    const endpoint = await allocateEndpoint(new Set(['127.0.100.1']), async (host) => !busy.has(host));
+    const endpoint = await allocateEndpoint(new Set(['127.0.100.1']), async (host) => !busy.has(host), '127.0.100.');
     expect(endpoint).toEqual({ host: '127.0.100.3', port: ENDPOINT_PORT });
+  });
+
+  test('each provider process takes a /24 of its own in 127.0.100–199.x', () => {
+    expect(endpointPrefix(() => 0)).toBe('127.0.100.');
+    expect(endpointPrefix(() => 0.999)).toBe('127.0.199.');
   });
 
   test('a full range is an error', async () => {
@@ -88,7 +93,7 @@ describe('allocateEndpoint', () => {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(ENDPOINT_PORT, '127.0.100.1', resolve));
     try {
-      expect((await allocateEndpoint(new Set())).host).not.toBe('127.0.100.1');
+      expect((await allocateEndpoint(new Set(), undefined, '127.0.100.')).host).not.toBe('127.0.100.1');
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
