@@ -23,13 +23,13 @@ export function readServingCertificate(certDir: string): ServingCertificate {
     pair = { cert: readFileSync(join(certDir, CERT_FILE)), key: readFileSync(join(certDir, KEY_FILE)) };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`webhook serving certificate: cannot read ${CERT_FILE}/${KEY_FILE} in ${certDir}: ${reason}`);
+    throw new Error(`webhook serving certificate: cannot read ${CERT_FILE}/${KEY_FILE} in ${certDir}: ${reason}`, { cause: error });
   }
   try {
     createSecureContext(pair);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`webhook serving certificate in ${certDir} is not a usable certificate and key pair: ${reason}`);
+    throw new Error(`webhook serving certificate in ${certDir} is not a usable certificate and key pair: ${reason}`, { cause: error });
   }
   return pair;
 }

@@ -171,7 +171,7 @@ export async function waitForRunningMachines(
     }, { timeoutMs, intervalMs: 500 });
   } catch (error) {
     const states = last.map((m) => `${m.metadata.name}: ${m.status?.phase ?? '-'} nodeRef=${m.status?.nodeRef?.name ?? '-'}`).join('; ');
-    throw new Error(`${(error as Error).message} (machines: ${states || 'none'})`);
+    throw new Error(`${(error as Error).message} (machines: ${states || 'none'})`, { cause: error });
   }
 }
 

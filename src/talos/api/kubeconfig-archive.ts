@@ -47,7 +47,7 @@ export function extractKubeconfig(tarGz: Buffer): string {
   try {
     tar = gunzipSync(tarGz);
   } catch (err) {
-    throw new Error(`kubeconfig archive is not gzip: ${(err as Error).message}`);
+    throw new Error(`kubeconfig archive is not gzip: ${(err as Error).message}`, { cause: err });
   }
   const file = readTar(tar).find((e) => (e.type === '0' || e.type === '7') && e.name.replace(/^\.\//, '') === 'kubeconfig');
   if (!file) throw new Error('kubeconfig archive holds no "kubeconfig" file');

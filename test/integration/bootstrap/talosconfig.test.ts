@@ -28,6 +28,7 @@ jest.setTimeout(180_000);
 
 const env = useBootstrapEnvironment({ machinePools: true });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered YAML is navigated freely; a wrong path fails the assertion
 type Doc = Record<string, any>;
 const documents = (text: string): Doc[] => parseAllDocuments(text.replace(/^#!talos\n/, '')).map((d) => d.toJS() as Doc).filter(Boolean);
 const v1alpha1 = (text: string): Doc => documents(text).find((d) => d.version === 'v1alpha1')!;
@@ -108,7 +109,7 @@ describe('single node and a full cluster', () => {
       ['w-0', 'worker', false], ['w-1', 'worker', false], ['w-2', 'join', false], ['w-3', 'worker', false],
     ];
     const machines = await Promise.all(specs.map(([name, , controlPlane]) => createMachine(env.client, cluster, name, { controlPlane })));
-    await Promise.all(specs.map(([name, generateType], i) => createTalosConfig(env.client, machines[i]!, { generateType, talosVersion: 'v1.13' })));
+    await Promise.all(specs.map(([, generateType], i) => createTalosConfig(env.client, machines[i]!, { generateType, talosVersion: 'v1.13' })));
     const results = await Promise.all(specs.map(([name]) => waitForBootstrapData(env.client, ns, name)));
 
     const docs = results.map((r) => v1alpha1(r.data));

@@ -88,7 +88,7 @@ it('keeps a finalizer another writer added while adding ours', async () => {
 });
 
 it('removes a condition this writer dropped while keeping foreign ones', async () => {
-  const cluster = await createCluster('removal');
+  await createCluster('removal');
   await client.patch(ClusterKind, namespace, 'removal', {
     status: { conditions: [foreignCondition, { ...foreignCondition, type: 'Ours', message: 'ours' }] },
   }, 'merge', { subresource: 'status' });

@@ -20,24 +20,22 @@ export async function reconcileWithPatch<T extends StatusObject>(
 ): Promise<ReconcileResult | void> {
   const obj = structuredClone(cached);
   const helper = new PatchHelper<T>(client, kind, obj);
-  let failed = false;
+  const patch = () => helper.patch(obj, { ownedConditions, signal: ctx.signal });
+  let result: ReconcileResult | void;
   try {
-    return await story(obj);
+    result = await story(obj);
   } catch (error) {
-    failed = true;
+    // The story's error is the one to report; a failed patch after it is only logged.
+    await patch().catch((patchError: unknown) =>
+      ctx.log.error({ err: (patchError as Error).message }, 'status patch failed after a reconcile error'));
     throw error;
-  } finally {
-    if (!failed && !obj.metadata.deletionTimestamp) {
-      obj.status ??= {};
-      obj.status.observedGeneration = obj.metadata.generation;
-    }
-    try {
-      await helper.patch(obj, { ownedConditions, signal: ctx.signal });
-    } catch (patchError) {
-      if (!failed) throw patchError;
-      ctx.log.error({ err: (patchError as Error).message }, 'status patch failed after a reconcile error');
-    }
   }
+  if (!obj.metadata.deletionTimestamp) {
+    obj.status ??= {};
+    obj.status.observedGeneration = obj.metadata.generation;
+  }
+  await patch();
+  return result;
 }
 
 export function mark(obj: StatusObject, condition: ConditionInput): void {

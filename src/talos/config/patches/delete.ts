@@ -79,6 +79,7 @@ export function applyDeleteSelector(decoded: YamlMap, typeName: string, selector
     if (!(err instanceof LookupFailed)) throw err;
     throw new Error(
       `patch delete: path '${where}' in document '${selector.apiVersion}/${selector.kind}': failed to delete path '${where}': ${err.message}`,
+      { cause: err },
     );
   }
 }
