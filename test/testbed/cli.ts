@@ -41,6 +41,9 @@ function status(dir: string): void {
   for (const row of rows) {
     const what = row.alive ? `${String(row.rssMiB).padStart(6)} MiB RSS in ${row.processes} process${row.processes === 1 ? '' : 'es'}` : 'stopped';
     process.stdout.write(`  ${row.name.padEnd(42)} pid ${String(row.pid).padEnd(8)} ${what}\n`);
+    for (const child of row.children) {
+      process.stdout.write(`    ${child.command.padEnd(40)} pid ${String(child.pid).padEnd(8)} ${String(child.rssMiB).padStart(6)} MiB RSS\n`);
+    }
   }
   const total = rows.reduce((sum, row) => sum + row.rssMiB, 0);
   process.stdout.write(`  ${'total'.padEnd(42)} ${''.padEnd(12)} ${String(total).padStart(6)} MiB RSS\n`);

@@ -179,6 +179,17 @@ export interface ProcessStatus {
   rssMiB: number;
   /** How many processes that is. */
   processes: number;
+  /** Each process it started (simulator, workload etcd/apiserver/controller manager…). */
+  children: { pid: number; command: string; rssMiB: number }[];
+}
+
+function commandOf(pid: number): string {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    return (argv[0] ?? '').split('/').pop() ?? '';
+  } catch {
+    return '';
+  }
 }
 
 function rssKiB(pid: number): number {
@@ -205,8 +216,10 @@ export function worldStatus(dir: string): ProcessStatus[] {
     .filter((entry): entry is [string, ProcessRecord] => entry[1] !== undefined)
     .map(([name, record]) => {
       const alive = isAlive(record.pid);
-      const pids = alive ? [record.pid, ...descendants(record.pid)] : [];
+      const below = alive ? descendants(record.pid) : [];
+      const pids = alive ? [record.pid, ...below] : [];
       const kib = pids.reduce((sum, pid) => sum + rssKiB(pid), 0);
-      return { name, pid: record.pid, alive, rssMiB: Math.round(kib / 1024), processes: pids.length };
+      const children = below.map((pid) => ({ pid, command: commandOf(pid), rssMiB: Math.round(rssKiB(pid) / 1024) }));
+      return { name, pid: record.pid, alive, rssMiB: Math.round(kib / 1024), processes: pids.length, children };
     });
 }
