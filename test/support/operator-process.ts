@@ -30,7 +30,8 @@ export interface OperatorProcess {
   stop(timeoutMs?: number): Promise<void>;
 }
 
-function findLogField(output: string, field: string): string | undefined {
+/** The first JSON log line field `field` that is a string. */
+export function findLogField(output: string, field: string): string | undefined {
   for (const line of output.split('\n')) {
     if (!line.includes(`"${field}"`)) continue;
     try {

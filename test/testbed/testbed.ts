@@ -319,10 +319,9 @@ function apiserverArgs(port: number, etcdUrl: string, certDir: string, extra: st
   ];
 }
 
-export async function startTestbed(options: StartOptions): Promise<TestbedState> {
-  const dir = resolve(options.dir);
-  const timings: Record<string, number> = {};
-  const time = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
+/** Runs phases of a start-up and records each one's seconds in `timings`. */
+export function phaseTimer(timings: Record<string, number>): <T>(phase: string, work: () => Promise<T>) => Promise<T> {
+  return async (phase, work) => {
     const started = Date.now();
     try {
       return await work();
@@ -330,6 +329,12 @@ export async function startTestbed(options: StartOptions): Promise<TestbedState>
       timings[phase] = (Date.now() - started) / 1000;
     }
   };
+}
+
+export async function startTestbed(options: StartOptions): Promise<TestbedState> {
+  const dir = resolve(options.dir);
+  const timings: Record<string, number> = {};
+  const time = phaseTimer(timings);
   if (existsSync(join(dir, 'testbed.json'))) {
     const previous = readState(dir);
     if (isAlive(previous.apiserver.pid) || isAlive(previous.etcd.pid)) {

@@ -10,7 +10,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { buildGoModule, cacheRoot, type GoBuildResult } from '../support/go-build';
 import { generateWebhookCerts, writeWebhookCerts } from '../support/webhook-certs';
 import {
-  apiRequest, clusterApiCrdDir, crdDocuments, freePort, installCrds, startProcess, stopProcess, waitFor, yamlFilesIn,
+  apiRequest, clusterApiCrdDir, crdDocuments, freePort, installCrds, phaseTimer, startProcess, stopProcess, waitFor, yamlFilesIn,
   type ProcessRecord, type TestbedState,
 } from '../testbed/testbed';
 
@@ -285,14 +285,7 @@ export interface StartCapiCoreOptions {
  */
 export async function startCapiCore(options: StartCapiCoreOptions): Promise<CapiCoreHandle> {
   const timings: Record<string, number> = {};
-  const time = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
-    const started = Date.now();
-    try {
-      return await work();
-    } finally {
-      timings[phase] = (Date.now() - started) / 1000;
-    }
-  };
+  const time = phaseTimer(timings);
   const dir = resolve(options.dir);
   const certDir = join(dir, 'capi-core-certs');
   mkdirSync(certDir, { recursive: true });

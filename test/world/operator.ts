@@ -3,6 +3,7 @@
 // conversion and our validating webhooks pointed at it on loopback.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { findLogField } from '../support/operator-process';
 import { generateWebhookCerts, registerWebhooks, writeWebhookCerts } from '../support/webhook-certs';
 import { freePort, isAlive, type ProcessRecord, startProcess, stopProcess } from '../testbed/testbed';
 
@@ -28,28 +29,14 @@ export interface StartWorldOperatorOptions {
   instance?: string;
 }
 
-/** The first JSON log line field `field` that is a string. */
-function logField(log: string, field: string): string | undefined {
-  for (const line of log.split('\n')) {
-    if (!line.includes(`"${field}"`)) continue;
-    try {
-      const value = (JSON.parse(line) as Record<string, unknown>)[field];
-      if (typeof value === 'string') return value;
-    } catch {
-      // a partial line: the next poll reads it whole
-    }
-  }
-  return undefined;
-}
-
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 async function waitHealthy(record: ProcessRecord): Promise<{ healthAddress: string; metricsAddress: string }> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     const log = existsSync(record.log) ? readFileSync(record.log, 'utf8') : '';
-    const healthAddress = logField(log, 'healthProbeAddress');
-    const metricsAddress = logField(log, 'metricsAddress');
+    const healthAddress = findLogField(log, 'healthProbeAddress');
+    const metricsAddress = findLogField(log, 'metricsAddress');
     if (healthAddress && metricsAddress && (await fetch(`http://${healthAddress}/healthz`).then((r) => r.ok, () => false))) {
       return { healthAddress, metricsAddress };
     }

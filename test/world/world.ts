@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { KubeClient } from '../../src/kube/client';
 import { buildTalosSim } from '../support/talos-sim';
-import { buildTestbedBinaries, isAlive, type ProcessRecord, readState, startProcess, startTestbed, stopProcess, stopTestbed } from '../testbed/testbed';
+import { buildTestbedBinaries, isAlive, phaseTimer, type ProcessRecord, readState, startProcess, startTestbed, stopProcess, stopTestbed } from '../testbed/testbed';
 import { buildCapiCore, startCapiCore } from './capi-core';
 import { INFRA_STATE_FILE, type SimInfraState } from './infra/sim-infra';
 import { installSimInfraCrds } from './infra/crds';
@@ -86,14 +86,7 @@ async function startInfra(dir: string, kubeconfig: string, options: StartWorldOp
 export async function startWorld(options: StartWorldOptions): Promise<WorldState> {
   const dir = resolve(options.dir);
   const timings: Record<string, number> = {};
-  const time = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
-    const started = Date.now();
-    try {
-      return await work();
-    } finally {
-      timings[phase] = (Date.now() - started) / 1000;
-    }
-  };
+  const time = phaseTimer(timings);
   // The three Go builds (cached by source hash) at once: their download and link phases overlap.
   await time('build', () => Promise.all([buildTestbedBinaries(), buildCapiCore(), buildTalosSim()]));
   const testbed = await time('testbed', () => startTestbed({ dir }));
