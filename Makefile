@@ -16,6 +16,8 @@ demo: install
 
 # Each suite prints its own wall time, so growth is seen early.
 test: install
+	@start=$$(date +%s); npm run -s lint; rc=$$?; echo "[time] lint $$(( $$(date +%s) - start )) s"; exit $$rc
+	@start=$$(date +%s); npm run -s lint:unused; rc=$$?; echo "[time] unused exports $$(( $$(date +%s) - start )) s"; exit $$rc
 	@start=$$(date +%s); npm run typecheck; rc=$$?; echo "[time] typecheck $$(( $$(date +%s) - start )) s"; exit $$rc
 	@start=$$(date +%s); npm test; rc=$$?; echo "[time] unit + integration + talos $$(( $$(date +%s) - start )) s"; exit $$rc
 	@start=$$(date +%s); npm run test:e2e; rc=$$?; echo "[time] e2e (the world) $$(( $$(date +%s) - start )) s"; exit $$rc

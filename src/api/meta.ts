@@ -2,8 +2,8 @@
 // live in src/kube; this adds what typed API objects need on top.
 import type { ObjectMeta } from '../kube/object';
 
-export type { ObjectMeta, OwnerReference } from '../kube/object';
-export type { Condition, ConditionStatus } from '../kube/conditions';
+export type { ObjectMeta } from '../kube/object';
+export type { Condition } from '../kube/conditions';
 export type { V1Beta1Condition } from '../kube/conditions-v1beta1';
 
 /** Labels and annotations only: what a template may stamp onto the objects made from it. */

@@ -22,7 +22,6 @@ export { eventually, decode };
 
 const kind = (name: string, plural: string, group = 'cluster.x-k8s.io', version = 'v1beta2'): ResourceKind => ({ group, version, kind: name, plural, namespaced: true });
 export const MachineDeploymentKind = kind('MachineDeployment', 'machinedeployments');
-export const MachineSetKind = kind('MachineSet', 'machinesets');
 export const MachineHealthCheckKind = kind('MachineHealthCheck', 'machinehealthchecks');
 export const SecretKind: ResourceKind = { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true };
 export const NodeKind: ResourceKind = { group: '', version: 'v1', kind: 'Node', plural: 'nodes', namespaced: false };
@@ -214,4 +213,44 @@ export async function workloadClient(w: World, namespace: string, clusterName: s
   const path = join(w.dir, `kubeconfig-${namespace}-${clusterName}`);
   writeFileSync(path, decode(secret.data?.value), { mode: 0o600 });
   return KubeClient.load(path);
+}
+
+/**
+ * A Cluster whose control plane is a TalosControlPlane of `replicas` Machines cloned from a
+ * SimMachineTemplate, seed style: the controlplane config leaves nothing but the Talos version and
+ * the install disk to say. All objects are named after the cluster.
+ */
+export async function createClusterWithControlPlane(client: KubeClient, namespace: string, name: string, replicas: number): Promise<Cluster> {
+  await client.create(SimClusterKind, { apiVersion: INFRA_API_VERSION, kind: 'SimCluster', metadata: { name, namespace }, spec: {} });
+  await client.create(SimMachineTemplateKind, {
+    apiVersion: INFRA_API_VERSION, kind: 'SimMachineTemplate', metadata: { name: `${name}-control-plane`, namespace }, spec: { template: { spec: {} } },
+  });
+  await client.create(TalosControlPlaneKind, {
+    apiVersion: 'controlplane.cluster.x-k8s.io/v1alpha3', kind: 'TalosControlPlane', metadata: { name: `${name}-control-plane`, namespace },
+    spec: {
+      version: KUBERNETES_VERSION,
+      replicas,
+      infrastructureTemplate: { apiVersion: INFRA_API_VERSION, kind: 'SimMachineTemplate', name: `${name}-control-plane` },
+      controlPlaneConfig: { controlplane: { generateType: 'controlplane', talosVersion: TALOS_VERSION, configPatches: [INSTALL_DISK_PATCH] } },
+    },
+  });
+  return client.create<Cluster>(ClusterKind, {
+    apiVersion: CAPI_API_VERSION, kind: 'Cluster', metadata: { name, namespace },
+    spec: {
+      infrastructureRef: infraRef(name, 'SimCluster'),
+      controlPlaneRef: { apiGroup: 'controlplane.cluster.x-k8s.io', kind: 'TalosControlPlane', name: `${name}-control-plane` },
+    },
+  } as Cluster);
+}
+
+export const TalosControlPlaneKind: ResourceKind = {
+  group: 'controlplane.cluster.x-k8s.io', version: 'v1alpha3', kind: 'TalosControlPlane', plural: 'taloscontrolplanes', namespaced: true,
+};
+
+/** A Talos client for a Machine's node with the cluster's talosconfig (close it after use). */
+export async function talosClientFor(client: KubeClient, cluster: Cluster, machine: Machine): Promise<TalosClient> {
+  const address = machine.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+  if (!address) throw new Error(`Machine ${machine.metadata.name} has no InternalIP`);
+  const secret = await client.get<KubeObject & { data?: Record<string, string> }>(SecretKind, cluster.metadata.namespace!, `${cluster.metadata.name}-talosconfig`);
+  return TalosClient.fromTalosconfig(decode(secret.data?.talosconfig), { endpoints: [address] });
 }

@@ -3,7 +3,7 @@
 // fresh clone on a machine that built it before starts in seconds.
 import { createHash } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 
@@ -145,9 +145,4 @@ export async function buildGoModule(spec: GoBuildSpec): Promise<GoBuildResult> {
     process.stderr.write(`[go-build] ${spec.name} built in ${seconds.toFixed(1)} s\n`);
     return { binDir, cached: false, seconds };
   });
-}
-
-/** Size in bytes of a built binary, for notes and sanity checks. */
-export function binarySize(binDir: string, name: string): number {
-  return statSync(join(binDir, name)).size;
 }

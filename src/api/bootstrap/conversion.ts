@@ -102,19 +102,3 @@ export const convertTalosConfigTemplate: Converter = versionPairConverter({
   backward: templateMapping,
 });
 
-export function talosConfigToV1beta1(obj: v1alpha3.TalosConfig): v1beta1.TalosConfig {
-  return convertTalosConfig(obj, v1beta1.VERSION) as v1beta1.TalosConfig;
-}
-
-export function talosConfigToV1alpha3(obj: v1beta1.TalosConfig): v1alpha3.TalosConfig {
-  return convertTalosConfig(obj, v1alpha3.VERSION) as v1alpha3.TalosConfig;
-}
-
-export function talosConfigTemplateToV1beta1(obj: v1alpha3.TalosConfigTemplate): v1beta1.TalosConfigTemplate {
-  return convertTalosConfigTemplate(obj, v1beta1.VERSION) as v1beta1.TalosConfigTemplate;
-}
-
-export function talosConfigTemplateToV1alpha3(obj: v1beta1.TalosConfigTemplate): v1alpha3.TalosConfigTemplate {
-  return convertTalosConfigTemplate(obj, v1alpha3.VERSION) as v1alpha3.TalosConfigTemplate;
-}
-

@@ -14,4 +14,3 @@ export const GENERATE_TYPES = ['init', 'controlplane', 'worker', 'join', 'none']
 
 /** Where a Machine's hostname comes from; empty means Talos picks it. */
 export const HOSTNAME_SOURCES = ['', 'MachineName', 'InfrastructureName'] as const;
-export type HostnameSource = (typeof HOSTNAME_SOURCES)[number];

@@ -2,10 +2,6 @@ import {
   CONVERSION_DATA_ANNOTATION,
   convertTalosConfig,
   convertTalosConfigTemplate,
-  talosConfigTemplateToV1alpha3,
-  talosConfigTemplateToV1beta1,
-  talosConfigToV1alpha3,
-  talosConfigToV1beta1,
 } from '../../../src/api/bootstrap/conversion';
 import type { Converter } from '../../../src/api/conversion';
 import type { TypedObject } from '../../../src/api/meta';
@@ -15,6 +11,12 @@ import { fullTemplateV1alpha3, fullTemplateV1beta1, fullV1alpha3, fullV1beta1, l
 
 const A3 = 'v1alpha3';
 const B1 = 'v1beta1';
+
+// The webhook's converters, typed for each direction.
+const talosConfigToV1beta1 = (obj: v1alpha3.TalosConfig) => convertTalosConfig(obj, B1) as v1beta1.TalosConfig;
+const talosConfigToV1alpha3 = (obj: v1beta1.TalosConfig) => convertTalosConfig(obj, A3) as v1alpha3.TalosConfig;
+const talosConfigTemplateToV1beta1 = (obj: v1alpha3.TalosConfigTemplate) => convertTalosConfigTemplate(obj, B1) as v1beta1.TalosConfigTemplate;
+const talosConfigTemplateToV1alpha3 = (obj: v1beta1.TalosConfigTemplate) => convertTalosConfigTemplate(obj, A3) as v1alpha3.TalosConfigTemplate;
 
 /** One test per leaf field of `full`: an object holding only that field survives there and back. */
 function itRoundTripsEachField(full: TypedObject, convert: Converter, via: string): void {

@@ -1,6 +1,8 @@
 import { encodeConfig, parseConfig } from '../../../src/talos/config';
 import { emitDocument, emitDocuments } from '../../../src/talos/config/yaml/emitter';
-import { sortedGoKeys } from '../../../src/talos/config/yaml/key-order';
+import { compareGoKeys } from '../../../src/talos/config/yaml/key-order';
+
+const sortedGoKeys = (keys: string[]): string[] => [...keys].sort(compareGoKeys);
 import { formatGoFloat } from '../../../src/talos/config/yaml/scalars';
 import { at } from './helpers';
 

@@ -8,7 +8,8 @@ import { PatchHelper } from '../../../src/kube/patch-helper';
 import type { ReconcileContext, ReconcileResult } from '../../../src/kube/reconciler';
 import type { ResourceKind } from '../../../src/kube/resource';
 import type { Condition } from '../../../src/api/meta';
-import { PAUSED_ANNOTATION, type Cluster } from '../../../src/api/capi/v1beta2/types';
+import type { Cluster } from '../../../src/api/capi/v1beta2/types';
+import { PAUSED_ANNOTATION } from '../../../src/kube/predicates';
 
 export interface StatusObject extends KubeObject {
   status?: { conditions?: Condition[]; observedGeneration?: number };

@@ -5,7 +5,7 @@ import type { Condition, ObjectMeta, V1Beta1Condition } from '../../meta';
 import { BOOTSTRAP_GROUP } from '../group';
 import type { TalosConfigSpec } from '../spec';
 
-export type { ConfigPatch, HostnameSpec, TalosConfigSpec, TalosconfigSpec } from '../spec';
+export type { TalosConfigSpec } from '../spec';
 
 export const VERSION = 'v1alpha3';
 export const API_VERSION = `${BOOTSTRAP_GROUP}/${VERSION}`;

@@ -5,7 +5,7 @@ import type { Condition, ObjectMeta, ObjectMetaTemplate, V1Beta1Condition } from
 import { BOOTSTRAP_GROUP } from '../group';
 import type { TalosConfigSpec } from '../spec';
 
-export type { ConfigPatch, HostnameSpec, TalosConfigSpec, TalosconfigSpec } from '../spec';
+export type { TalosConfigSpec } from '../spec';
 
 export const VERSION = 'v1beta1';
 export const API_VERSION = `${BOOTSTRAP_GROUP}/${VERSION}`;

@@ -120,9 +120,5 @@ export interface MachinePool {
 export const CLUSTER_NAME_LABEL = 'cluster.x-k8s.io/cluster-name';
 /** Machine label marking control-plane Machines. */
 export const CONTROL_PLANE_LABEL = 'cluster.x-k8s.io/control-plane';
-/** Annotation that pauses reconciliation of one object. */
-export const PAUSED_ANNOTATION = 'cluster.x-k8s.io/paused';
 /** Annotation Cluster API sets on objects it sends in a topology (ClusterClass) server-side-apply dry-run. */
 export const TOPOLOGY_DRY_RUN_ANNOTATION = 'topology.cluster.x-k8s.io/dry-run';
-/** Label that restricts which objects a provider instance watches (`--watch-filter`). */
-export const WATCH_FILTER_LABEL = 'cluster.x-k8s.io/watch-filter';

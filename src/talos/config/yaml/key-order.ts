@@ -61,8 +61,3 @@ export function compareGoKeys(a: string, b: string): number {
   if (a === b) return 0;
   return goKeyLess(a, b) ? -1 : 1;
 }
-
-/** Keys of a Go map in the order go-yaml writes them. */
-export function sortedGoKeys(keys: Iterable<string>): string[] {
-  return [...keys].sort(compareGoKeys);
-}
