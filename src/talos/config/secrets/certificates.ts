@@ -7,13 +7,12 @@
 // subject key identifier. Client certificate: key usage digitalSignature (critical), extended
 // key usage clientAuth only, the issuer's key identifier, no basic constraints.
 
-// @peculiar/x509 resolves its parts through tsyringe, which needs the Reflect metadata API.
-import 'reflect-metadata';
-import { randomBytes, webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
-import { generateKey, importPrivateKey, signingAlgorithm, type KeyAlgorithm, type KeyPair } from './keys';
-
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+import { KeyObject, X509Certificate, randomBytes, sign } from 'node:crypto';
+import {
+  bitString, booleanTrue, children, directoryString, element, explicit, flagBits, implicitPrimitive, integerFromHex,
+  octetString, oid, sequence, set, smallInteger, time,
+} from './der';
+import { generateKey, importPrivateKey, type KeyAlgorithm, type KeyPair } from './keys';
 
 export interface IssuedCertificate {
   /** Certificate PEM. */
@@ -38,8 +37,9 @@ function serialNumber(): string {
   return /^[89a-f]/.test(hex) ? `00${hex}` : hex;
 }
 
-function subjectName(organizations: string[]): string {
-  return organizations.map((o) => `O=${o.replace(/([,+"\\<>;=])/g, '\\$1')}`).join(', ');
+/** A Name with one RDN per organisation (Talos's subjects carry nothing else). */
+function subjectName(organizations: string[]): Buffer {
+  return sequence(...organizations.map((o) => set(sequence(oid(OID.organization), directoryString(o)))));
 }
 
 /** Go writes certificate times with whole seconds. */
@@ -47,28 +47,89 @@ function wholeSeconds(date: Date): Date {
   return new Date(Math.floor(date.getTime() / 1000) * 1000);
 }
 
-async function selfSignedCA(options: CertificateAuthorityOptions, keys: KeyPair): Promise<string> {
-  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serialNumber(),
-    name: subjectName(options.organization ? [options.organization] : []),
-    notBefore: wholeSeconds(options.notBefore),
-    notAfter: wholeSeconds(options.notAfter),
-    signingAlgorithm: signingAlgorithm(options.algorithm),
-    keys: { privateKey: keys.privateKey, publicKey: keys.publicKey },
-    extensions: [
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyCertSign, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.SubjectKeyIdentifierExtension(randomBytes(20).toString('hex')),
-    ],
-  });
-  return certificate.toString('pem');
+const OID = {
+  organization: '2.5.4.10',
+  ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  ed25519: '1.3.101.112',
+  keyUsage: '2.5.29.15',
+  extendedKeyUsage: '2.5.29.37',
+  basicConstraints: '2.5.29.19',
+  subjectKeyIdentifier: '2.5.29.14',
+  authorityKeyIdentifier: '2.5.29.35',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+} as const;
+
+/** Key usage bits, numbered as RFC 5280 does. */
+const KEY_USAGE = { digitalSignature: 0, keyCertSign: 5 } as const;
+
+function extension(id: string, value: Buffer, critical = false): Buffer {
+  return sequence(oid(id), ...(critical ? [booleanTrue()] : []), octetString(value));
+}
+
+interface Signer {
+  key: KeyObject;
+  algorithm: KeyAlgorithm;
+}
+
+function signatureAlgorithm(algorithm: KeyAlgorithm): Buffer {
+  if (algorithm === 'ecdsa-p256') return sequence(oid(OID.ecdsaWithSha256));
+  if (algorithm === 'ed25519') return sequence(oid(OID.ed25519));
+  throw new CertificateError(`cannot sign certificates with a ${algorithm} key`);
+}
+
+interface CertificateFields {
+  issuer: Buffer;
+  subject: Buffer;
+  notBefore: Date;
+  notAfter: Date;
+  publicKey: KeyObject;
+  extensions: Buffer[];
+}
+
+/** tbsCertificate, signed: Go's field order and encodings (v3, random serial). */
+function signedCertificate(fields: CertificateFields, signer: Signer): string {
+  const algorithm = signatureAlgorithm(signer.algorithm);
+  const tbs = sequence(
+    explicit(0, smallInteger(2)),
+    integerFromHex(serialNumber()),
+    algorithm,
+    fields.issuer,
+    sequence(time(wholeSeconds(fields.notBefore)), time(wholeSeconds(fields.notAfter))),
+    fields.subject,
+    fields.publicKey.export({ type: 'spki', format: 'der' }),
+    explicit(3, sequence(...fields.extensions)),
+  );
+  const signature = sign(signer.algorithm === 'ed25519' ? null : 'sha256', tbs, signer.key);
+  const der = sequence(tbs, algorithm, bitString(signature));
+  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
+  return ['-----BEGIN CERTIFICATE-----', ...lines, '-----END CERTIFICATE-----'].join('\n');
+}
+
+function selfSignedCA(options: CertificateAuthorityOptions, keys: KeyPair): string {
+  const name = subjectName(options.organization ? [options.organization] : []);
+  return signedCertificate(
+    {
+      issuer: name,
+      subject: name,
+      notBefore: options.notBefore,
+      notAfter: options.notAfter,
+      publicKey: KeyObject.from(keys.publicKey),
+      extensions: [
+        extension(OID.keyUsage, flagBits([KEY_USAGE.digitalSignature, KEY_USAGE.keyCertSign]), true),
+        extension(OID.extendedKeyUsage, sequence(oid(OID.serverAuth), oid(OID.clientAuth))),
+        extension(OID.basicConstraints, sequence(booleanTrue()), true),
+        extension(OID.subjectKeyIdentifier, octetString(randomBytes(20))),
+      ],
+    },
+    { key: KeyObject.from(keys.privateKey), algorithm: options.algorithm },
+  );
 }
 
 /** A new self-signed certificate authority with a fresh key. */
 export async function createCertificateAuthority(options: CertificateAuthorityOptions): Promise<IssuedCertificate> {
   const keys = await generateKey(options.algorithm);
-  return { crt: await selfSignedCA(options, keys), key: keys.privateKeyPem };
+  return { crt: selfSignedCA(options, keys), key: keys.privateKeyPem };
 }
 
 export interface ClientCertificateOptions {
@@ -87,12 +148,26 @@ export class CertificateError extends Error {
   }
 }
 
-export function parseCertificate(pem: string): x509.X509Certificate {
+export function parseCertificate(pem: string): X509Certificate {
   try {
-    return new x509.X509Certificate(pem);
+    return new X509Certificate(pem);
   } catch {
     throw new CertificateError('certificate PEM does not parse');
   }
+}
+
+/** The subject Name (DER) and subject key identifier of a certificate, read from its DER. */
+function issuerParts(certificate: X509Certificate): { subject: Buffer; keyId?: Buffer } {
+  const tbs = children(element(certificate.raw).contents)[0]!;
+  const fields = children(tbs.contents);
+  // [0] version, serial, signature, issuer, validity, subject, spki, [3] extensions
+  const subject = fields[5]!.encoded;
+  const extensions = fields.find((f) => f.tag === 0xa3);
+  for (const ext of extensions ? children(element(extensions.contents).contents) : []) {
+    const [id, ...rest] = children(ext.contents);
+    if (id!.encoded.equals(oid(OID.subjectKeyIdentifier))) return { subject, keyId: element(rest[rest.length - 1]!.contents).contents };
+  }
+  return { subject };
 }
 
 /**
@@ -103,22 +178,22 @@ export async function issueClientCertificate(options: ClientCertificateOptions):
   const caCertificate = parseCertificate(options.ca.crt);
   const caKey = await importPrivateKey(options.ca.key);
   const keys = await generateKey(caKey.algorithm);
-  const caKeyId = caCertificate.getExtension(x509.SubjectKeyIdentifierExtension);
-  const extensions: x509.Extension[] = [
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+  const issuer = issuerParts(caCertificate);
+  const extensions = [
+    extension(OID.keyUsage, flagBits([KEY_USAGE.digitalSignature]), true),
+    extension(OID.extendedKeyUsage, sequence(oid(OID.clientAuth))),
+    ...(issuer.keyId ? [extension(OID.authorityKeyIdentifier, sequence(implicitPrimitive(0, issuer.keyId)))] : []),
   ];
-  if (caKeyId) extensions.push(new x509.AuthorityKeyIdentifierExtension(caKeyId.keyId));
-  const certificate = await x509.X509CertificateGenerator.create({
-    serialNumber: serialNumber(),
-    subject: subjectName([...options.organizations].sort()),
-    issuer: caCertificate.subjectName,
-    notBefore: wholeSeconds(options.notBefore),
-    notAfter: wholeSeconds(options.notAfter),
-    signingAlgorithm: signingAlgorithm(caKey.algorithm),
-    publicKey: keys.publicKey,
-    signingKey: caKey.privateKey,
-    extensions,
-  });
-  return { crt: certificate.toString('pem'), key: keys.privateKeyPem };
+  const crt = signedCertificate(
+    {
+      issuer: issuer.subject,
+      subject: subjectName([...options.organizations].sort()),
+      notBefore: options.notBefore,
+      notAfter: options.notAfter,
+      publicKey: KeyObject.from(keys.publicKey),
+      extensions,
+    },
+    { key: KeyObject.from(caKey.privateKey), algorithm: caKey.algorithm },
+  );
+  return { crt, key: keys.privateKeyPem };
 }
