@@ -1,5 +1,5 @@
 // npm run bench:bootstrap -- --clusters 50 --machines 500 [--talos-version v1.13] [--qps 500]
-//                             [--new-cluster] [--node-args '--cpu-prof --cpu-prof-dir=/tmp/prof']
+//                             [--new-cluster] [--concurrency 10] [--node-args '--cpu-prof --cpu-prof-dir=/tmp/prof']
 //
 // Against a fresh test bed: an operator process (bootstrap provider) and N clusters with M
 // Machines + TalosConfigs in all. Prints the time from creating the objects until every
@@ -29,6 +29,7 @@ interface Options {
   qps: number;
   newCluster: boolean;
   nodeArgs: string[];
+  concurrency: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -42,6 +43,7 @@ function parseOptions(argv: string[]): Options {
     talosVersion: value('talos-version', 'v1.13'),
     qps: Number(value('qps', '500')),
     newCluster: argv.includes('--new-cluster'),
+    concurrency: Number(value('concurrency', '10')),
     nodeArgs: value('node-args', '').split(/\s+/).filter(Boolean),
   };
   if (!(options.clusters > 0 && options.machines >= options.clusters && options.qps > 0)) {
@@ -80,6 +82,22 @@ async function requestCounts(operator: OperatorProcess): Promise<RequestCounts> 
   const writes = ['POST', 'PUT', 'PATCH', 'DELETE'].reduce((sum, m) => sum + (byMethod[m] ?? 0), 0);
   return { total, writes, byMethod };
 }
+
+/** Every sample of `names` summed over their labels, from one scrape. */
+async function sums(operator: OperatorProcess, names: string[]): Promise<Record<string, number>> {
+  const text = await fetch(`http://${operator.metricsAddress}/metrics`).then((r) => r.text());
+  const totals = Object.fromEntries(names.map((name) => [name, 0]));
+  for (const line of text.split('\n')) {
+    const name = /^([a-z_]+)[{ ]/.exec(line)?.[1];
+    if (name && name in totals) totals[name]! += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return totals;
+}
+
+const RECONCILE_METRICS = [
+  'controller_runtime_reconcile_total', 'controller_runtime_reconcile_errors_total',
+  'controller_runtime_reconcile_time_seconds_sum', 'workqueue_queue_duration_seconds_sum', 'workqueue_queue_duration_seconds_count',
+];
 
 async function gauge(operator: OperatorProcess, name: string): Promise<number> {
   return (await operator.metric(name)) ?? 0;
@@ -137,12 +155,13 @@ async function main(): Promise<void> {
     kubeconfig: state.kubeconfig,
     compiled: true,
     nodeArgs: options.nodeArgs,
-    args: [`--kube-api-qps=${options.qps}`, `--kube-api-burst=${options.qps * 2}`, '--concurrency=10', '--log-level=info'],
+    args: [`--kube-api-qps=${options.qps}`, `--kube-api-burst=${options.qps * 2}`, `--concurrency=${options.concurrency}`, '--log-level=info'],
   });
 
   try {
     const before = await requestCounts(operator);
     const cpuBefore = await gauge(operator, 'process_cpu_seconds_total');
+    const reconcilesBefore = await sums(operator, RECONCILE_METRICS);
     // Clusters first, provisioned with an endpoint: what infrastructure providers leave.
     const clusters = await Promise.all(Array.from({ length: options.clusters }, async (_, i) => {
       const ns = await createNamespace(client, `bench-${i}`);
@@ -164,6 +183,9 @@ async function main(): Promise<void> {
     const peakRss = peakRssOf(operator.pid);
     const after = await requestCounts(operator);
     const cpuSeconds = (await gauge(operator, 'process_cpu_seconds_total')) - cpuBefore;
+    const reconcilesAfter = await sums(operator, RECONCILE_METRICS);
+    const delta = (name: string) => reconcilesAfter[name]! - reconcilesBefore[name]!;
+    const reconciles = delta('controller_runtime_reconcile_total');
     const rssSettled = await rss(operator);
     await sleep(15_000);
     const rssLater = await rss(operator);
@@ -186,13 +208,14 @@ async function main(): Promise<void> {
 
     const perConfig = (n: number) => (n / options.machines).toFixed(2);
     const lines = [
-      `bench:bootstrap  clusters=${options.clusters} machines=${options.machines} talosVersion=${options.talosVersion} qps=${options.qps}`,
+      `bench:bootstrap  clusters=${options.clusters} machines=${options.machines} talosVersion=${options.talosVersion} qps=${options.qps} concurrency=${options.concurrency}`,
       `objects created in                 ${((created - started) / 1000).toFixed(1)} s`,
       `all TalosConfigs ready after       ${seconds.toFixed(1)} s from the first create, ${((allReady - created) / 1000).toFixed(1)} s after the last  (${(options.machines / seconds).toFixed(1)} configs/s)`,
       `API requests per TalosConfig       ${perConfig(requests)}  (${Object.entries(after.byMethod).map(([m, n]) => `${m} ${n - (before.byMethod[m] ?? 0)}`).join(', ')})`,
       `writes per TalosConfig             ${perConfig(writes)}  (objects ${perConfig(writes - eventObjects)}, Events ${perConfig(eventObjects)})`,
       `floor: ${writes} raw writes by a tight client  ${floorSeconds.toFixed(1)} s  → operator/floor ${(seconds / floorSeconds).toFixed(2)}×`,
       `operator CPU                       ${cpuSeconds.toFixed(1)} s  (${((cpuSeconds * 1000) / options.machines).toFixed(1)} ms per TalosConfig)`,
+      `reconciles per TalosConfig         ${perConfig(reconciles)}  (errors ${delta('controller_runtime_reconcile_errors_total')}; mean ${((delta('controller_runtime_reconcile_time_seconds_sum') * 1000) / reconciles).toFixed(0)} ms each, ${((delta('workqueue_queue_duration_seconds_sum') * 1000) / delta('workqueue_queue_duration_seconds_count')).toFixed(0)} ms queued)`,
       `operator peak RSS                  ${mib(peakRss)}`,
       `operator RSS settled / +15 s       ${mib(rssSettled)} / ${mib(rssLater)}  (growth ${mib(Math.max(0, rssLater - rssSettled))}; JS heap in use ${mib(heapLater)})`,
       ...(newClusterSeconds === undefined ? [] : [`one new 3+3 cluster ready after     ${newClusterSeconds.toFixed(2)} s`]),

@@ -56,6 +56,9 @@ export const LEGACY_FINALIZER = 'talosconfig.bootstrap.cluster.x-k8s.io';
 /** How soon a fault someone else must fix (a Secret, another config) is looked at again. */
 const RECHECK_MS = 30_000;
 
+/** Bootstrap data Secrets read at once when looking for proof that a cluster used a bundle. */
+const PARALLEL_EVIDENCE_READS = 8;
+
 export interface BootstrapReaders {
   configs: Informer<TalosConfig>;
   clusters: Informer<Cluster>;
@@ -262,16 +265,22 @@ export class TalosConfigReconciler implements Reconciler {
       ...(this.deps.readers.machinePools?.list({ namespace }) ?? []),
     ].filter((o) => o.spec.clusterName === clusterName);
     if (owners.some((o) => o.kind === 'Machine' && o.spec.bootstrap?.dataSecretName)) return true;
-    for (const owner of owners) {
-      try {
-        const secret = await this.deps.client.get(SecretKind, namespace, bootstrapDataSecretName(owner), signal);
-        // Only data a TalosConfig made proves a bundle; a stranger's Secret of that name does not.
-        if (ownerKeys(secret, V1BETA1.talosConfig).length > 0) return true;
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-      }
+    // A few GETs at a time, not one after another: every config of a new cluster waits for this.
+    for (let i = 0; i < owners.length; i += PARALLEL_EVIDENCE_READS) {
+      const found = await Promise.all(owners.slice(i, i + PARALLEL_EVIDENCE_READS).map((owner) => this.madeByATalosConfig(namespace, bootstrapDataSecretName(owner), signal)));
+      if (found.includes(true)) return true;
     }
     return false;
+  }
+
+  /** Only data a TalosConfig made proves a bundle; a stranger's Secret of that name does not. */
+  private async madeByATalosConfig(namespace: string, name: string, signal: AbortSignal): Promise<boolean> {
+    try {
+      return ownerKeys(await this.deps.client.get(SecretKind, namespace, name, signal), V1BETA1.talosConfig).length > 0;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
   }
 
   private markCreated(config: TalosConfig, secretName: string): void {
