@@ -174,12 +174,8 @@ export class KubeClient {
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     if (body !== undefined) headers['Content-Type'] = options.contentType ?? 'application/json';
     const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs ?? 30_000;
-    const signals = [options.signal, timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined].filter(
-      (signal): signal is AbortSignal => signal !== undefined,
-    );
-    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     try {
-      const response = await this.transport.send({ method, url, headers, body, signal });
+      const response = await this.transport.send({ method, url, headers, body, signal: options.signal, timeoutMs });
       this.options.metrics?.restClientRequests.inc({ code: String(response.statusCode), method });
       return response;
     } catch (error) {

@@ -11,6 +11,15 @@ export interface TransportRequest {
   headers: Record<string, string>;
   body?: string;
   signal?: AbortSignal;
+  /** Gives up (destroying the request) if the response has not ended by then; 0 for none (watches). */
+  timeoutMs: number;
+}
+
+export class RequestTimeoutError extends Error {
+  constructor(method: string, url: URL, timeoutMs: number) {
+    super(`${method} ${url.pathname}: no complete response within ${timeoutMs} ms`);
+    this.name = 'TimeoutError';
+  }
 }
 
 /** Idle connections kept per server; concurrency above it opens (and then closes) more. */
@@ -36,6 +45,22 @@ export class Transport {
     return new Promise((resolve, reject) => {
       const outgoing = send(req.url, { method: req.method, headers, agent: this.agent, signal: req.signal }, resolve);
       outgoing.once('error', reject);
+      if (req.timeoutMs > 0) {
+        // One timer per request, cleared when it is done: cheaper than AbortSignal.timeout, whose
+        // timer and listeners outlive the request by the whole timeout.
+        let response: IncomingMessage | undefined;
+        const timer = setTimeout(() => {
+          const error = new RequestTimeoutError(req.method, req.url, req.timeoutMs);
+          // Midway through the body the reader sees the response's error, so it carries ours.
+          response?.destroy(error);
+          outgoing.destroy(error);
+        }, req.timeoutMs);
+        outgoing.once('close', () => clearTimeout(timer));
+        outgoing.once('response', (head: IncomingMessage) => {
+          response = head;
+          head.once('close', () => clearTimeout(timer));
+        });
+      }
       outgoing.end(req.body);
     });
   }
