@@ -1,5 +1,5 @@
 // npm run bench:bootstrap -- --clusters 50 --machines 500 [--talos-version v1.13] [--qps 500]
-//                             [--new-cluster] [--concurrency 10] [--node-args '--cpu-prof --cpu-prof-dir=/tmp/prof']
+//                             [--new-cluster] [--concurrency 10] [--node-args '--cpu-prof --cpu-prof-dir=/tmp/prof'] [--no-image-flags]
 //
 // Against a fresh test bed: an operator process (bootstrap provider) and N clusters with M
 // Machines + TalosConfigs in all. Prints the time from creating the objects until every
@@ -8,8 +8,9 @@
 // run settles, its CPU time per TalosConfig (process_cpu_seconds_total), and — as the floor — how
 // long a tight client takes to do the same number of raw writes at the same QPS limit.
 // --new-cluster then times one more cluster of 3 control-plane + 3 worker Machines to all ready
-// (what a user waits for when adding a cluster to a busy operator). --node-args passes Node.js flags
-// to the operator process (profilers, heap settings).
+// (what a user waits for when adding a cluster to a busy operator). The operator runs with the
+// Node.js flags of the image (Dockerfile ENTRYPOINT); --node-args adds some (profilers, heap
+// settings), --no-image-flags leaves the image's out.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,12 +45,21 @@ function parseOptions(argv: string[]): Options {
     qps: Number(value('qps', '500')),
     newCluster: argv.includes('--new-cluster'),
     concurrency: Number(value('concurrency', '10')),
-    nodeArgs: value('node-args', '').split(/\s+/).filter(Boolean),
+    // The image's flags first, so that --node-args can add to them or override one.
+    nodeArgs: [...(argv.includes('--no-image-flags') ? [] : imageNodeFlags()), ...value('node-args', '').split(/\s+/).filter(Boolean)],
   };
   if (!(options.clusters > 0 && options.machines >= options.clusters && options.qps > 0)) {
     throw new Error('need --clusters > 0, --machines >= --clusters, --qps > 0');
   }
   return options;
+}
+
+/** The Node.js flags the image runs the operator with (its Dockerfile ENTRYPOINT), so the bench measures what ships. */
+function imageNodeFlags(): string[] {
+  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(join(__dirname, '..', 'Dockerfile'), 'utf8'))?.[1];
+  if (!entrypoint) throw new Error('no ENTRYPOINT in the Dockerfile');
+  const words = JSON.parse(entrypoint) as string[];
+  return words.slice(1).filter((word) => word.startsWith('--'));
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -208,7 +218,7 @@ async function main(): Promise<void> {
 
     const perConfig = (n: number) => (n / options.machines).toFixed(2);
     const lines = [
-      `bench:bootstrap  clusters=${options.clusters} machines=${options.machines} talosVersion=${options.talosVersion} qps=${options.qps} concurrency=${options.concurrency}`,
+      `bench:bootstrap  clusters=${options.clusters} machines=${options.machines} talosVersion=${options.talosVersion} qps=${options.qps} concurrency=${options.concurrency} node=${options.nodeArgs.join(' ') || '(no flags)'}`,
       `objects created in                 ${((created - started) / 1000).toFixed(1)} s`,
       `all TalosConfigs ready after       ${seconds.toFixed(1)} s from the first create, ${((allReady - created) / 1000).toFixed(1)} s after the last  (${(options.machines / seconds).toFixed(1)} configs/s)`,
       `API requests per TalosConfig       ${perConfig(requests)}  (${Object.entries(after.byMethod).map(([m, n]) => `${m} ${n - (before.byMethod[m] ?? 0)}`).join(', ')})`,
