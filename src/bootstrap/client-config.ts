@@ -30,6 +30,28 @@ export function issuedCertificateOf(talosconfigText: string, contextName: string
   }
 }
 
+/**
+ * The certificate last read from each cluster's talosconfig Secret, by the Secret's
+ * resourceVersion: the control-plane configs of a cluster parse one Secret once, not each.
+ */
+export class IssuedCertificates {
+  private readonly byCluster = new Map<string, { resourceVersion: string; issued: IssuedClientCertificate | undefined }>();
+
+  of(clusterUid: string, secret: SecretObject, contextName: string): IssuedClientCertificate | undefined {
+    const resourceVersion = secret.metadata.resourceVersion ?? '';
+    const known = this.byCluster.get(clusterUid);
+    if (known && resourceVersion && known.resourceVersion === resourceVersion) return known.issued;
+    const issued = issuedCertificateOf(fromBase64(secret.data?.[TALOSCONFIG_KEY]), contextName);
+    this.byCluster.set(clusterUid, { resourceVersion, issued });
+    return issued;
+  }
+
+  /** The Cluster is gone. */
+  forget(clusterUid: string): void {
+    this.byCluster.delete(clusterUid);
+  }
+}
+
 export type TalosconfigOutcome = 'created' | 'renewed' | 'unchanged';
 
 export interface TalosconfigResult {
@@ -47,12 +69,13 @@ export async function reconcileTalosconfig(
   bundle: SecretsBundle,
   endpoints: string[],
   now: Date,
+  issuedCertificates: IssuedCertificates,
   signal?: AbortSignal,
 ): Promise<TalosconfigResult> {
   const clusterName = cluster.metadata.name!;
   const name = clusterSecretNames(clusterName).talosconfig;
   const issue = () => generateTalosconfig({ bundle, contextName: clusterName, endpoints, now });
-  const issuedIn = (secret: SecretObject) => issuedCertificateOf(fromBase64(secret.data?.[TALOSCONFIG_KEY]), clusterName);
+  const issuedIn = (secret: SecretObject) => issuedCertificates.of(cluster.metadata.uid ?? '', secret, clusterName);
   const dueOf = (issued: IssuedClientCertificate | undefined) => (issued ? renewalDue(issued) : now);
   const { secret: existing, created } = await createIfAbsent(
     client,
@@ -64,7 +87,7 @@ export async function reconcileTalosconfig(
   if (created) return { outcome: 'created', renewAt: dueOf(issuedIn(existing)) };
 
   const decision = requireWritable(existing, { object: cluster, kind: ClusterKind });
-  // Parsed once: reading a talosconfig and its certificate is most of this function's CPU.
+  // Reading a talosconfig and its certificate is most of this function's CPU: once per version.
   const current = issuedIn(existing);
   if (decision.action === 'update' && !talosconfigNeedsRenewal(current, endpoints, now)) {
     return { outcome: 'unchanged', renewAt: dueOf(current) };

@@ -22,7 +22,7 @@ import type { SecretsBundle } from '../talos/config';
 import { InvalidSecretsBundle } from '../cluster/bundle-secret';
 import { SecretOwnershipConflict } from '../cluster/ownership';
 import { writeBootstrapData, bootstrapDataSecret, MAX_SECRET_DATA_BYTES } from './bootstrap-data';
-import { reconcileTalosconfig, type TalosconfigResult } from './client-config';
+import { IssuedCertificates, reconcileTalosconfig, type TalosconfigResult } from './client-config';
 import { ClusterSecrets } from './cluster-secrets';
 import {
   adoptableDataSecretName,
@@ -122,6 +122,7 @@ export class TalosConfigReconciler implements Reconciler {
   private readonly ownWrites = new OwnWrites();
   /** One talosconfig write per cluster at a time: its control-plane configs reconcile in parallel. */
   private readonly talosconfigWrites = new SingleFlight<TalosconfigResult>();
+  private readonly issuedCertificates = new IssuedCertificates();
   private readonly now: () => Date;
 
   constructor(private readonly deps: BootstrapDependencies) {
@@ -131,7 +132,9 @@ export class TalosConfigReconciler implements Reconciler {
 
   /** The Cluster is gone: drop the key material held for it. */
   forgetCluster(clusterUid: string | undefined): void {
-    if (clusterUid) this.secrets.forget(clusterUid);
+    if (!clusterUid) return;
+    this.secrets.forget(clusterUid);
+    this.issuedCertificates.forget(clusterUid);
   }
 
   async reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void> {
@@ -358,7 +361,7 @@ export class TalosConfigReconciler implements Reconciler {
     });
     const endpoints = talosconfigEndpoints(machines, config.spec.talosconfig?.endpoints);
     const clusterKey = `${cluster.metadata.uid}/${endpoints.join(',')}`;
-    const written = await this.talosconfigWrites.run(clusterKey, () => reconcileTalosconfig(this.deps.client, cluster, bundle!, endpoints, this.now(), signal));
+    const written = await this.talosconfigWrites.run(clusterKey, () => reconcileTalosconfig(this.deps.client, cluster, bundle!, endpoints, this.now(), this.issuedCertificates, signal));
     if (written.outcome !== 'unchanged') ctx.log.info({ outcome: written.outcome, endpoints }, 'talosconfig written');
     markClientConfig(config);
     return { requeueAfter: requeueForRenewal(written.renewAt, this.now()) };
