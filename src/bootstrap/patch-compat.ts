@@ -1,47 +1,18 @@
-// Widespread configPatches that put a setting where Talos does not have it
-// (they circulate in guides, including the documents this project started
-// from). Talos's strict loader rejects the result, so a CR that worked as
-// intended elsewhere would never boot. Each known case is rewritten to the
-// place Talos reads it from, and every rewrite is reported to the user.
-import type { ConfigPatch } from '../api/bootstrap/spec';
+// Widespread configPatches put settings where Talos does not have them (they
+// circulate in guides, including the documents this project started from).
+// Talos's strict loader rejects the result, so a CR that worked as intended
+// elsewhere would never boot. Each known case is moved to the place Talos reads
+// it from, and every move is reported to the user. The moves work on the
+// v1alpha1 document the patches produce, whatever shape of patch put the
+// setting there (`add /machine/kernel/args`, `add /machine/kernel` with
+// `{args: [...]}`, a strategic patch …).
+import type { YamlMap, YamlValue } from '../talos/config';
 
-export interface CompatResult {
-  patches: ConfigPatch[];
-  /** One line per rewrite, naming the patch index, for Events and logs. */
+export interface Repaired {
+  /** The document with the settings moved; the one given when nothing moved. */
+  document: YamlMap;
+  /** One line per move, for Events and logs. */
   notes: string[];
-}
-
-type Json = unknown;
-const isMap = (value: Json): value is Record<string, Json> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-const KERNEL_ARGS = /^\/machine\/kernel\/args(\/-|\/\d+)?$/;
-
-/** Interfaces carrying `nameservers`: Talos reads them from machine.network.nameservers only. */
-function hoistNameservers(interfaces: Json, found: string[]): Json {
-  if (!Array.isArray(interfaces)) return interfaces;
-  return interfaces.map((entry) => {
-    if (!isMap(entry) || !Array.isArray(entry.nameservers)) return entry;
-    const { nameservers, ...rest } = entry;
-    for (const server of nameservers as Json[]) if (typeof server === 'string' && !found.includes(server)) found.push(server);
-    return rest;
-  });
-}
-
-/** Partitions with `format`: Talos formats user disk partitions itself (XFS) and has no such field. */
-function dropPartitionFormat(disks: Json, dropped: string[]): Json {
-  if (!Array.isArray(disks)) return disks;
-  return disks.map((disk) => {
-    if (!isMap(disk) || !Array.isArray(disk.partitions)) return disk;
-    return {
-      ...disk,
-      partitions: disk.partitions.map((partition) => {
-        if (!isMap(partition) || !('format' in partition)) return partition;
-        const { format, ...rest } = partition;
-        dropped.push(String(format));
-        return rest;
-      }),
-    };
-  });
 }
 
 export interface CompatOptions {
@@ -52,46 +23,84 @@ export interface CompatOptions {
   grubUseUKICmdline?: boolean;
 }
 
-export function rewriteKnownMisplacements(patches: readonly ConfigPatch[], options: CompatOptions = {}): CompatResult {
-  const out: ConfigPatch[] = [];
-  const notes: string[] = [];
-  const nameservers: string[] = [];
-  let kernelArgsMoved = false;
-  patches.forEach((patch, index) => {
-    const adds = patch.op === 'add' || patch.op === 'replace';
-    const kernelArgs = adds ? KERNEL_ARGS.exec(patch.path) : null;
-    if (kernelArgs) {
-      const path = `/machine/install/extraKernelArgs${kernelArgs[1] ?? ''}`;
-      out.push({ ...patch, op: 'add', path });
-      notes.push(`configPatches[${index}]: ${patch.path} is not a Talos setting; applied to ${path} (kernel arguments of the installed system)`);
-      kernelArgsMoved = true;
-      return;
-    }
-    if (!adds) {
-      out.push(patch);
-      return;
-    }
-    let value = patch.value;
-    const before = nameservers.length;
-    if (patch.path === '/machine/network/interfaces') value = hoistNameservers(value, nameservers);
-    else if (/^\/machine\/network\/interfaces\/(\d+|-)$/.test(patch.path)) value = (hoistNameservers([value], nameservers) as Json[])[0];
-    else if (patch.path === '/machine/network' && isMap(value) && Array.isArray(value.interfaces)) {
-      value = { ...value, interfaces: hoistNameservers(value.interfaces, nameservers) };
-    }
-    if (nameservers.length > before) {
-      notes.push(`configPatches[${index}]: interface nameservers moved to /machine/network/nameservers (Talos has no per-interface nameservers)`);
-    }
-    const dropped: string[] = [];
-    if (patch.path === '/machine/disks') value = dropPartitionFormat(value, dropped);
-    if (dropped.length) notes.push(`configPatches[${index}]: partition format ${dropped.join(', ')} ignored (Talos formats user disk partitions with XFS and has no format field)`);
-    out.push(value === patch.value ? patch : { ...patch, value });
-  });
-  if (kernelArgsMoved && options.grubUseUKICmdline && !out.some((patch) => patch.path === '/machine/install/grubUseUKICmdline')) {
-    out.push({ op: 'replace', path: '/machine/install/grubUseUKICmdline', value: false });
-    notes.push('configPatches: machine.install.grubUseUKICmdline set to false, as Talos requires for extraKernelArgs');
+const isMap = (value: YamlValue | undefined): value is YamlMap => typeof value === 'object' && value !== null && !Array.isArray(value);
+const mapAt = (parent: YamlMap, key: string): YamlMap => {
+  const found = parent[key];
+  if (isMap(found)) return found;
+  const created: YamlMap = {};
+  parent[key] = created;
+  return created;
+};
+
+/** machine.kernel.args → machine.install.extraKernelArgs (appended to any already there). */
+function moveKernelArgs(machine: YamlMap, options: CompatOptions, notes: string[]): void {
+  const kernel = machine.kernel;
+  if (!isMap(kernel) || !Array.isArray(kernel.args)) return;
+  const args = kernel.args;
+  delete kernel.args;
+  if (Object.keys(kernel).length === 0) delete machine.kernel;
+  const install = mapAt(machine, 'install');
+  install.extraKernelArgs = [...(Array.isArray(install.extraKernelArgs) ? install.extraKernelArgs : []), ...args];
+  notes.push('/machine/kernel/args is not a Talos setting; moved to /machine/install/extraKernelArgs (kernel arguments of the installed system)');
+  if (options.grubUseUKICmdline && install.grubUseUKICmdline !== false) {
+    install.grubUseUKICmdline = false;
+    notes.push('/machine/install/grubUseUKICmdline set to false, as Talos requires for extraKernelArgs');
   }
-  // A patch that sets the nameservers explicitly wins over ones found on interfaces.
-  const explicit = out.some((patch) => patch.path === '/machine/network/nameservers');
-  if (nameservers.length && !explicit) out.push({ op: 'add', path: '/machine/network/nameservers', value: nameservers });
-  return { patches: out, notes };
+}
+
+/** Per-interface nameservers → machine.network.nameservers, in order, once; set ones win. */
+function hoistNameservers(machine: YamlMap, notes: string[]): void {
+  const network = machine.network;
+  if (!isMap(network) || !Array.isArray(network.interfaces)) return;
+  const found: YamlValue[] = [];
+  for (const device of network.interfaces) {
+    if (!isMap(device) || !Array.isArray(device.nameservers)) continue;
+    for (const server of device.nameservers) if (!found.includes(server)) found.push(server);
+    delete device.nameservers;
+  }
+  if (found.length === 0) return;
+  if (Array.isArray(network.nameservers) && network.nameservers.length > 0) {
+    notes.push('interface nameservers dropped: /machine/network/nameservers is set and wins (Talos has no per-interface nameservers)');
+    return;
+  }
+  network.nameservers = found;
+  notes.push('interface nameservers moved to /machine/network/nameservers (Talos has no per-interface nameservers)');
+}
+
+/** Partitions with `format`: Talos formats user disk partitions itself (XFS) and has no such field. */
+function dropPartitionFormat(machine: YamlMap, notes: string[]): void {
+  if (!Array.isArray(machine.disks)) return;
+  const dropped: string[] = [];
+  for (const disk of machine.disks) {
+    if (!isMap(disk) || !Array.isArray(disk.partitions)) continue;
+    for (const partition of disk.partitions) {
+      if (!isMap(partition) || !('format' in partition)) continue;
+      dropped.push(String(partition.format));
+      delete partition.format;
+    }
+  }
+  if (dropped.length) notes.push(`partition format ${dropped.join(', ')} ignored (Talos formats user disk partitions with XFS and has no format field)`);
+}
+
+/** The cheap question first: most documents have none of the misplaced settings. */
+function hasMisplacedSetting(machine: YamlMap): boolean {
+  const { kernel, network, disks } = machine;
+  if (isMap(kernel) && 'args' in kernel) return true;
+  if (isMap(network) && Array.isArray(network.interfaces) && network.interfaces.some((d) => isMap(d) && 'nameservers' in d)) return true;
+  return Array.isArray(disks) && disks.some((d) => isMap(d) && Array.isArray(d.partitions) && d.partitions.some((p) => isMap(p) && 'format' in p));
+}
+
+/**
+ * Moves the known misplaced settings of a v1alpha1 document (YAML form) to where Talos reads them.
+ * Never changes `document`; returns it as is when nothing is misplaced.
+ */
+export function moveMisplacedSettings(document: YamlMap, options: CompatOptions = {}): Repaired {
+  if (!isMap(document.machine) || !hasMisplacedSetting(document.machine)) return { document, notes: [] };
+  const repaired = structuredClone(document);
+  const machine = repaired.machine as YamlMap;
+  const notes: string[] = [];
+  moveKernelArgs(machine, options, notes);
+  hoistNameservers(machine, notes);
+  dropPartitionFormat(machine, notes);
+  return { document: repaired, notes };
 }

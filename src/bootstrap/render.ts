@@ -26,7 +26,7 @@ import {
   type ConfigOwner,
   type MachineType,
 } from './decisions';
-import { rewriteKnownMisplacements } from './patch-compat';
+import { moveMisplacedSettings } from './patch-compat';
 
 /** Bad input in a TalosConfig: retrying cannot help, only a new TalosConfig can. */
 export class InvalidTalosConfig extends Error {
@@ -67,7 +67,8 @@ export function renderGenerated(request: GeneratedRequest): Rendered {
   const endpoint = controlPlaneEndpointUrl(cluster);
   if (!endpoint) throw new Error('the Cluster has no control plane endpoint yet');
   const contract = contractOf(spec);
-  const compat = rewriteKnownMisplacements(spec.configPatches ?? [], { grubUseUKICmdline: contract.features.grubUseUKICmdlineDefault });
+  const notes: string[] = [];
+  const grubUseUKICmdline = contract.features.grubUseUKICmdlineDefault;
   let rendered: string;
   try {
     rendered = renderMachineConfig({
@@ -80,14 +81,21 @@ export function renderGenerated(request: GeneratedRequest): Rendered {
       ...clusterNetworkOf(cluster),
       hostname: hostnameFor(spec, owner),
       patches: {
-        jsonPatches: compat.patches as JsonPatchOperation[],
+        jsonPatches: (spec.configPatches ?? []) as JsonPatchOperation[],
         strategicPatches: spec.strategicPatches ?? [],
+      },
+      patchOptions: {
+        repairV1Alpha1: (document, source) => {
+          const repaired = moveMisplacedSettings(document, { grubUseUKICmdline });
+          notes.push(...repaired.notes.map((note) => `${source}: ${note}`));
+          return repaired.document;
+        },
       },
     });
   } catch (error) {
     throw new InvalidTalosConfig(messageOf(error));
   }
-  return { data: userDataPrefix(owner) + rendered, notes: compat.notes };
+  return { data: userDataPrefix(owner) + rendered, notes };
 }
 
 export interface UserDataResult {

@@ -56,8 +56,9 @@ describe('RFC 6902 operations', () => {
     expect(applyJsonPatch(doc, [{ op: 'replace', path: '/c' }])).toMatchObject({ c: null });
   });
 
-  it('creates missing parent mappings on add when asked to', () => {
+  it('creates missing parent mappings on add when asked to (a sequence before `-`)', () => {
     expect(applyJsonPatch(doc, [{ op: 'add', path: '/x/y/z', value: 1 }], { createMissingParents: true })).toMatchObject({ x: { y: { z: 1 } } });
+    expect(applyJsonPatch(doc, [{ op: 'add', path: '/x/y/-', value: 1 }], { createMissingParents: true })).toMatchObject({ x: { y: [1] } });
   });
 });
 

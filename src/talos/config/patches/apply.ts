@@ -31,6 +31,13 @@ export interface ApplyPatchesOptions {
    * False gives strict RFC 6902, exactly like Talos's JSON6902.
    */
   createMissingParents?: boolean;
+  /**
+   * Sees each v1alpha1 document the patches produce, in its YAML form, before it is loaded strictly
+   * (the RFC 6902 result; the v1alpha1 document of a strategic patch) and may return a corrected
+   * copy, e.g. with a setting moved from where Talos lacks it to where Talos reads it. It must not
+   * change the document it is given. `source` is `configPatches` or `strategicPatches[i]`.
+   */
+  repairV1Alpha1?: (document: YamlMap, source: string) => YamlMap;
 }
 
 /** A patch could not be applied; the message starts with `configPatches[i]` or `strategicPatches[i]`. */
@@ -82,7 +89,8 @@ function applyJsonOperations(
     const encoded = encodeDocument(legacy.decoded, legacy.identity);
     const result = applyJsonPatch(encoded, operations, { createMissingParents: options.createMissingParents ?? true });
     if (result === null || typeof result !== 'object' || Array.isArray(result)) throw new Error('the result is not a mapping');
-    patched = working(result);
+    const repair = options.repairV1Alpha1;
+    patched = working(repair ? repair(result, patchIndex === undefined ? source : `${source}[${patchIndex}]`) : result);
   } catch (err) {
     if (err instanceof JsonPatchError) {
       // configPatches are addressed per operation; a JSON patch among the strategic ones per patch.
@@ -148,7 +156,8 @@ function applyStrategic(
         result = applyDelete(result, step.selector);
         continue;
       }
-      const right = working(step.document);
+      const repair = options.repairV1Alpha1;
+      const right = working(repair && identifyDocument(step.document).kind === LEGACY_KIND ? repair(step.document, `strategicPatches[${index}]`) : step.document);
       const left = result.find((doc) => doc.key === right.key);
       if (left) left.decoded = mergeDocument(left.decoded, right.decoded, left.identity.spec.type);
       else result = [...result, right];

@@ -70,10 +70,11 @@ function locate(doc: YamlValue, pointer: string, createParents = false): Locatio
   const last = tokens.pop();
   if (last === undefined) throw new Failure('the root cannot be used here');
   let node: YamlValue | undefined = doc;
-  for (const token of tokens) {
+  for (const [depth, token] of tokens.entries()) {
     let next: YamlValue | undefined = node === undefined ? undefined : child(node, token);
     if (next === undefined && createParents && isYamlMap(node)) {
-      next = {};
+      // `…/list/-` appends, so the missing parent it names is a sequence.
+      next = (tokens[depth + 1] ?? last) === '-' ? [] : {};
       node[token] = next;
     }
     node = next;
