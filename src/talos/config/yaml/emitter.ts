@@ -4,7 +4,7 @@
 //   - a collection that is a sequence item starts right after "- " (two columns deeper);
 //   - empty collections are written inline as {} and [];
 //   - multi-line strings become literal blocks.
-// Keys are written in the object's own order; callers order them first (schema/canonical.ts).
+// Keys are written in the object's own order; callers order them first (canonicalDocument in schema/documents.ts).
 
 import { renderScalar } from './scalars';
 import { isYamlMap, type YamlMap, type YamlScalar, type YamlValue } from './values';
