@@ -70,6 +70,7 @@ export async function main(args: readonly string[], io: CommandIO = processIO): 
 }
 
 if (require.main === module) {
+  // main never rejects: every failure becomes an exit code and a message.
   void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

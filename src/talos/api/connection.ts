@@ -114,6 +114,7 @@ export async function pickChannel(channels: readonly EndpointChannel[], deadline
   return new Promise((resolve) => {
     let pending = channels.length;
     for (const channel of channels) {
+      // settleChannel never rejects: each channel reports once, and the first ready one wins.
       void settleChannel(channel.client, deadline).then((outcome) => {
         pending -= 1;
         if (outcome === 'ready') resolve(channel);
