@@ -6,11 +6,17 @@ import { generateKey, type KeyAlgorithm } from '../talos/config';
 export interface KeyPoolOptions {
   /** Keys kept ready (or being generated) ahead of need. */
   size?: number;
+  /**
+   * Keys generated at once. Each holds one of libuv's four pool threads for a second or more;
+   * leaving threads free lets the quick ECDSA/Ed25519 keys of other bundles through meanwhile.
+   */
+  parallel?: number;
   /** Makes one private key PEM (a new RSA-4096 key by default). */
   generate?: () => Promise<string>;
 }
 
 const DEFAULT_SIZE = 2;
+const DEFAULT_PARALLEL = 2;
 
 export const POOLED_ALGORITHM: KeyAlgorithm = 'rsa-4096';
 
@@ -18,11 +24,16 @@ export class KeyPool {
   /** Unclaimed keys, ready or still being generated; each goes to exactly one taker. */
   private readonly queue: Array<Promise<string>> = [];
   private readonly size: number;
-  private readonly generate: () => Promise<string>;
+  private readonly parallel: number;
+  private readonly make: () => Promise<string>;
+  private running = 0;
+  /** Generations waiting for a free slot, first come first served. */
+  private readonly waiting: Array<() => void> = [];
 
   constructor(options: KeyPoolOptions = {}) {
     this.size = options.size ?? DEFAULT_SIZE;
-    this.generate = options.generate ?? (async () => (await generateKey(POOLED_ALGORITHM)).privateKeyPem);
+    this.parallel = options.parallel ?? DEFAULT_PARALLEL;
+    this.make = options.generate ?? (async () => (await generateKey(POOLED_ALGORITHM)).privateKeyPem);
   }
 
   /**
@@ -34,6 +45,17 @@ export class KeyPool {
     const key = this.queue.shift() ?? this.generate();
     this.fill();
     return key;
+  }
+
+  private async generate(): Promise<string> {
+    if (this.running >= this.parallel) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running += 1;
+    try {
+      return await this.make();
+    } finally {
+      this.running -= 1;
+      this.waiting.shift()?.();
+    }
   }
 
   private fill(): void {

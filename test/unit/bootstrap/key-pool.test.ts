@@ -13,7 +13,7 @@ const settled = () => new Promise((resolve) => setImmediate(resolve));
 
 it('starts filling on first use; later takers get keys made ahead, each once, and the pool refills behind them', async () => {
   const keys = manualGenerator();
-  const pool = new KeyPool({ size: 2, generate: keys.generate });
+  const pool = new KeyPool({ size: 2, parallel: 3, generate: keys.generate });
   expect(keys.started).toHaveLength(0); // nothing made before anyone needs a key
   const first = pool.take();
   expect(keys.started).toHaveLength(3); // the first taker's own key and two ahead
@@ -29,7 +29,7 @@ it('starts filling on first use; later takers get keys made ahead, each once, an
 
 it('hands a failed key to its taker only; the next taker gets a good one', async () => {
   const keys = manualGenerator();
-  const pool = new KeyPool({ size: 1, generate: keys.generate });
+  const pool = new KeyPool({ size: 1, parallel: 2, generate: keys.generate });
   const first = pool.take();
   keys.started[0]!.resolve('own');
   keys.started[1]!.reject(new Error('entropy ran out'));
@@ -38,4 +38,18 @@ it('hands a failed key to its taker only; the next taker gets a good one', async
   await expect(pool.take()).rejects.toThrow('entropy ran out');
   keys.started[2]!.resolve('next');
   await expect(pool.take()).resolves.toBe('next');
+});
+
+it('generates at most `parallel` keys at once, the oldest request first', async () => {
+  const keys = manualGenerator();
+  const pool = new KeyPool({ size: 2, parallel: 1, generate: keys.generate });
+  const first = pool.take();
+  await settled();
+  expect(keys.started).toHaveLength(1); // the taker's own key; the two ahead wait their turn
+  keys.started[0]!.resolve('first');
+  await expect(first).resolves.toBe('first');
+  await settled();
+  expect(keys.started).toHaveLength(2);
+  keys.started[1]!.resolve('ahead');
+  await expect(pool.take()).resolves.toBe('ahead');
 });
