@@ -4,11 +4,13 @@
 import type { Manager } from './kube/manager';
 import type { OperatorFlags } from './operator-flags';
 import { setupBootstrapController } from './bootstrap/controller';
+import { setupControlPlaneController } from './controlplane/controller';
 
 export type ControllerSetup = (manager: Manager, flags: OperatorFlags) => void;
 
 export const controllerSetups: ControllerSetup[] = [
   (manager, flags) => setupBootstrapController(manager, { machinePools: flags.featureGates.MachinePool === true }),
+  (manager) => setupControlPlaneController(manager),
 ];
 
 export function registerControllers(manager: Manager, flags: OperatorFlags): void {

@@ -1,8 +1,9 @@
-// What the operator's identity may do, as data. The bootstrap rules are exactly the requests the
-// code makes (test/unit/deploy/rbac.test.ts derives that set from src/ and compares); the
-// control-plane rules are what the TalosControlPlane controller will need once it lands.
+// What the operator's identity may do, as data: exactly the requests the code makes
+// (test/unit/deploy/rbac.test.ts derives that set from src/ and compares), bootstrap and
+// control-plane controllers apart so that a reader sees which needs what.
 import { V1BETA1 } from '../../src/api/bootstrap/resources';
 import { ClusterKind, MachineKind, MachinePoolKind } from '../../src/api/capi/v1beta2/resources';
+import { V1ALPHA3 as CONTROLPLANE_V1ALPHA3 } from '../../src/api/controlplane/resources';
 import { CoreEventKind, EventsV1Kind, LeaseKind, SecretKind, type ResourceKind } from '../../src/kube/resource';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
@@ -36,12 +37,17 @@ export function bootstrapClusterRules(): PolicyRule[] {
   ];
 }
 
-/** Not used by any code yet: what the TalosControlPlane controller (CACPPT's job) will need. */
+/** The TalosControlPlane controller, beyond what the bootstrap rules already grant. */
 export function controlPlaneClusterRules(): PolicyRule[] {
   return [
-    { apiGroups: [MachineKind.group], resources: [MachineKind.plural], verbs: ['create', 'delete', 'patch'] },
-    // Infrastructure machines and their templates belong to whatever infrastructure provider is installed.
-    { apiGroups: ['infrastructure.cluster.x-k8s.io'], resources: ['*'], verbs: ['get', 'list', 'watch', 'create', 'delete', 'patch'] },
+    // Informer; the patch helper patches finalizers and status and re-reads on conflict.
+    rule(CONTROLPLANE_V1ALPHA3.talosControlPlane, ['get', 'list', 'watch', 'patch']),
+    rule(CONTROLPLANE_V1ALPHA3.talosControlPlane, ['patch'], 'status'),
+    // Control-plane Machines and their TalosConfigs are created; Machines deleted with the control plane.
+    rule(MachineKind, ['create', 'delete']),
+    rule(V1BETA1.talosConfig, ['create']),
+    // Infrastructure templates (read) and machines (cloned) belong to whatever infrastructure provider is installed.
+    { apiGroups: ['infrastructure.cluster.x-k8s.io'], resources: ['*'], verbs: ['get', 'create'] },
   ];
 }
 

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { V1ALPHA3, V1BETA1 } from '../../../src/api/bootstrap/resources';
 import { ClusterKind, MachineKind, MachinePoolKind } from '../../../src/api/capi/v1beta2/resources';
+import { V1ALPHA3 as CONTROLPLANE_V1ALPHA3 } from '../../../src/api/controlplane/resources';
 import { ConfigMapKind, CoreEventKind, EventsV1Kind, LeaseKind, SecretKind, type ResourceKind } from '../../../src/kube/resource';
 
 const SRC_DIR = resolve(__dirname, '..', '..', '..', 'src');
@@ -15,7 +16,12 @@ const KINDS: Record<string, ResourceKind> = {
   'V1BETA1.talosConfigTemplate': V1BETA1.talosConfigTemplate,
   'V1ALPHA3.talosConfig': V1ALPHA3.talosConfig,
   'V1ALPHA3.talosConfigTemplate': V1ALPHA3.talosConfigTemplate,
+  'BOOTSTRAP_V1ALPHA3.talosConfig': V1ALPHA3.talosConfig,
+  'V1ALPHA3.talosControlPlane': CONTROLPLANE_V1ALPHA3.talosControlPlane,
 };
+
+/** Objects of kinds known only at run time go through the unstructured client: infrastructure kinds. */
+const UNSTRUCTURED_GROUP = 'infrastructure.cluster.x-k8s.io';
 
 /** Kind parameters inside the runtime's own plumbing; their callers are scanned instead. */
 const isPlumbing = (expression: string) => /^(this\.|source\.)?kind$/.test(expression);
@@ -68,6 +74,9 @@ export function scanCodePermissions(): ScanResult {
     }
     for (const m of text.matchAll(new RegExp(`(?:\\.for|\\.owns|\\.watches|\\binformer)${TYPE_ARGS}\\(\\s*([\\w.]+)`, 'g'))) {
       grant(m[1]!, ['list', 'watch']);
+    }
+    for (const m of text.matchAll(/\bunstructured\.(get|list|create|patch|delete)\(/g)) {
+      permissions.push({ group: UNSTRUCTURED_GROUP, resource: '*', verb: CLIENT_VERBS[m[1]!]! });
     }
     for (const m of text.matchAll(new RegExp(`new PatchHelper${TYPE_ARGS}\\([^,]+,\\s*([\\w.]+)`, 'g'))) {
       // Merge patches of metadata/spec, a re-read on conflict, and the status subresource.

@@ -17,7 +17,7 @@ describe('RBAC', () => {
   });
 
   it('grants exactly what the code requests, no verb more or less (leases only through the namespaced Role)', () => {
-    expect(keys(expand([...bootstrapClusterRules(), ...leaderElectionRules()]))).toEqual(keys(scan.permissions));
+    expect(keys(expand([...bootstrapClusterRules(), ...controlPlaneClusterRules(), ...leaderElectionRules()]))).toEqual(keys(scan.permissions));
     expect(keys(expand(leaderElectionRules()))).toEqual(keys(scan.permissions.filter((p) => p.group === 'coordination.k8s.io')));
     expect(expand(bootstrapClusterRules()).some((p) => p.group === 'coordination.k8s.io')).toBe(false);
   });
@@ -27,8 +27,10 @@ describe('RBAC', () => {
     expect(rulesOf(findObject(objects, 'ClusterRole'))).toEqual([...bootstrapClusterRules(), ...controlPlaneClusterRules()]);
     expect(rulesOf(findObject(objects, 'Role'))).toEqual(leaderElectionRules());
     expect(keys(expand(controlPlaneClusterRules()))).toEqual([
-      'cluster.x-k8s.io/machines:create', 'cluster.x-k8s.io/machines:delete', 'cluster.x-k8s.io/machines:patch',
-      ...['create', 'delete', 'get', 'list', 'patch', 'watch'].map((verb) => `infrastructure.cluster.x-k8s.io/*:${verb}`),
+      'bootstrap.cluster.x-k8s.io/talosconfigs:create', 'cluster.x-k8s.io/machines:create', 'cluster.x-k8s.io/machines:delete',
+      'controlplane.cluster.x-k8s.io/taloscontrolplanes/status:patch',
+      ...['get', 'list', 'patch', 'watch'].map((verb) => `controlplane.cluster.x-k8s.io/taloscontrolplanes:${verb}`),
+      'infrastructure.cluster.x-k8s.io/*:create', 'infrastructure.cluster.x-k8s.io/*:get',
     ]);
   });
 

@@ -1,0 +1,58 @@
+// Wires the TalosControlPlane reconciler into the manager: TalosControlPlane is the primary; the
+// Machines it controls map back to it; a Cluster maps to the control plane it references when
+// something the control plane waits for changes (pause, endpoint, infrastructure).
+import type { Controller } from '../kube/controller';
+import type { Informer } from '../kube/informer';
+import type { Manager } from '../kube/manager';
+import type { KubeObject, ObjectKey } from '../kube/object';
+import type { Predicate } from '../kube/predicates';
+import { ClusterKind, MachineKind } from '../api/capi/v1beta2/resources';
+import type { Cluster, Machine } from '../api/capi/v1beta2/types';
+import { CONTROLPLANE_GROUP, TALOS_CONTROL_PLANE_KIND } from '../api/controlplane/group';
+import { V1ALPHA3 } from '../api/controlplane/resources';
+import type { TalosControlPlane } from '../api/controlplane/v1alpha3/types';
+import { TalosControlPlaneReconciler, type TalosClientFactory } from './reconciler';
+
+export const CONTROL_PLANE_CONTROLLER = 'taloscontrolplane';
+
+/** The TalosControlPlane a Cluster's controlPlaneRef names, if it names one. */
+export function controlPlaneKeyOf(cluster: Cluster): ObjectKey[] {
+  const ref = cluster.spec?.controlPlaneRef;
+  if (!ref || ref.apiGroup !== CONTROLPLANE_GROUP || ref.kind !== TALOS_CONTROL_PLANE_KIND || !ref.name) return [];
+  return [{ namespace: cluster.metadata.namespace ?? '', name: ref.name }];
+}
+
+const endpointOf = (cluster: Cluster) => `${cluster.spec?.controlPlaneEndpoint?.host ?? ''}:${cluster.spec?.controlPlaneEndpoint?.port ?? 0}`;
+
+/** Cluster updates a control plane waits for; creates and deletes always pass. */
+export function clusterChangesForControlPlane(): Predicate<Cluster> {
+  return {
+    update: (oldCluster, cluster) =>
+      (oldCluster.spec?.paused ?? false) !== (cluster.spec?.paused ?? false) ||
+      endpointOf(oldCluster) !== endpointOf(cluster) ||
+      (oldCluster.status?.initialization?.infrastructureProvisioned ?? false) !== (cluster.status?.initialization?.infrastructureProvisioned ?? false),
+  };
+}
+
+export function setupControlPlaneController(manager: Manager, options: { talos?: TalosClientFactory } = {}): Controller {
+  const informer = <T extends KubeObject>(kind: Parameters<Manager['informer']>[0]) => manager.informer(kind) as unknown as Informer<T>;
+  const controlPlanes = informer<TalosControlPlane>(V1ALPHA3.talosControlPlane);
+  const reconciler = new TalosControlPlaneReconciler({
+    client: manager.client,
+    unstructured: manager.unstructured,
+    recorder: manager.recorder(),
+    talos: options.talos,
+    readers: {
+      controlPlanes,
+      clusters: informer<Cluster>(ClusterKind),
+      machines: informer<Machine>(MachineKind),
+    },
+  });
+  controlPlanes.addHandlers({ delete: (tcp) => reconciler.forget(tcp.metadata.uid) });
+  return manager
+    .controller(CONTROL_PLANE_CONTROLLER)
+    .for(V1ALPHA3.talosControlPlane)
+    .owns<Machine>(MachineKind)
+    .watches<Cluster>(ClusterKind, controlPlaneKeyOf, { predicates: [clusterChangesForControlPlane()] })
+    .complete(reconciler);
+}

@@ -1,0 +1,119 @@
+// The three objects of one control-plane Machine, built from the TalosControlPlane alone: a
+// TalosConfig from controlPlaneConfig, an infrastructure machine cloned from the template (any
+// kind), and the Machine naming both. All three share one name, so each is found from the others.
+import { randomInt } from 'node:crypto';
+import { API_VERSION as CAPI_API_VERSION, CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL, type Machine } from '../api/capi/v1beta2/types';
+import { BOOTSTRAP_GROUP, TALOS_CONFIG_KIND } from '../api/bootstrap/group';
+import { V1ALPHA3 as BOOTSTRAP_V1ALPHA3 } from '../api/bootstrap/resources';
+import { V1ALPHA3 } from '../api/controlplane/resources';
+import { kubernetesVersionOf, talosConfigSpecForMachine } from '../api/controlplane/spec';
+import type { TalosControlPlane } from '../api/controlplane/v1alpha3/types';
+import { splitApiVersion } from '../api/meta';
+import type { KubeObject, OwnerReference } from '../kube/object';
+import { controllerOwnerReference } from '../kube/owners';
+import { apiVersionOf } from '../kube/resource';
+import type { Unstructured } from '../kube/unstructured';
+import { isObject } from '../util/json';
+
+/** Which template an infrastructure machine was cloned from (Cluster API's annotations). */
+export const CLONED_FROM_NAME = 'cluster.x-k8s.io/cloned-from-name';
+export const CLONED_FROM_GROUPKIND = 'cluster.x-k8s.io/cloned-from-groupkind';
+/** The control plane a Machine belongs to (KCP's label; CACPPT sets none). */
+const CONTROL_PLANE_NAME_LABEL = 'cluster.x-k8s.io/control-plane-name';
+
+// Kubernetes' name generator: no vowels (no words), no 0/1/3 (no look-alikes).
+const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+const SUFFIX_LENGTH = 5;
+const MAX_BASE_LENGTH = 58;
+
+export type RandomIndex = (size: number) => number;
+
+/** `<tcp>-<5 random>`: the name of a new Machine, its TalosConfig and its infrastructure machine. */
+export function machineName(tcpName: string, random: RandomIndex = randomInt): string {
+  let suffix = '';
+  for (let i = 0; i < SUFFIX_LENGTH; i++) suffix += SUFFIX_ALPHABET[random(SUFFIX_ALPHABET.length)];
+  return `${tcpName.slice(0, MAX_BASE_LENGTH)}-${suffix}`;
+}
+
+export class InvalidInfrastructureTemplate extends Error {
+  override readonly name = 'InvalidInfrastructureTemplate';
+}
+
+export interface MachineObjects {
+  talosConfig: KubeObject & { spec: unknown };
+  infraMachine: Unstructured;
+  machine: Machine;
+}
+
+/** A plain (not controller) owner reference: Cluster API makes the Machine their controller. */
+function ownerReference(tcp: TalosControlPlane): OwnerReference {
+  return { ...controllerOwnerReference(tcp, V1ALPHA3.talosControlPlane), controller: false };
+}
+
+function stringMap(value: unknown): Record<string, string> {
+  return isObject(value) ? Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string')) : {};
+}
+
+export interface MachineObjectsInput {
+  tcp: TalosControlPlane;
+  clusterName: string;
+  /** The infrastructure template as the API server has it. */
+  template: Unstructured;
+  name: string;
+  /** The first Machine of the control plane gets the `init` config when there is one. */
+  first: boolean;
+}
+
+export function machineObjects({ tcp, clusterName, template, name, first }: MachineObjectsInput): MachineObjects {
+  const namespace = tcp.metadata.namespace!;
+  const clusterLabels = { [CLUSTER_NAME_LABEL]: clusterName, [CONTROL_PLANE_LABEL]: '' };
+  const owner = ownerReference(tcp);
+
+  const templateSpec = isObject(template.spec) ? template.spec : {};
+  const source = templateSpec.template;
+  if (!isObject(source)) throw new InvalidInfrastructureTemplate(`${template.kind} ${template.metadata.name} has no spec.template`);
+  const sourceMeta = isObject(source.metadata) ? source.metadata : {};
+  const templateKind = template.kind;
+  if (!templateKind.endsWith('Template')) throw new InvalidInfrastructureTemplate(`${templateKind} ${template.metadata.name} is not a template kind (its name must end in Template)`);
+  const { group } = splitApiVersion(template.apiVersion);
+  const infraKind = templateKind.slice(0, -'Template'.length);
+  const infraMachine: Unstructured = {
+    apiVersion: template.apiVersion,
+    kind: infraKind,
+    metadata: {
+      name, namespace,
+      labels: { ...stringMap(sourceMeta.labels), ...clusterLabels },
+      annotations: {
+        ...stringMap(sourceMeta.annotations),
+        [CLONED_FROM_NAME]: template.metadata.name!,
+        [CLONED_FROM_GROUPKIND]: `${templateKind}.${group}`,
+      },
+      ownerReferences: [owner],
+    },
+    spec: structuredClone(source.spec ?? {}),
+  };
+
+  const talosConfig = {
+    apiVersion: apiVersionOf(BOOTSTRAP_V1ALPHA3.talosConfig),
+    kind: TALOS_CONFIG_KIND,
+    metadata: { name, namespace, labels: clusterLabels, ownerReferences: [owner] },
+    spec: talosConfigSpecForMachine(tcp.spec, first),
+  };
+
+  const machine: Machine = {
+    apiVersion: CAPI_API_VERSION,
+    kind: 'Machine',
+    metadata: {
+      name, namespace,
+      labels: { ...clusterLabels, [CONTROL_PLANE_NAME_LABEL]: tcp.metadata.name! },
+      ownerReferences: [controllerOwnerReference(tcp, V1ALPHA3.talosControlPlane)],
+    },
+    spec: {
+      clusterName,
+      version: kubernetesVersionOf(tcp.spec),
+      bootstrap: { configRef: { apiGroup: BOOTSTRAP_GROUP, kind: TALOS_CONFIG_KIND, name } },
+      infrastructureRef: { apiGroup: group, kind: infraKind, name },
+    },
+  };
+  return { talosConfig, infraMachine, machine };
+}

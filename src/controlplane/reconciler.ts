@@ -1,0 +1,221 @@
+// The TalosControlPlane reconciler: fetch → owner Cluster → finalizer → patch helper → (always)
+// status + conditions + one patch → deletion, or the story: pause, endpoint, next step (create a
+// Machine, bootstrap etcd, wait), kubeconfig. A failure ends in the conditions' messages and a
+// Warning Event, then retries with backoff.
+import type { Informer } from '../kube/informer';
+import type { KubeClient } from '../kube/client';
+import type { EventRecorder } from '../kube/events';
+import type { ObjectKey } from '../kube/object';
+import { PatchHelper } from '../kube/patch-helper';
+import { isNotFound } from '../kube/api-error';
+import { SecretKind } from '../kube/resource';
+import { PAUSED_ANNOTATION } from '../kube/predicates';
+import type { ReconcileContext, ReconcileResult, Reconciler } from '../kube/reconciler';
+import type { UnstructuredClient } from '../kube/unstructured';
+import { deepCopy } from '../util/json';
+import { ClusterKind, MachineKind } from '../api/capi/v1beta2/resources';
+import { CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL, type Cluster, type Machine } from '../api/capi/v1beta2/types';
+import { V1ALPHA3 as BOOTSTRAP_V1ALPHA3 } from '../api/bootstrap/resources';
+import { V1ALPHA3 } from '../api/controlplane/resources';
+import { TALOS_CONTROL_PLANE_FINALIZER } from '../api/controlplane/group';
+import { infrastructureTemplateOf } from '../api/controlplane/spec';
+import type { TalosControlPlane } from '../api/controlplane/v1alpha3/types';
+import { refersToKind } from '../kube/owners';
+import { Machines, ownedBy } from '../cluster/machines';
+import { clusterSecretNames, fromBase64, type SecretObject } from '../cluster/secrets';
+import { TalosClient, unwrapSingle } from '../talos/api';
+import { ControlPlane, talosAddressOf } from './control-plane';
+import { bootstrapEtcdOnce } from './etcd';
+import { Expectations } from './expectations';
+import { ensureKubeconfig } from './kubeconfig';
+import { machineName, machineObjects, type RandomIndex } from './machine-objects';
+import { nextStep } from './scale';
+import { OWNED_CONDITIONS, updateStatus, type StatusFacts } from './status';
+
+/** Talos API calls made while reconciling are short: a node that does not answer is tried again later. */
+const TALOS_CALL_TIMEOUT_MS = 10_000;
+
+export type TalosClientFactory = (talosconfig: string, endpoints: string[]) => TalosClient;
+
+export interface ControlPlaneReaders {
+  controlPlanes: Informer<TalosControlPlane>;
+  clusters: Informer<Cluster>;
+  machines: Informer<Machine>;
+}
+
+export interface ControlPlaneDependencies {
+  client: KubeClient;
+  unstructured: UnstructuredClient;
+  readers: ControlPlaneReaders;
+  recorder: EventRecorder;
+  talos?: TalosClientFactory;
+  random?: RandomIndex;
+}
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** The Cluster that owns the control plane (Cluster API sets the reference), by name. */
+export function ownerClusterName(tcp: TalosControlPlane): string | undefined {
+  return tcp.metadata.ownerReferences?.find((ref) => refersToKind(ref, ClusterKind))?.name;
+}
+
+const endpointIsValid = (cluster: Cluster) => Boolean(cluster.spec?.controlPlaneEndpoint?.host) && (cluster.spec?.controlPlaneEndpoint?.port ?? 0) > 0;
+
+export class TalosControlPlaneReconciler implements Reconciler {
+  private readonly talos: TalosClientFactory;
+  private readonly expectations = new Expectations();
+
+  constructor(private readonly deps: ControlPlaneDependencies) {
+    this.talos = deps.talos ?? ((talosconfig, endpoints) => TalosClient.fromTalosconfig(talosconfig, { endpoints, defaultTimeoutMs: TALOS_CALL_TIMEOUT_MS }));
+  }
+
+  async reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+    const cached = this.deps.readers.controlPlanes.get(key.namespace, key.name);
+    if (!cached) return;
+    const clusterName = ownerClusterName(cached);
+    if (!clusterName) {
+      ctx.log.debug('waiting for Cluster API to set the owner Cluster');
+      return;
+    }
+    const cluster = this.deps.readers.clusters.get(key.namespace, clusterName);
+    if (!cluster) {
+      ctx.log.info({ cluster: clusterName }, 'waiting for the Cluster');
+      return;
+    }
+    const tcp = deepCopy(cached);
+    const uid = tcp.metadata.uid ?? '';
+    // Our own bootstrap, not yet back through the cache, counts: it is written again below.
+    if (this.expectations.wasEtcdBootstrapped(uid)) tcp.status = { ...(tcp.status ?? {}), bootstrapped: true };
+    const helper = new PatchHelper<TalosControlPlane>(this.deps.client, V1ALPHA3.talosControlPlane, tcp);
+    const view = new ControlPlane(tcp, cluster, this.ownedMachines(tcp, clusterName));
+    const paused = cluster.spec?.paused === true || PAUSED_ANNOTATION in (tcp.metadata.annotations ?? {});
+    const facts: StatusFacts = { paused, kubeconfigWritten: tcp.status?.initialized === true };
+    let failure: unknown;
+    try {
+      if (tcp.metadata.deletionTimestamp) await this.reconcileDelete(view, ctx);
+      else if (!paused) {
+        if (!(tcp.metadata.finalizers ?? []).includes(TALOS_CONTROL_PLANE_FINALIZER)) {
+          tcp.metadata.finalizers = [...(tcp.metadata.finalizers ?? []), TALOS_CONTROL_PLANE_FINALIZER];
+        }
+        await this.reconcileControlPlane(view, facts, ctx);
+      }
+    } catch (error) {
+      if (ctx.signal.aborted) throw error;
+      failure = error;
+      facts.failure = messageOf(error);
+      ctx.log.warn({ err: facts.failure }, 'reconcile failed');
+      this.deps.recorder.event(tcp, 'Warning', 'ReconcileFailed', facts.failure);
+    }
+    if (!tcp.metadata.deletionTimestamp) {
+      updateStatus(view, facts);
+      if (failure === undefined) tcp.status!.observedGeneration = tcp.metadata.generation;
+    }
+    try {
+      await helper.patch(tcp, { ownedConditions: OWNED_CONDITIONS, signal: ctx.signal });
+    } catch (patchError) {
+      if (failure === undefined) throw patchError;
+      ctx.log.error({ err: messageOf(patchError) }, 'status patch failed after a reconcile error');
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  /** The TalosControlPlane is gone: drop what was remembered for it. */
+  forget(uid: string | undefined): void {
+    if (uid) this.expectations.forget(uid);
+  }
+
+  private ownedMachines(tcp: TalosControlPlane, clusterName: string): Machines {
+    const machines = this.deps.readers.machines.list({
+      namespace: tcp.metadata.namespace,
+      labels: { [CLUSTER_NAME_LABEL]: clusterName, [CONTROL_PLANE_LABEL]: '' },
+    });
+    return Machines.of(machines).filter(ownedBy(tcp));
+  }
+
+  private async reconcileControlPlane(view: ControlPlane, facts: StatusFacts, ctx: ReconcileContext): Promise<void> {
+    if (!endpointIsValid(view.cluster)) {
+      facts.waiting = `Waiting for Cluster ${view.clusterName} to have a control-plane endpoint`;
+      return;
+    }
+    const unseen = this.expectations.machineNotYetSeen(view.tcp.metadata.uid ?? '', view.machines.names());
+    const step = unseen ? { action: 'wait' as const, message: `Waiting for the cache to see the new Machine ${unseen}` } : nextStep(view);
+    switch (step.action) {
+      case 'createMachine':
+        await this.createMachine(view, step.first, ctx);
+        facts.waiting = 'Waiting for the new Machine to be provisioned';
+        break;
+      case 'bootstrapEtcd': {
+        const outcome = await this.withTalos(view, step.address, (talos) => bootstrapEtcdOnce(talos, { signal: ctx.signal }));
+        view.tcp.status = { ...(view.tcp.status ?? {}), bootstrapped: true };
+        this.expectations.etcdBootstrapped(view.tcp.metadata.uid ?? '');
+        const how = outcome === 'bootstrapped' ? 'Bootstrapped etcd' : 'Found etcd already bootstrapped';
+        this.deps.recorder.event(view.tcp, 'Normal', 'EtcdBootstrapped', `${how} on Machine ${step.machine.metadata.name} (${step.address})`);
+        ctx.log.info({ machine: step.machine.metadata.name, outcome }, 'etcd bootstrap');
+        break;
+      }
+      case 'wait':
+        facts.waiting = step.message;
+        break;
+      case 'none':
+        break;
+    }
+    if (view.etcdBootstrapped && !facts.kubeconfigWritten) await this.reconcileKubeconfig(view, facts, ctx);
+  }
+
+  private async reconcileKubeconfig(view: ControlPlane, facts: StatusFacts, ctx: ReconcileContext): Promise<void> {
+    const first = view.firstMachine();
+    const address = first && talosAddressOf(first);
+    if (!address) return;
+    const { created } = await ensureKubeconfig(this.deps.client, view, () =>
+      this.withTalos(view, address, async (talos) => unwrapSingle(await talos.kubeconfig({ signal: ctx.signal }), 'Kubeconfig')), ctx.signal);
+    facts.kubeconfigWritten = true;
+    if (created) this.deps.recorder.event(view.tcp, 'Normal', 'KubeconfigCreated', `Created Secret ${clusterSecretNames(view.clusterName).kubeconfig}`);
+  }
+
+  private async createMachine(view: ControlPlane, first: boolean, ctx: ReconcileContext): Promise<void> {
+    const { signal } = ctx;
+    const ref = infrastructureTemplateOf(view.tcp);
+    if (!ref.apiVersion || !ref.kind || !ref.name) throw new Error('spec.infrastructureTemplate must name apiVersion, kind and name');
+    const template = await this.deps.unstructured.get({ apiVersion: ref.apiVersion, kind: ref.kind, namespace: ref.namespace, name: ref.name }, signal);
+    const name = machineName(view.tcp.metadata.name!, this.deps.random);
+    const objects = machineObjects({ tcp: view.tcp, clusterName: view.clusterName, template, name, first });
+    await this.deps.unstructured.create(objects.infraMachine, signal);
+    await this.deps.client.create(BOOTSTRAP_V1ALPHA3.talosConfig, objects.talosConfig, signal);
+    await this.deps.client.create(MachineKind, objects.machine, signal);
+    this.expectations.machineCreated(view.tcp.metadata.uid ?? '', name);
+    const count = view.activeMachines.size + 1;
+    this.deps.recorder.event(view.tcp, 'Normal', 'MachineCreated', `Created control-plane Machine ${name} (${count} of ${view.desiredReplicas})`);
+    ctx.log.info({ machine: name, first }, 'control-plane Machine created');
+  }
+
+  /** Deletion: every owned Machine goes first (Cluster API drains and deletes it), then the finalizer. */
+  private async reconcileDelete(view: ControlPlane, ctx: ReconcileContext): Promise<void> {
+    for (const machine of view.activeMachines) {
+      try {
+        await this.deps.client.delete(MachineKind, view.namespace, machine.metadata.name!, ctx.signal);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    }
+    if (view.machines.size === 0) {
+      view.tcp.metadata.finalizers = (view.tcp.metadata.finalizers ?? []).filter((f) => f !== TALOS_CONTROL_PLANE_FINALIZER);
+    }
+  }
+
+  private async withTalos<T>(view: ControlPlane, address: string, call: (talos: TalosClient) => Promise<T>): Promise<T> {
+    const name = clusterSecretNames(view.clusterName).talosconfig;
+    let secret: SecretObject;
+    try {
+      secret = await this.deps.client.get<SecretObject>(SecretKind, view.namespace, name);
+    } catch (error) {
+      if (isNotFound(error)) throw new Error(`Waiting for Secret ${name} (written by the bootstrap provider) to reach the Talos API`, { cause: error });
+      throw error;
+    }
+    const talos = this.talos(fromBase64(secret.data?.talosconfig), [address]);
+    try {
+      return await call(talos);
+    } finally {
+      talos.close();
+    }
+  }
+}

@@ -1,0 +1,124 @@
+// The TalosControlPlane's status, recomputed from the view on every pass: the v1beta2 control-plane
+// contract fields Cluster API reads (replicas, readiness counts, versions, initialization, the
+// Available/Paused/ScalingUp/ScalingDown/RollingOut conditions) and CACPPT's v1alpha3 fields and
+// v1beta1 conditions for users' tooling. Every False or waiting condition says what it waits for.
+import type { Machine } from '../api/capi/v1beta2/types';
+import { controlPlaneSelector, kubernetesVersionOf } from '../api/controlplane/spec';
+import type { StatusVersion, TalosControlPlaneStatus } from '../api/controlplane/v1alpha3/types';
+import { setCondition, type ConditionInput } from '../kube/conditions';
+import { markFalseV1Beta1, markTrueV1Beta1, setV1Beta1, summaryV1Beta1, type V1Beta1Condition } from '../kube/conditions-v1beta1';
+import { type ControlPlane, isAvailable, isReady } from './control-plane';
+
+export const AVAILABLE = 'Available';
+export const PAUSED = 'Paused';
+export const SCALING_UP = 'ScalingUp';
+export const SCALING_DOWN = 'ScalingDown';
+export const ROLLING_OUT = 'RollingOut';
+/** CACPPT's v1beta1 conditions. */
+export const MACHINES_BOOTSTRAPPED = 'MachinesBootstrapped';
+export const READY = 'Ready';
+
+/** Condition types this controller is the authority for (its values win in the patch helper). */
+export const OWNED_CONDITIONS = [AVAILABLE, PAUSED, SCALING_UP, SCALING_DOWN, ROLLING_OUT, MACHINES_BOOTSTRAPPED, READY] as const;
+
+export interface StatusFacts {
+  paused: boolean;
+  /** `<cluster>-kubeconfig` exists (written by this or an earlier pass). */
+  kubeconfigWritten: boolean;
+  /** What the last step waits for, if it waits. */
+  waiting?: string;
+  /** The last step failed: its message. */
+  failure?: string;
+}
+
+function versionParts(version: string): number[] {
+  return version.replace(/^v/, '').split(/[.+-]/).slice(0, 3).map((part) => Number.parseInt(part, 10) || 0);
+}
+
+export function compareVersions(a: string, b: string): number {
+  const [pa, pb] = [versionParts(a), versionParts(b)];
+  for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return (pa[i] ?? 0) - (pb[i] ?? 0);
+  return 0;
+}
+
+/** `status.versions`: how many Machines run each Kubernetes version, oldest first. */
+export function versionsOf(machines: Iterable<Machine>): StatusVersion[] {
+  const counts = new Map<string, number>();
+  for (const machine of machines) {
+    if (machine.spec.version) counts.set(machine.spec.version, (counts.get(machine.spec.version) ?? 0) + 1);
+  }
+  return [...counts].sort(([a], [b]) => compareVersions(a, b)).map(([version, replicas]) => ({ version, replicas }));
+}
+
+export function updateStatus(view: ControlPlane, facts: StatusFacts, now?: Date): void {
+  const tcp = view.tcp;
+  const status: TalosControlPlaneStatus = (tcp.status ??= {});
+  const machines = [...view.machines];
+  const desired = view.desiredReplicas;
+  const active = view.activeMachines.size;
+  const wantedVersion = kubernetesVersionOf(tcp.spec);
+
+  status.selector = controlPlaneSelector(view.clusterName);
+  status.replicas = machines.length;
+  status.readyReplicas = machines.filter(isReady).length;
+  status.availableReplicas = machines.filter(isAvailable).length;
+  // Until rollouts compare more than the version, a Machine is up to date when it runs the wanted one.
+  status.upToDateReplicas = machines.filter((m) => m.spec.version === wantedVersion).length;
+  status.updatedReplicas = status.upToDateReplicas;
+  status.unavailableReplicas = status.replicas - status.readyReplicas;
+  status.versions = versionsOf(machines);
+  if (status.versions.length > 0) status.version = status.versions[0]!.version;
+
+  // Initialized once etcd runs and Cluster API can reach the workload cluster; never reset.
+  const initialized = status.initialized === true || (view.etcdBootstrapped && facts.kubeconfigWritten);
+  status.initialized = initialized;
+  status.initialization = { ...(status.initialization ?? {}), controlPlaneInitialized: initialized };
+  const available = initialized && status.readyReplicas > 0;
+  status.ready = status.readyReplicas > 0;
+
+  const generation = tcp.metadata.generation;
+  const set = (input: ConditionInput) => {
+    status.v1beta2 ??= {};
+    status.v1beta2.conditions = setCondition(status.v1beta2.conditions, { ...input, observedGeneration: generation }, now);
+  };
+  const waitingText = facts.failure ?? facts.waiting;
+
+  set(facts.paused
+    ? { type: PAUSED, status: 'True', reason: 'Paused', message: 'The Cluster or the TalosControlPlane is paused' }
+    : { type: PAUSED, status: 'False', reason: 'NotPaused', message: '' });
+
+  set(available
+    ? { type: AVAILABLE, status: 'True', reason: 'Available', message: '' }
+    : { type: AVAILABLE, status: 'False', reason: 'NotAvailable', message: availabilityWait(view, facts, status.readyReplicas) });
+
+  set(active < desired
+    ? { type: SCALING_UP, status: 'True', reason: 'ScalingUp', message: `Scaling up from ${active} to ${desired} replicas${waitingText ? `: ${waitingText}` : ''}` }
+    : { type: SCALING_UP, status: 'False', reason: 'NotScalingUp', message: '' });
+
+  set(active > desired
+    ? { type: SCALING_DOWN, status: 'True', reason: 'ScalingDown', message: `${active} replicas, ${desired} wanted: scaling down is not implemented yet` }
+    : { type: SCALING_DOWN, status: 'False', reason: 'NotScalingDown', message: '' });
+
+  set({ type: ROLLING_OUT, status: 'False', reason: 'NotRollingOut', message: '' });
+
+  status.conditions = legacyConditions(status.conditions, view, available, facts, now);
+}
+
+function availabilityWait(view: ControlPlane, facts: StatusFacts, readyReplicas: number): string {
+  if (facts.paused) return 'Paused: waiting for the Cluster and the TalosControlPlane to be unpaused';
+  if (!view.etcdBootstrapped) return facts.failure ?? facts.waiting ?? 'Waiting for etcd to be bootstrapped';
+  if (!facts.kubeconfigWritten) return facts.failure ?? `Waiting for the ${view.clusterName}-kubeconfig Secret to be written`;
+  if (readyReplicas === 0) return 'Waiting for a control-plane Machine to be Ready (its Node Ready)';
+  return '';
+}
+
+function legacyConditions(current: V1Beta1Condition[] | undefined, view: ControlPlane, available: boolean, facts: StatusFacts, now?: Date): V1Beta1Condition[] {
+  let conditions = current;
+  conditions = view.etcdBootstrapped
+    ? markTrueV1Beta1(conditions, MACHINES_BOOTSTRAPPED, now)
+    : markFalseV1Beta1(conditions, MACHINES_BOOTSTRAPPED, 'WaitingForTalosBoot', 'Info', facts.failure ?? facts.waiting ?? 'Waiting for etcd to be bootstrapped', now);
+  conditions = available
+    ? markTrueV1Beta1(conditions, AVAILABLE, now)
+    : markFalseV1Beta1(conditions, AVAILABLE, 'WaitingForTalosBoot', 'Info', availabilityWait(view, facts, view.tcp.status?.readyReplicas ?? 0), now);
+  return setV1Beta1(conditions, summaryV1Beta1(conditions, [MACHINES_BOOTSTRAPPED, AVAILABLE]), now);
+}

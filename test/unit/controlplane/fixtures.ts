@@ -1,0 +1,65 @@
+// Frozen objects for the control-plane unit tests, shaped as the caches hold them.
+import type { Cluster, Machine } from '../../../src/api/capi/v1beta2/types';
+import type { TalosControlPlane } from '../../../src/api/controlplane/v1alpha3/types';
+import type { ConditionStatus } from '../../../src/kube/conditions';
+import { ControlPlane } from '../../../src/controlplane/control-plane';
+import { deepFreeze } from '../../../src/util/json';
+
+export function tcp(overrides: { replicas?: number; bootstrapped?: boolean; init?: boolean; initialized?: boolean } = {}): TalosControlPlane {
+  return deepFreeze({
+    apiVersion: 'controlplane.cluster.x-k8s.io/v1alpha3', kind: 'TalosControlPlane',
+    metadata: { name: 'cp', namespace: 'ns', uid: 'tcp-uid', generation: 2 },
+    spec: {
+      version: '1.34.1', replicas: overrides.replicas ?? 3,
+      infrastructureTemplate: { apiVersion: 'infrastructure.cluster.x-k8s.io/v1alpha1', kind: 'SimMachineTemplate', name: 'tmpl' },
+      controlPlaneConfig: {
+        ...(overrides.init ? { init: { generateType: 'init', talosVersion: 'v1.13' } } : {}),
+        controlplane: { talosVersion: 'v1.13', configPatches: [{ op: 'add', path: '/machine/install/disk', value: '/dev/vda' }] },
+      },
+    },
+    status: {
+      ...(overrides.bootstrapped ? { bootstrapped: true } : {}),
+      ...(overrides.initialized ? { initialized: true } : {}),
+    },
+  }) as TalosControlPlane;
+}
+
+export const cluster: Cluster = deepFreeze({
+  apiVersion: 'cluster.x-k8s.io/v1beta2', kind: 'Cluster', metadata: { name: 'c', namespace: 'ns', uid: 'cluster-uid' },
+  spec: { controlPlaneEndpoint: { host: '127.0.100.1', port: 6443 } },
+});
+
+export interface MachineShape {
+  created?: string;
+  address?: string;
+  node?: boolean;
+  ready?: ConditionStatus;
+  available?: ConditionStatus;
+  version?: string;
+  deleting?: boolean;
+}
+
+export function machine(name: string, shape: MachineShape = {}): Machine {
+  const conditions = [
+    ...(shape.ready ? [{ type: 'Ready', status: shape.ready, reason: 'R', lastTransitionTime: 't' }] : []),
+    ...(shape.available ? [{ type: 'Available', status: shape.available, reason: 'R', lastTransitionTime: 't' }] : []),
+  ];
+  return deepFreeze({
+    apiVersion: 'cluster.x-k8s.io/v1beta2', kind: 'Machine',
+    metadata: {
+      name, namespace: 'ns', creationTimestamp: shape.created ?? '2026-01-01T00:00:00Z',
+      ...(shape.deleting ? { deletionTimestamp: '2026-01-02T00:00:00Z' } : {}),
+    },
+    spec: { clusterName: 'c', bootstrap: {}, infrastructureRef: { apiGroup: 'infra', kind: 'SimMachine', name }, version: shape.version ?? 'v1.34.1' },
+    status: {
+      ...(shape.address ? { addresses: [{ type: 'Hostname', address: name }, { type: 'InternalIP', address: shape.address }] } : {}),
+      ...(shape.node ? { nodeRef: { name } } : {}),
+      conditions,
+    },
+  }) as Machine;
+}
+
+/** A view over a working copy of the TalosControlPlane (status writable, as in a reconcile). */
+export function view(controlPlane: TalosControlPlane, machines: Machine[] = []): ControlPlane {
+  return new ControlPlane(structuredClone(controlPlane), cluster, machines);
+}

@@ -1,0 +1,67 @@
+import { CLONED_FROM_GROUPKIND, CLONED_FROM_NAME, InvalidInfrastructureTemplate, machineName, machineObjects } from '../../../src/controlplane/machine-objects';
+import type { Unstructured } from '../../../src/kube/unstructured';
+import { tcp } from './fixtures';
+
+const template: Unstructured = {
+  apiVersion: 'infrastructure.cluster.x-k8s.io/v1alpha1', kind: 'SimMachineTemplate',
+  metadata: { name: 'tmpl', namespace: 'ns', uid: 'tmpl-uid' },
+  spec: { template: { metadata: { labels: { tier: 'cp' }, annotations: { note: 'x' } }, spec: { cpus: 2 } } },
+};
+
+describe('machineName', () => {
+  it('is the control plane name, a dash and 5 characters of the name generator alphabet', () => {
+    let i = 0;
+    expect(machineName('cp', () => i++)).toBe('cp-bcdfg');
+    expect(machineName('x'.repeat(70), () => 26)).toBe(`${'x'.repeat(58)}-99999`);
+    expect(machineName('cp')).toMatch(/^cp-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+  });
+});
+
+describe('machineObjects', () => {
+  const objects = machineObjects({ tcp: tcp(), clusterName: 'c', template, name: 'cp-abcde', first: false });
+
+  it('gives the TalosConfig, the infrastructure machine and the Machine one name', () => {
+    expect([objects.talosConfig, objects.infraMachine, objects.machine].map((o) => o.metadata.name)).toEqual(['cp-abcde', 'cp-abcde', 'cp-abcde']);
+    expect(objects.machine.spec.bootstrap.configRef).toEqual({ apiGroup: 'bootstrap.cluster.x-k8s.io', kind: 'TalosConfig', name: 'cp-abcde' });
+    expect(objects.machine.spec.infrastructureRef).toEqual({ apiGroup: 'infrastructure.cluster.x-k8s.io', kind: 'SimMachine', name: 'cp-abcde' });
+  });
+
+  it('clones the template: kind without Template, its labels and annotations, the cloned-from annotations, its spec', () => {
+    expect(objects.infraMachine).toMatchObject({
+      apiVersion: 'infrastructure.cluster.x-k8s.io/v1alpha1', kind: 'SimMachine',
+      metadata: {
+        namespace: 'ns',
+        labels: { tier: 'cp', 'cluster.x-k8s.io/cluster-name': 'c', 'cluster.x-k8s.io/control-plane': '' },
+        annotations: { note: 'x', [CLONED_FROM_NAME]: 'tmpl', [CLONED_FROM_GROUPKIND]: 'SimMachineTemplate.infrastructure.cluster.x-k8s.io' },
+      },
+      spec: { cpus: 2 },
+    });
+  });
+
+  it('makes the TalosControlPlane controller of the Machine only (Cluster API makes the Machine controller of the others)', () => {
+    expect(objects.machine.metadata.ownerReferences).toEqual([
+      { apiVersion: 'controlplane.cluster.x-k8s.io/v1alpha3', kind: 'TalosControlPlane', name: 'cp', uid: 'tcp-uid', controller: true, blockOwnerDeletion: true },
+    ]);
+    for (const other of [objects.talosConfig, objects.infraMachine]) expect(other.metadata.ownerReferences?.[0]?.controller).toBe(false);
+  });
+
+  it('labels the Machine with its cluster, control-plane role and control plane, and gives it the version with a v', () => {
+    expect(objects.machine.metadata.labels).toEqual({
+      'cluster.x-k8s.io/cluster-name': 'c', 'cluster.x-k8s.io/control-plane': '', 'cluster.x-k8s.io/control-plane-name': 'cp',
+    });
+    expect(objects.machine.spec).toMatchObject({ clusterName: 'c', version: 'v1.34.1' });
+  });
+
+  it('makes a v1alpha3 TalosConfig of the controlplane config, or the init config for the first Machine when there is one', () => {
+    expect(objects.talosConfig).toMatchObject({ apiVersion: 'bootstrap.cluster.x-k8s.io/v1alpha3', kind: 'TalosConfig', spec: { generateType: 'controlplane', talosVersion: 'v1.13' } });
+    expect(machineObjects({ tcp: tcp(), clusterName: 'c', template, name: 'n', first: true }).talosConfig.spec).toMatchObject({ generateType: 'controlplane' });
+    expect(machineObjects({ tcp: tcp({ init: true }), clusterName: 'c', template, name: 'n', first: true }).talosConfig.spec).toMatchObject({ generateType: 'init' });
+  });
+
+  it('refuses a template without spec.template, or a kind that is not a template, naming it', () => {
+    expect(() => machineObjects({ tcp: tcp(), clusterName: 'c', template: { ...template, spec: {} }, name: 'n', first: false }))
+      .toThrow(new InvalidInfrastructureTemplate('SimMachineTemplate tmpl has no spec.template'));
+    expect(() => machineObjects({ tcp: tcp(), clusterName: 'c', template: { ...template, kind: 'SimMachine' }, name: 'n', first: false }))
+      .toThrow(/SimMachine tmpl is not a template kind/);
+  });
+});

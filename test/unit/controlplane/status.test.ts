@@ -1,0 +1,73 @@
+import { updateStatus, versionsOf } from '../../../src/controlplane/status';
+import { machine, tcp, view } from './fixtures';
+
+const conditionsOf = (v: ReturnType<typeof view>) =>
+  Object.fromEntries((v.tcp.status?.v1beta2?.conditions ?? []).map((c) => [c.type, { status: c.status, reason: c.reason, message: c.message }]));
+
+describe('updateStatus', () => {
+  it('counts replicas, Ready and Available Machines, versions and the selector', () => {
+    const v = view(tcp({ bootstrapped: true, initialized: true }), [
+      machine('cp-a', { node: true, ready: 'True', available: 'True' }),
+      machine('cp-b', { node: true, ready: 'True', available: 'False' }),
+      machine('cp-c', { ready: 'False', version: 'v1.33.5' }),
+    ]);
+    updateStatus(v, { paused: false, kubeconfigWritten: true });
+    expect(v.tcp.status).toMatchObject({
+      selector: 'cluster.x-k8s.io/cluster-name=c,cluster.x-k8s.io/control-plane=',
+      replicas: 3, readyReplicas: 2, availableReplicas: 1, upToDateReplicas: 2, updatedReplicas: 2, unavailableReplicas: 1,
+      versions: [{ version: 'v1.33.5', replicas: 1 }, { version: 'v1.34.1', replicas: 2 }], version: 'v1.33.5',
+      initialized: true, initialization: { controlPlaneInitialized: true }, ready: true,
+    });
+    expect(conditionsOf(v)).toMatchObject({
+      Available: { status: 'True' }, Paused: { status: 'False' }, ScalingUp: { status: 'False' }, ScalingDown: { status: 'False' }, RollingOut: { status: 'False' },
+    });
+    expect(v.tcp.status?.conditions?.map((c) => [c.type, c.status])).toEqual([['Ready', 'True'], ['Available', 'True'], ['MachinesBootstrapped', 'True']]);
+  });
+
+  it('is initialized once etcd is bootstrapped and the kubeconfig written, and says what Available waits for', () => {
+    const notYet = view(tcp(), [machine('cp-a')]);
+    updateStatus(notYet, { paused: false, kubeconfigWritten: false, waiting: 'Waiting for Machine cp-a to report an address to bootstrap etcd on' });
+    expect(notYet.tcp.status).toMatchObject({ initialized: false, initialization: { controlPlaneInitialized: false }, ready: false });
+    expect(conditionsOf(notYet)).toMatchObject({
+      Available: { status: 'False', reason: 'NotAvailable', message: 'Waiting for Machine cp-a to report an address to bootstrap etcd on' },
+      ScalingUp: { status: 'True', reason: 'ScalingUp', message: 'Scaling up from 1 to 3 replicas: Waiting for Machine cp-a to report an address to bootstrap etcd on' },
+    });
+    expect(notYet.tcp.status?.conditions?.find((c) => c.type === 'MachinesBootstrapped')).toMatchObject({ status: 'False', reason: 'WaitingForTalosBoot' });
+
+    const noKubeconfig = view(tcp({ bootstrapped: true }), [machine('cp-a')]);
+    updateStatus(noKubeconfig, { paused: false, kubeconfigWritten: false });
+    expect(conditionsOf(noKubeconfig).Available?.message).toBe('Waiting for the c-kubeconfig Secret to be written');
+
+    const noReadyMachine = view(tcp({ bootstrapped: true }), [machine('cp-a', { ready: 'False' })]);
+    updateStatus(noReadyMachine, { paused: false, kubeconfigWritten: true });
+    expect(noReadyMachine.tcp.status?.initialization?.controlPlaneInitialized).toBe(true);
+    expect(conditionsOf(noReadyMachine).Available).toEqual({ status: 'False', reason: 'NotAvailable', message: 'Waiting for a control-plane Machine to be Ready (its Node Ready)' });
+  });
+
+  it('never takes initialized back', () => {
+    const v = view(tcp({ initialized: true }), []);
+    updateStatus(v, { paused: false, kubeconfigWritten: false });
+    expect(v.tcp.status?.initialization?.controlPlaneInitialized).toBe(true);
+  });
+
+  it('reports a failure in the waiting conditions, pause, and too many replicas', () => {
+    const failed = view(tcp(), [machine('cp-a', { address: '127.0.0.8' })]);
+    updateStatus(failed, { paused: false, kubeconfigWritten: false, failure: 'Bootstrap: UNAVAILABLE' });
+    expect(conditionsOf(failed).Available?.message).toBe('Bootstrap: UNAVAILABLE');
+
+    const paused = view(tcp(), []);
+    updateStatus(paused, { paused: true, kubeconfigWritten: false });
+    expect(conditionsOf(paused).Paused).toMatchObject({ status: 'True', reason: 'Paused' });
+
+    const many = view(tcp({ replicas: 1, bootstrapped: true }), [machine('a'), machine('b'), machine('c')]);
+    updateStatus(many, { paused: false, kubeconfigWritten: true });
+    expect(conditionsOf(many).ScalingDown).toEqual({ status: 'True', reason: 'ScalingDown', message: '3 replicas, 1 wanted: scaling down is not implemented yet' });
+  });
+});
+
+describe('versionsOf', () => {
+  it('orders versions oldest first by number, not by text', () => {
+    expect(versionsOf([machine('a', { version: 'v1.10.0' }), machine('b', { version: 'v1.9.3' }), machine('c', { version: 'v1.10.0' })]))
+      .toEqual([{ version: 'v1.9.3', replicas: 1 }, { version: 'v1.10.0', replicas: 2 }]);
+  });
+});
