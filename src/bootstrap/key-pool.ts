@@ -8,7 +8,7 @@ export interface KeyPoolOptions {
   size?: number;
   /**
    * Keys generated at once. Each holds one of libuv's four pool threads for a second or more;
-   * leaving threads free lets the quick ECDSA/Ed25519 keys of other bundles through meanwhile.
+   * leaving one free lets the quick ECDSA/Ed25519 keys of other bundles through meanwhile.
    */
   parallel?: number;
   /** Makes one private key PEM (a new RSA-4096 key by default). */
@@ -16,7 +16,7 @@ export interface KeyPoolOptions {
 }
 
 const DEFAULT_SIZE = 2;
-const DEFAULT_PARALLEL = 2;
+const DEFAULT_PARALLEL = 3;
 
 export const POOLED_ALGORITHM: KeyAlgorithm = 'rsa-4096';
 
