@@ -8,7 +8,7 @@ import type { TalosControlPlane } from '../../src/api/controlplane/v1alpha3/type
 import { unwrapSingle } from '../../src/talos/api';
 import {
   conditionOf, createClusterWithControlPlane, createMachineDeployment, createNamespace, createWorkerTemplates, eventually,
-  KUBERNETES_VERSION, NodeKind, talosClientFor, TalosControlPlaneKind, waitForRunningMachines, workloadClient, world,
+  KUBERNETES_VERSION, machinesOf, NodeKind, talosClientFor, TalosControlPlaneKind, waitForRunningMachines, workloadClient, world,
 } from './world-fixtures';
 
 jest.setTimeout(900_000);
@@ -81,5 +81,17 @@ describe('a TalosControlPlane of 3 replicas and 2 workers', () => {
     const workload = await workloadClient(w, namespace, 'gamma');
     const nodes = await workload.list(NodeKind, {});
     expect(nodes.items).toHaveLength(5);
+  });
+
+  it('goes away with its Cluster: the TalosControlPlane deletes its Machines, then lets itself go', async () => {
+    await w.client.delete(ClusterKind, namespace, 'gamma');
+    await eventually('Cluster, TalosControlPlane and Machines gone', async () => {
+      const [machines, tcp, gone] = await Promise.all([
+        machinesOf(w.client, namespace, 'gamma'),
+        w.client.get(TalosControlPlaneKind, namespace, 'gamma-control-plane').then(() => false, () => true),
+        w.client.get(ClusterKind, namespace, 'gamma').then(() => false, () => true),
+      ]);
+      return machines.length === 0 && tcp && gone ? true : undefined;
+    }, { timeoutMs: 180_000, intervalMs: 500 });
   });
 });
