@@ -62,9 +62,4 @@ export class ControlPlane {
   firstMachine(): Machine | undefined {
     return this.activeMachines.oldest();
   }
-
-  /** A Machine whose Node has not registered yet: the next one waits for it (one join at a time). */
-  machineWithoutNode(): Machine | undefined {
-    return this.activeMachines.sortedByCreation().find((m) => !hasNode(m));
-  }
 }

@@ -2,7 +2,7 @@
 // for etcd's data directory first (a node that already has it was bootstrapped, maybe by an earlier
 // operator that died before recording it), call Bootstrap only when no node has it, and count
 // ALREADY_EXISTS (a concurrent or earlier call won) as success.
-import { TalosApiError, type FileInfo, type NodeResult, type TalosClient } from '../talos/api';
+import { TalosApiError, type FileInfo, type NodeResult, type ServiceInfo, type TalosClient } from '../talos/api';
 
 /** Where Talos keeps etcd's member data; it exists once etcd has been bootstrapped or joined. */
 export const ETCD_MEMBER_DIR = '/var/lib/etcd/member';
@@ -40,4 +40,9 @@ export async function bootstrapEtcdOnce(talos: TalosClient, options: { signal?: 
     throw error;
   }
   return 'bootstrapped';
+}
+
+/** The node runs etcd and it passes its health check: a member of a cluster with quorum. */
+export function etcdServiceHealthy(services: readonly ServiceInfo[]): boolean {
+  return services.some((service) => service.id === 'etcd' && service.state === 'Running' && service.health.healthy);
 }

@@ -25,15 +25,17 @@ import { Machines, ownedBy } from '../cluster/machines';
 import { clusterSecretNames, fromBase64, type SecretObject } from '../cluster/secrets';
 import { TalosClient, unwrapSingle } from '../talos/api';
 import { ControlPlane, talosAddressOf } from './control-plane';
-import { bootstrapEtcdOnce } from './etcd';
+import { bootstrapEtcdOnce, etcdServiceHealthy } from './etcd';
 import { Expectations } from './expectations';
 import { ensureKubeconfig } from './kubeconfig';
 import { machineName, machineObjects, type RandomIndex } from './machine-objects';
-import { nextStep } from './scale';
+import { joiningMachines, nextStep } from './scale';
 import { OWNED_CONDITIONS, updateStatus, type StatusFacts } from './status';
 
 /** Talos API calls made while reconciling are short: a node that does not answer is tried again later. */
 const TALOS_CALL_TIMEOUT_MS = 10_000;
+/** How soon a join is looked at again: nothing in Kubernetes says when a node's etcd member is up. */
+const JOIN_POLL_MS = 1_000;
 
 export type TalosClientFactory = (talosconfig: string, endpoints: string[]) => TalosClient;
 
@@ -70,6 +72,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
   }
 
   async reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+    let result: ReconcileResult | void = undefined;
     const cached = this.deps.readers.controlPlanes.get(key.namespace, key.name);
     if (!cached) return;
     const clusterName = ownerClusterName(cached);
@@ -97,7 +100,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
         if (!(tcp.metadata.finalizers ?? []).includes(TALOS_CONTROL_PLANE_FINALIZER)) {
           tcp.metadata.finalizers = [...(tcp.metadata.finalizers ?? []), TALOS_CONTROL_PLANE_FINALIZER];
         }
-        await this.reconcileControlPlane(view, facts, ctx);
+        result = await this.reconcileControlPlane(view, facts, ctx);
       }
     } catch (error) {
       if (ctx.signal.aborted) throw error;
@@ -117,6 +120,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
       ctx.log.error({ err: messageOf(patchError) }, 'status patch failed after a reconcile error');
     }
     if (failure !== undefined) throw failure;
+    return result;
   }
 
   /** The TalosControlPlane is gone: drop what was remembered for it. */
@@ -132,13 +136,15 @@ export class TalosControlPlaneReconciler implements Reconciler {
     return Machines.of(machines).filter(ownedBy(tcp));
   }
 
-  private async reconcileControlPlane(view: ControlPlane, facts: StatusFacts, ctx: ReconcileContext): Promise<void> {
+  private async reconcileControlPlane(view: ControlPlane, facts: StatusFacts, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     if (!endpointIsValid(view.cluster)) {
       facts.waiting = `Waiting for Cluster ${view.clusterName} to have a control-plane endpoint`;
       return;
     }
     const unseen = this.expectations.machineNotYetSeen(view.tcp.metadata.uid ?? '', view.machines.names());
-    const step = unseen ? { action: 'wait' as const, message: `Waiting for the cache to see the new Machine ${unseen}` } : nextStep(view);
+    const etcdHealthyOn = unseen ? new Set<string>() : await this.etcdHealthOfJoiningMachines(view, ctx);
+    const step = unseen ? { action: 'wait' as const, message: `Waiting for the cache to see the new Machine ${unseen}` } : nextStep(view, etcdHealthyOn);
+    let result: ReconcileResult | void = undefined;
     switch (step.action) {
       case 'createMachine':
         await this.createMachine(view, step.first, ctx);
@@ -155,11 +161,35 @@ export class TalosControlPlaneReconciler implements Reconciler {
       }
       case 'wait':
         facts.waiting = step.message;
+        if (view.etcdBootstrapped && joiningMachines(view, etcdHealthyOn).length > 0) result = { requeueAfter: JOIN_POLL_MS };
         break;
       case 'none':
         break;
     }
     if (view.etcdBootstrapped && !facts.kubeconfigWritten) await this.reconcileKubeconfig(view, facts, ctx);
+    return result;
+  }
+
+  /**
+   * While scaling up, which Machines without a Node already run a healthy etcd member (asked of
+   * each through its own address, so no name matching is needed). A node that does not answer
+   * yet is simply not joined.
+   */
+  private async etcdHealthOfJoiningMachines(view: ControlPlane, ctx: ReconcileContext): Promise<Set<string>> {
+    const healthy = new Set<string>();
+    if (!view.etcdBootstrapped || view.activeMachines.size >= view.desiredReplicas) return healthy;
+    for (const machine of joiningMachines(view, healthy)) {
+      const address = talosAddressOf(machine);
+      if (!address) continue;
+      try {
+        const services = unwrapSingle(await this.withTalos(view, address, (talos) => talos.serviceList({ signal: ctx.signal })), 'ServiceList');
+        if (etcdServiceHealthy(services)) healthy.add(machine.metadata.name ?? '');
+      } catch (error) {
+        if (ctx.signal.aborted) throw error;
+        ctx.log.debug({ machine: machine.metadata.name, err: messageOf(error) }, 'etcd not answering yet on a joining Machine');
+      }
+    }
+    return healthy;
   }
 
   private async reconcileKubeconfig(view: ControlPlane, facts: StatusFacts, ctx: ReconcileContext): Promise<void> {

@@ -1,8 +1,9 @@
-// What the control plane does next, decided from the view alone: create the first Machine, bootstrap
-// etcd on it, add Machines one at a time (each after the previous one's Node registered), or
-// nothing. Each waiting step says what it waits for, in words for a condition.
+// What the control plane does next, decided from the view and what Talos said of etcd: create the
+// first Machine, bootstrap etcd on it, add Machines one at a time (each once the previous one runs
+// a healthy etcd member or has its Node), or nothing. Each waiting step says what it waits for, in
+// words for a condition.
 import type { Machine } from '../api/capi/v1beta2/types';
-import { type ControlPlane, talosAddressOf } from './control-plane';
+import { type ControlPlane, hasNode, talosAddressOf } from './control-plane';
 
 export type NextStep =
   | { action: 'createMachine'; first: boolean }
@@ -10,7 +11,12 @@ export type NextStep =
   | { action: 'wait'; message: string }
   | { action: 'none' };
 
-export function nextStep(view: ControlPlane): NextStep {
+/** Machines still joining: no Node yet and no healthy etcd member seen on them. */
+export function joiningMachines(view: ControlPlane, etcdHealthyOn: ReadonlySet<string>): Machine[] {
+  return view.activeMachines.sortedByCreation().filter((m) => !hasNode(m) && !etcdHealthyOn.has(m.metadata.name ?? ''));
+}
+
+export function nextStep(view: ControlPlane, etcdHealthyOn: ReadonlySet<string> = new Set()): NextStep {
   const active = view.activeMachines;
   const desired = view.desiredReplicas;
   if (active.size === 0) return desired > 0 ? { action: 'createMachine', first: true } : { action: 'none' };
@@ -21,7 +27,7 @@ export function nextStep(view: ControlPlane): NextStep {
     return { action: 'bootstrapEtcd', machine: first, address };
   }
   if (active.size >= desired) return { action: 'none' };
-  const joining = view.machineWithoutNode();
-  if (joining) return { action: 'wait', message: `Waiting for the Node of Machine ${joining.metadata.name} before adding the next control-plane Machine` };
+  const joining = joiningMachines(view, etcdHealthyOn)[0];
+  if (joining) return { action: 'wait', message: `Waiting for Machine ${joining.metadata.name} to join etcd before adding the next control-plane Machine` };
   return { action: 'createMachine', first: false };
 }

@@ -1,4 +1,4 @@
-import { etcdDataFound, isMissingPath } from '../../../src/controlplane/etcd';
+import { etcdDataFound, etcdServiceHealthy, isMissingPath } from '../../../src/controlplane/etcd';
 import type { FileInfo, NodeResult } from '../../../src/talos/api';
 import { TalosApiError } from '../../../src/talos/api';
 
@@ -24,5 +24,15 @@ describe('isMissingPath', () => {
     expect(isMissingPath(new TalosApiError(2, 'lstat /var/lib/etcd/member: no such file or directory', { method: 'List' }))).toBe(true);
     expect(isMissingPath(new TalosApiError(14, 'connection refused', { method: 'List' }))).toBe(false);
     expect(isMissingPath(new Error('no such file or directory'))).toBe(false);
+  });
+});
+
+describe('etcdServiceHealthy', () => {
+  const etcd = (state: string, healthy: boolean) => ({ id: 'etcd', state, health: { unknown: false, healthy, lastMessage: '' }, events: [] });
+  it('is true only for a Running etcd service that passes its health check', () => {
+    expect(etcdServiceHealthy([{ ...etcd('Running', true), id: 'kubelet' }, etcd('Running', true)])).toBe(true);
+    expect(etcdServiceHealthy([etcd('Running', false)])).toBe(false);
+    expect(etcdServiceHealthy([etcd('Preparing', false)])).toBe(false);
+    expect(etcdServiceHealthy([{ ...etcd('Running', true), id: 'kubelet' }])).toBe(false);
   });
 });

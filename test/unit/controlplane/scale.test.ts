@@ -17,11 +17,13 @@ describe('nextStep: what the control plane does next', () => {
     expect(step.action === 'bootstrapEtcd' && step.machine.metadata.name).toBe('cp-b');
   });
 
-  it('does not bootstrap twice: once recorded, it scales up after the previous Machine has its Node', () => {
+  it('does not bootstrap twice: once recorded, it scales up after the previous Machine runs a healthy etcd member or has its Node', () => {
     const bootstrapped = tcp({ bootstrapped: true });
-    expect(nextStep(view(bootstrapped, [machine('cp-a', { address: '127.0.0.8' })]))).toEqual({
-      action: 'wait', message: 'Waiting for the Node of Machine cp-a before adding the next control-plane Machine',
+    const joining = [machine('cp-a', { address: '127.0.0.8', node: true }), machine('cp-b', { created: '2026-01-01T00:01:00Z', address: '127.0.0.9' })];
+    expect(nextStep(view(bootstrapped, joining))).toEqual({
+      action: 'wait', message: 'Waiting for Machine cp-b to join etcd before adding the next control-plane Machine',
     });
+    expect(nextStep(view(bootstrapped, joining), new Set(['cp-b']))).toEqual({ action: 'createMachine', first: false });
     expect(nextStep(view(bootstrapped, [machine('cp-a', { address: '127.0.0.8', node: true })]))).toEqual({ action: 'createMachine', first: false });
   });
 
