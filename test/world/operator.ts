@@ -1,7 +1,7 @@
 // Our operator in the world, as a user runs it out of cluster: `talos-capi run` (bin/talos-capi.cjs,
 // from the sources) as its own process group with leader election and its webhook server, our CRDs'
 // conversion and our validating webhooks pointed at it on loopback.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { findLogField } from '../support/operator-process';
 import { generateWebhookCerts, registerWebhooks, writeWebhookCerts } from '../support/webhook-certs';
@@ -31,10 +31,11 @@ export interface StartWorldOperatorOptions {
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
-async function waitHealthy(record: ProcessRecord): Promise<{ healthAddress: string; metricsAddress: string }> {
+/** Waits for /healthz, reading only what this run appended to the log (a reused folder keeps older runs'). */
+async function waitHealthy(record: ProcessRecord, logOffset: number): Promise<{ healthAddress: string; metricsAddress: string }> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
-    const log = existsSync(record.log) ? readFileSync(record.log, 'utf8') : '';
+    const log = existsSync(record.log) ? readFileSync(record.log).subarray(logOffset).toString('utf8') : '';
     const healthAddress = findLogField(log, 'healthProbeAddress');
     const metricsAddress = findLogField(log, 'metricsAddress');
     if (healthAddress && metricsAddress && (await fetch(`http://${healthAddress}/healthz`).then((r) => r.ok, () => false))) {
@@ -68,9 +69,11 @@ export async function startWorldOperator(options: StartWorldOperatorOptions): Pr
     ...(options.args ?? []),
   ];
   // From the sources: a dist/ left by an earlier `npm run build` may be stale.
-  const record = startProcess(process.execPath, args, join(options.dir, `${instance}.log`), { ...process.env, TALOS_CAPI_SOURCE: '1' });
+  const logPath = join(options.dir, `${instance}.log`);
+  const logOffset = existsSync(logPath) ? statSync(logPath).size : 0;
+  const record = startProcess(process.execPath, args, logPath, { ...process.env, TALOS_CAPI_SOURCE: '1' });
   try {
-    const addresses = await waitHealthy(record);
+    const addresses = await waitHealthy(record, logOffset);
     const webhookUrl = `https://127.0.0.1:${webhookPort}`;
     await registerWebhooks(options.kubeconfig, { url: webhookUrl, caBundle: certs.caPem });
     return { process: record, webhookUrl, webhookCaPem: certs.caPem, ...addresses };

@@ -196,7 +196,8 @@ test('a control-plane SimMachine waits for bootstrap data, then boots once: prov
   const node = await sim.inspect(`${namespace}.cp-0`);
   expect(node.hostname).toBe('cp-0');
   expect(provisioned.status?.addresses).toEqual([{ type: 'InternalIP', address: node.host }, { type: 'Hostname', address: 'cp-0' }]);
-  expect(node.host).toMatch(/^127\.0\.0\.\d+$/);
+  // The simulator's own /24 in 127.1–99.x.x (ipsFirstAddress).
+  expect(node.host).toMatch(/^127\.([1-9]|[1-9]\d)\.\d{1,3}\.\d{1,3}$/);
   expect(condition(provisioned, 'Ready')).toMatchObject({ status: 'True', reason: 'NodeRunning' });
   expect(provisioned.metadata.finalizers).toContain('simmachine.infrastructure.cluster.x-k8s.io');
   await eventsFor(client, namespace, 'cp-0', 'NodeCreated');
@@ -392,7 +393,8 @@ describe('the process entry (main.ts)', () => {
       const current = await client.get<SimCluster>(SimClusterKind, ns, 'proc');
       return current.status?.initialization?.provisioned ? current : undefined;
     });
-    expect(provisioned.spec?.controlPlaneEndpoint).toEqual({ host: expect.stringMatching(/^127\.0\.100\.\d+$/), port: 6443 });
+    // That process's own endpoint /24 in 127.0.100–199.x (endpointPrefix).
+    expect(provisioned.spec?.controlPlaneEndpoint).toEqual({ host: expect.stringMatching(/^127\.0\.1\d\d\.\d+$/), port: 6443 });
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]);
     figures.push(`process RSS after reconciling a SimCluster: ${(rssKb / 1024).toFixed(0)} MiB`);
     expect(rssKb).toBeGreaterThan(0);

@@ -10,7 +10,7 @@
 import { KeyObject, X509Certificate, randomBytes, sign } from 'node:crypto';
 import {
   bitString, booleanTrue, children, directoryString, element, explicit, flagBits, implicitPrimitive, integerFromHex,
-  octetString, oid, sequence, set, smallInteger, time,
+  octetString, oid, sequence, set, smallInteger, time, tlv,
 } from './der';
 import { generateKey, importPrivateKey, type KeyAlgorithm, type KeyPair } from './keys';
 
@@ -50,6 +50,7 @@ function wholeSeconds(date: Date): Date {
 const OID = {
   organization: '2.5.4.10',
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  sha256WithRSAEncryption: '1.2.840.113549.1.1.11',
   ed25519: '1.3.101.112',
   keyUsage: '2.5.29.15',
   extendedKeyUsage: '2.5.29.37',
@@ -75,7 +76,8 @@ interface Signer {
 function signatureAlgorithm(algorithm: KeyAlgorithm): Buffer {
   if (algorithm === 'ecdsa-p256') return sequence(oid(OID.ecdsaWithSha256));
   if (algorithm === 'ed25519') return sequence(oid(OID.ed25519));
-  throw new CertificateError(`cannot sign certificates with a ${algorithm} key`);
+  // RSA CAs (older bundles): PKCS#1 v1.5 with SHA-256, whose parameters are an explicit NULL.
+  return sequence(oid(OID.sha256WithRSAEncryption), tlv(0x05, Buffer.alloc(0)));
 }
 
 interface CertificateFields {
