@@ -147,6 +147,8 @@ export class Manager implements BuilderHost {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error(`manager already ${this.state}`);
     this.state = 'starting';
+    // A replica is a backup (0) from its first /metrics answer, not only once its caches synced.
+    if (this.options.leaderElection) this.metrics.leaderElectionMasterStatus.set({ name: this.options.leaderElection.id }, 0);
     await this.serveEndpoints();
     for (const informer of this.informers.values()) informer.start();
     const timeoutMs = this.options.cacheSyncTimeoutMs ?? 120_000;
@@ -165,7 +167,6 @@ export class Manager implements BuilderHost {
       this.transition(true);
       return;
     }
-    this.metrics.leaderElectionMasterStatus.set({ name: election.id }, 0);
     this.elector = new LeaderElector({
       store: kubeLeaseStore(this.client, election.namespace, election.id),
       namespace: election.namespace, name: election.id, identity: this.identity,
