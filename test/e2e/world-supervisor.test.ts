@@ -33,3 +33,17 @@ it('starts a world without our operator, lists every process, and stops all of t
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+it('a part that fails to start stops the parts that did start with it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'talos-capi-world-supervisor-'));
+  try {
+    await expect(startWorld({ dir, operatorArgs: ['--no-such-flag'] })).rejects.toThrow(/talos-capi run did not become healthy/);
+    const state = readWorld(dir);
+    const records = [state.capiCore?.process, state.infra?.process].filter((r) => r !== undefined);
+    expect(records).toHaveLength(2);
+    expect(records.map((r) => r.pid).filter(isAlive)).toEqual([]);
+  } finally {
+    await stopWorld(dir).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

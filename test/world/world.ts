@@ -97,16 +97,22 @@ export async function startWorld(options: StartWorldOptions): Promise<WorldState
     const client = KubeClient.load(testbed.kubeconfig, { qps: 100, burst: 200 });
     await time('infra-crds', () => installSimInfraCrds(client));
     // CAPI core, the infrastructure provider and our operator start side by side.
-    const [capi, infra, operator] = await Promise.all([
-      time('capi-core', () => startCapiCore({ testbed, dir: join(dir, 'capi-core') })),
-      time('infra', () => startInfra(dir, testbed.kubeconfig, options)),
+    // Each is recorded as soon as it is up, so that a failure of another still stops it.
+    const started = await Promise.allSettled([
+      time('capi-core', () => startCapiCore({ testbed, dir: join(dir, 'capi-core') })).then((capi) => {
+        state.capiCore = { process: capi.process, webhookUrl: capi.webhookUrl, healthUrl: capi.healthUrl };
+      }),
+      time('infra', () => startInfra(dir, testbed.kubeconfig, options)).then((infra) => {
+        state.infra = infra;
+      }),
       options.operator === false
-        ? Promise.resolve(undefined)
-        : time('operator', () => startWorldOperator({ dir, kubeconfig: testbed.kubeconfig, args: options.operatorArgs })),
+        ? Promise.resolve()
+        : time('operator', () => startWorldOperator({ dir, kubeconfig: testbed.kubeconfig, args: options.operatorArgs })).then((operator) => {
+            state.operator = operator;
+          }),
     ]);
-    state.capiCore = { process: capi.process, webhookUrl: capi.webhookUrl, healthUrl: capi.healthUrl };
-    state.infra = infra;
-    if (operator) state.operator = operator;
+    const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
     writeWorld(state as WorldState);
     return state as WorldState;
   } catch (error) {
