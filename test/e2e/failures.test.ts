@@ -6,7 +6,7 @@ import { MachineKind } from '../../src/api/capi/v1beta2/resources';
 import type { KubeObject } from '../../src/kube/object';
 import {
   bootstrapEtcd, conditionOf, createMachine, createMachineDeployment, createNamespace, createSimCluster, createWorkerTemplates,
-  eventually, INSTALL_DISK_PATCH, MachineHealthCheckKind, NodeKind, powerNode, simMachine, waitForRunningMachines, workloadClient, world,
+  eventually, INSTALL_DISK_PATCH, MachineHealthCheckKind, NodeKind, simMachine, waitForRunningMachines, workloadClient, world,
 } from './world-fixtures';
 
 jest.setTimeout(900_000);
@@ -64,7 +64,7 @@ describe('failures in the world', () => {
       },
     });
     const simNode = (await simMachine(w.client, namespace, victim!.metadata.name!)).status!.nodeId!;
-    await powerNode(w, simNode, 'stop');
+    await w.sim.stopNode(simNode);
 
     const workload = await workloadClient(w, namespace, 'bravo');
     const notReady = await eventually('the stopped worker\'s Node NotReady', async () => {

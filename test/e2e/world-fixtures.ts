@@ -17,6 +17,7 @@ import type { TalosConfigSpec } from '../../src/api/bootstrap/v1beta1/types';
 import { TalosApiError, TalosClient, unwrapAll } from '../../src/talos/api';
 import { INFRA_API_VERSION, INFRA_GROUP, SimClusterKind, SimMachineKind, SimMachineTemplateKind, type SimMachine } from '../world/infra/api';
 import { createNamespace, decode, eventually } from '../support/capi-fixtures';
+import { TalosSimControl } from '../support/talos-sim';
 
 export { eventually, decode };
 
@@ -34,8 +35,8 @@ export const INSTALL_DISK_PATCH = { op: 'add', path: '/machine/install/disk', va
 
 export interface World {
   client: KubeClient;
-  /** The simulator's control URL (faults, power). */
-  simControlUrl: string;
+  /** The world's simulator (faults, power, node views). */
+  sim: TalosSimControl;
   dir: string;
 }
 
@@ -43,21 +44,14 @@ export function world(): World {
   const dir = process.env.WORLD_DIR;
   if (!dir) throw new Error('WORLD_DIR is not set: run the e2e project (npm run test:e2e)');
   const state = readWorld(dir);
-  return { client: KubeClient.load(state.kubeconfig, { qps: 50, burst: 100 }), simControlUrl: state.infra.simControlUrl, dir };
+  return { client: KubeClient.load(state.kubeconfig, { qps: 50, burst: 100 }), sim: new TalosSimControl(state.infra.simControlUrl), dir };
 }
 
 /** How long the simulator took to boot a node: its first event to its last of the first boot. */
 export async function nodeBootSeconds(w: World, nodeId: string): Promise<number> {
-  const response = await fetch(`${w.simControlUrl}/nodes/${encodeURIComponent(nodeId)}`);
-  const node = (await response.json()) as { events?: { at: string }[] };
+  const node = await w.sim.inspect(nodeId);
   const times = (node.events ?? []).map((e) => Date.parse(e.at)).filter((t) => Number.isFinite(t));
   return times.length < 2 ? 0 : (Math.max(...times) - Math.min(...times)) / 1000;
-}
-
-/** Powers a simulated node off (`stop`) or on (`start`) through the simulator's control API. */
-export async function powerNode(w: World, nodeId: string, action: 'stop' | 'start'): Promise<void> {
-  const response = await fetch(`${w.simControlUrl}/nodes/${encodeURIComponent(nodeId)}/${action}`, { method: 'POST' });
-  if (!response.ok) throw new Error(`simulator ${action} ${nodeId}: HTTP ${response.status} ${await response.text()}`);
 }
 
 export { createNamespace };

@@ -190,54 +190,18 @@ export async function buildTalosSim(): Promise<string> {
   return join(binDir, 'talos-sim');
 }
 
-/** A running simulator process. */
-export class TalosSim {
-  private exited: Error | undefined;
+/**
+ * The simulator's HTTP control interface at `controlUrl`: for a simulator this process started
+ * (TalosSim) or one started elsewhere (a world's, found in its state file).
+ */
+export class TalosSimControl {
+  constructor(readonly controlUrl: string) {}
 
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly controlUrl: string,
-    private readonly stderrTail: () => string,
-  ) {
-    child.on('exit', (code, signal) => {
-      this.exited = new Error(`talos-sim exited (code ${code}, signal ${signal}): ${stderrTail()}`);
-    });
-  }
+  /** Throws when the simulator is known to be gone (a simulator started elsewhere: never known). */
+  protected checkAlive(): void {}
 
-  /** Builds (cached) and starts a simulator; resolves once its control interface listens. */
-  static async start(options: TalosSimOptions = {}): Promise<TalosSim> {
-    const binary = await buildTalosSim();
-    // stdin is the simulator's lifeline: if this process dies, the pipe closes and it exits
-    const child = spawn(binary, simulatorArgs(options), { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-4000);
-      if (options.verbose) process.stderr.write(chunk);
-    });
-
-    const controlUrl = await new Promise<string>((resolve, reject) => {
-      const lines = createInterface({ input: child.stdout! });
-      const timer = setTimeout(() => reject(new Error(`talos-sim did not report its control address: ${stderr}`)), 30000);
-      lines.on('line', (line) => {
-        if (!line.startsWith(CONTROL_PREFIX)) return;
-        clearTimeout(timer);
-        resolve(line.slice(CONTROL_PREFIX.length).trim());
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`talos-sim exited early (code ${code}): ${stderr}`));
-      });
-      child.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-    });
-
-    return new TalosSim(child, controlUrl, () => stderr);
-  }
-
-  private async request<T>(method: string, path: string, body?: string, contentType = 'application/yaml'): Promise<T> {
-    if (this.exited) throw this.exited;
+  protected async request<T>(method: string, path: string, body?: string, contentType = 'application/yaml'): Promise<T> {
+    this.checkAlive();
     const response = await fetch(this.controlUrl + path, {
       method,
       body,
@@ -318,6 +282,59 @@ export class TalosSim {
       if (Date.now() > deadline) throw new Error(`timed out waiting for node ${id}; last state ${node.state}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+  }
+
+}
+
+/** A running simulator process. */
+export class TalosSim extends TalosSimControl {
+  private exited: Error | undefined;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    controlUrl: string,
+    private readonly stderrTail: () => string,
+  ) {
+    super(controlUrl);
+    child.on('exit', (code, signal) => {
+      this.exited = new Error(`talos-sim exited (code ${code}, signal ${signal}): ${stderrTail()}`);
+    });
+  }
+
+  protected override checkAlive(): void {
+    if (this.exited) throw this.exited;
+  }
+
+  /** Builds (cached) and starts a simulator; resolves once its control interface listens. */
+  static async start(options: TalosSimOptions = {}): Promise<TalosSim> {
+    const binary = await buildTalosSim();
+    // stdin is the simulator's lifeline: if this process dies, the pipe closes and it exits
+    const child = spawn(binary, simulatorArgs(options), { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+      if (options.verbose) process.stderr.write(chunk);
+    });
+
+    const controlUrl = await new Promise<string>((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout! });
+      const timer = setTimeout(() => reject(new Error(`talos-sim did not report its control address: ${stderr}`)), 30000);
+      lines.on('line', (line) => {
+        if (!line.startsWith(CONTROL_PREFIX)) return;
+        clearTimeout(timer);
+        resolve(line.slice(CONTROL_PREFIX.length).trim());
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`talos-sim exited early (code ${code}): ${stderr}`));
+      });
+      child.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+
+    return new TalosSim(child, controlUrl, () => stderr);
   }
 
   /** Stops every node and ends the process. */
