@@ -14,8 +14,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeClient } from '../src/kube/client';
-import { SecretKind } from '../src/kube/resource';
+import { KubeClient } from '../src/kube/client/client';
+import { SecretKind } from '../src/kube/client/resource';
 import { V1BETA1 } from '../src/api/bootstrap/resources';
 import type { TalosConfig } from '../src/api/bootstrap/v1beta1/types';
 import type { Cluster } from '../src/api/capi/v1beta2/types';

@@ -1,7 +1,7 @@
 // The one place where controllers join the manager. Later issues add the TalosConfig and
 // TalosControlPlane controllers here; with none registered the manager still runs (probes,
 // metrics, leader lease).
-import type { Manager } from './kube/manager';
+import type { Manager } from './kube/manager/manager';
 import type { OperatorFlags } from './operator-flags';
 import { setupBootstrapController } from './bootstrap/controller';
 import { setupControlPlaneController } from './controlplane/controller';

@@ -1,5 +1,5 @@
 // Entry point of the image: the operator with the process's flags. Nothing else lives here.
-import { createLogger } from './kube/logger';
+import { createLogger } from './kube/log/logger';
 import { runOperator } from './operator';
 
 runOperator(process.argv.slice(2)).then(

@@ -2,7 +2,7 @@
 // and their translation into manager options.
 import { existsSync, readFileSync } from 'node:fs';
 import { type FlagSpec, Flags, UsageError, flagUsage, parseFlags } from './cli/args';
-import { isLogLevel } from './kube/logger';
+import { isLogLevel } from './kube/log/logger';
 import type { LevelWithSilent } from 'pino';
 
 export const TALOS_CONFIG_CONTROLLER = 'talosconfig';

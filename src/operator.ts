@@ -1,11 +1,11 @@
 // The operator: flags → manager + webhook server → run until SIGTERM/SIGINT. `talos-capi run` and
 // src/main.ts (the image's entry point) both come here.
 import { registerControllers } from './controllers';
-import { KubeClient } from './kube/client';
+import { KubeClient } from './kube/client/client';
 import { UsageError } from './cli/args';
-import { createLogger } from './kube/logger';
-import { Manager } from './kube/manager';
-import { RuntimeMetrics } from './kube/metrics';
+import { createLogger } from './kube/log/logger';
+import { Manager } from './kube/manager/manager';
+import { RuntimeMetrics } from './kube/http/metrics';
 import { type OperatorFlags, describeFlags, operatorUsage, parseOperatorFlags, resolveLeaseNamespace } from './operator-flags';
 import { providerWebhookRoutes } from './webhooks/routes';
 import { startWebhookServer } from './webhooks/server';

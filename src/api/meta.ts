@@ -1,10 +1,10 @@
 // Shapes shared by every API group. The wire-level object and condition types
 // live in src/kube; this adds what typed API objects need on top.
-import type { ObjectMeta } from '../kube/object';
+import type { ObjectMeta } from '../kube/meta/object';
 
-export type { ObjectMeta } from '../kube/object';
-export type { Condition } from '../kube/conditions';
-export type { V1Beta1Condition } from '../kube/conditions-v1beta1';
+export type { ObjectMeta } from '../kube/meta/object';
+export type { Condition } from '../kube/patch/conditions';
+export type { V1Beta1Condition } from '../kube/patch/conditions-v1beta1';
 
 /** Labels and annotations only: what a template may stamp onto the objects made from it. */
 export interface ObjectMetaTemplate {

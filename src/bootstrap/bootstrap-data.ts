@@ -2,8 +2,8 @@
 // controlled by its TalosConfig so it goes away with it. Never written over
 // unless this TalosConfig controls it, or it was left by a deleted TalosConfig
 // of the same name (see src/cluster/ownership).
-import type { KubeClient } from '../kube/client';
-import { SecretKind } from '../kube/resource';
+import type { KubeClient } from '../kube/client/client';
+import { SecretKind } from '../kube/client/resource';
 import { V1BETA1 } from '../api/bootstrap/resources';
 import type { TalosConfig } from '../api/bootstrap/v1beta1/types';
 import { createIfAbsent } from '../cluster/create-if-absent';

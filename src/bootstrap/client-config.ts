@@ -4,9 +4,9 @@
 // changed, not on every reconcile; the caller requeues itself for that moment.
 // Only a Secret the Cluster controls is rewritten (see src/cluster/ownership).
 import { X509Certificate } from 'node:crypto';
-import { isConflict } from '../kube/api-error';
-import type { KubeClient } from '../kube/client';
-import { SecretKind } from '../kube/resource';
+import { isConflict } from '../kube/client/api-error';
+import type { KubeClient } from '../kube/client/client';
+import { SecretKind } from '../kube/client/resource';
 import { ClusterKind } from '../api/capi/v1beta2/resources';
 import type { Cluster } from '../api/capi/v1beta2/types';
 import { generateTalosconfig, parseTalosconfig, type SecretsBundle } from '../talos/config';

@@ -4,12 +4,12 @@
 // an unreadable copy is refused, and a missing one is restored from memory or
 // refused once the cluster has used a bundle — a second bundle would split the
 // cluster's CAs.
-import { isNotFound } from '../kube/api-error';
-import type { KubeClient } from '../kube/client';
-import { SecretKind } from '../kube/resource';
+import { isNotFound } from '../kube/client/api-error';
+import type { KubeClient } from '../kube/client/client';
+import { SecretKind } from '../kube/client/resource';
 import type { Cluster } from '../api/capi/v1beta2/types';
 import { encodeSecretsBundle, generateKey, generateSecretsBundle, type KeyAlgorithm, type SecretsBundle, type TalosContract } from '../talos/config';
-import { SingleFlight } from '../kube/single-flight';
+import { SingleFlight } from '../kube/controller/single-flight';
 import { createIfAbsent } from '../cluster/create-if-absent';
 import { BUNDLE_KEY, bundleFromSecret, InvalidSecretsBundle } from '../cluster/bundle-secret';
 import { clusterOwnedSecret, clusterSecretNames, type SecretObject } from '../cluster/secrets';

@@ -2,11 +2,11 @@
 // primary; Machines and MachinePools map to the config they reference;
 // Clusters map to the configs of their Machines when something a config waits
 // for changes (pause, infrastructure, control-plane endpoint).
-import type { Controller } from '../kube/controller';
-import type { Informer } from '../kube/informer';
-import type { Manager } from '../kube/manager';
-import type { KubeObject, ObjectKey } from '../kube/object';
-import type { Predicate } from '../kube/predicates';
+import type { Controller } from '../kube/controller/controller';
+import type { Informer } from '../kube/cache/informer';
+import type { Manager } from '../kube/manager/manager';
+import type { KubeObject, ObjectKey } from '../kube/meta/object';
+import type { Predicate } from '../kube/controller/predicates';
 import { ClusterKind, MachineKind, MachinePoolKind } from '../api/capi/v1beta2/resources';
 import { V1BETA1 } from '../api/bootstrap/resources';
 import { CLUSTER_NAME_LABEL, type Cluster, type ContractVersionedObjectReference, type Machine, type MachinePool } from '../api/capi/v1beta2/types';

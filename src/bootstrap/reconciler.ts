@@ -3,17 +3,17 @@
 // owner, adopt, generate. Every failure, whatever throws, ends in a condition
 // and a Warning Event; faults that only a change elsewhere can fix (the bundle
 // Secret, a foreign Secret, another config) are looked at again on a timer.
-import type { Informer } from '../kube/informer';
-import type { KubeClient } from '../kube/client';
-import type { EventRecorder } from '../kube/events';
-import type { ObjectKey } from '../kube/object';
-import { ownerKeys } from '../kube/owners';
-import { PatchHelper } from '../kube/patch-helper';
-import { SingleFlight } from '../kube/single-flight';
-import { isNotFound } from '../kube/api-error';
-import { SecretKind } from '../kube/resource';
-import type { ReconcileContext, ReconcileResult, Reconciler } from '../kube/reconciler';
-import { PAUSED_ANNOTATION } from '../kube/predicates';
+import type { Informer } from '../kube/cache/informer';
+import type { KubeClient } from '../kube/client/client';
+import type { EventRecorder } from '../kube/patch/events';
+import type { ObjectKey } from '../kube/meta/object';
+import { ownerKeys } from '../kube/meta/owners';
+import { PatchHelper } from '../kube/patch/patch-helper';
+import { SingleFlight } from '../kube/controller/single-flight';
+import { isNotFound } from '../kube/client/api-error';
+import { SecretKind } from '../kube/client/resource';
+import type { ReconcileContext, ReconcileResult, Reconciler } from '../kube/controller/reconciler';
+import { PAUSED_ANNOTATION } from '../kube/controller/predicates';
 import { deepCopy } from '../util/json';
 import { V1BETA1 } from '../api/bootstrap/resources';
 import { CLUSTER_NAME_LABEL, type Cluster, type Machine, type MachinePool } from '../api/capi/v1beta2/types';

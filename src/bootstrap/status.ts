@@ -3,8 +3,8 @@
 // that dashboards and alerts written for CABPT keep working.
 import type { Condition } from '../api/meta';
 import type { TalosConfig, TalosConfigStatus } from '../api/bootstrap/v1beta1/types';
-import { setCondition, summaryCondition, type ConditionInput } from '../kube/conditions';
-import { markFalseV1Beta1, markTrueV1Beta1, setV1Beta1, summaryV1Beta1, type ConditionSeverity } from '../kube/conditions-v1beta1';
+import { setCondition, summaryCondition, type ConditionInput } from '../kube/patch/conditions';
+import { markFalseV1Beta1, markTrueV1Beta1, setV1Beta1, summaryV1Beta1, type ConditionSeverity } from '../kube/patch/conditions-v1beta1';
 
 export const DATA_SECRET_AVAILABLE = 'DataSecretAvailable';
 export const CLIENT_CONFIG_AVAILABLE = 'ClientConfigAvailable';

@@ -2,9 +2,9 @@
 // wins, and everyone else gets the winner's copy. `make` runs only when the
 // Secret is absent, so an expensive or refusable body (a new secrets bundle)
 // is built only when it is really needed.
-import { isAlreadyExists, isNotFound } from '../kube/api-error';
-import type { KubeClient } from '../kube/client';
-import { SecretKind } from '../kube/resource';
+import { isAlreadyExists, isNotFound } from '../kube/client/api-error';
+import type { KubeClient } from '../kube/client/client';
+import { SecretKind } from '../kube/client/resource';
 import type { SecretObject } from './secrets';
 
 export interface CreateIfAbsentResult {

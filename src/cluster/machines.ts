@@ -3,8 +3,8 @@
 // domain, need a rollout, are unhealthy or being deleted, which is oldest). Pure: no I/O, never
 // mutates a Machine (they are frozen cache objects), every operation returns a new collection.
 import type { Machine } from '../api/capi/v1beta2/types';
-import { getCondition } from '../kube/conditions';
-import type { KubeObject } from '../kube/object';
+import { getCondition } from '../kube/patch/conditions';
+import type { KubeObject } from '../kube/meta/object';
 
 export type MachineFilter = (machine: Machine) => boolean;
 

@@ -2,9 +2,9 @@
 // or update one it controls; take over a Secret controlled by an object of the
 // writer's kind and name only when that object (by UID) is gone — the writer,
 // recreated under the same name, is its successor; refuse anything else.
-import type { KubeObject, OwnerReference } from '../kube/object';
-import { refersToKind } from '../kube/owners';
-import type { ResourceKind } from '../kube/resource';
+import type { KubeObject, OwnerReference } from '../kube/meta/object';
+import { refersToKind } from '../kube/meta/owners';
+import type { ResourceKind } from '../kube/client/resource';
 
 export type SecretWriteDecision =
   | { action: 'update' }

@@ -3,9 +3,9 @@
 // Cluster API reads), `<cluster>-talosconfig` (an os:admin client config) and
 // `<cluster>-kubeconfig` (written by the control plane), plus each Machine's
 // bootstrap data Secret. Provider-neutral: bootstrap and control plane import it.
-import type { KubeObject } from '../kube/object';
-import type { ResourceKind } from '../kube/resource';
-import { controllerOwnerReference } from '../kube/owners';
+import type { KubeObject } from '../kube/meta/object';
+import type { ResourceKind } from '../kube/client/resource';
+import { controllerOwnerReference } from '../kube/meta/owners';
 import { ClusterKind } from '../api/capi/v1beta2/resources';
 import { CLUSTER_NAME_LABEL, type Cluster } from '../api/capi/v1beta2/types';
 

@@ -4,7 +4,7 @@
 import type { Cluster, Machine, MachineAddress } from '../api/capi/v1beta2/types';
 import type { TalosControlPlane } from '../api/controlplane/v1alpha3/types';
 import { replicasOf } from '../api/controlplane/spec';
-import { getCondition } from '../kube/conditions';
+import { getCondition } from '../kube/patch/conditions';
 import { Machines, isDeleting, not } from '../cluster/machines';
 
 /** CAPI's Machine condition that is True once the Machine's Node is Ready (and nothing else is wrong). */

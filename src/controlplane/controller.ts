@@ -1,11 +1,11 @@
 // Wires the TalosControlPlane reconciler into the manager: TalosControlPlane is the primary; the
 // Machines it controls map back to it; a Cluster maps to the control plane it references when
 // something the control plane waits for changes (pause, endpoint, infrastructure).
-import type { Controller } from '../kube/controller';
-import type { Informer } from '../kube/informer';
-import type { Manager } from '../kube/manager';
-import type { KubeObject, ObjectKey } from '../kube/object';
-import type { Predicate } from '../kube/predicates';
+import type { Controller } from '../kube/controller/controller';
+import type { Informer } from '../kube/cache/informer';
+import type { Manager } from '../kube/manager/manager';
+import type { KubeObject, ObjectKey } from '../kube/meta/object';
+import type { Predicate } from '../kube/controller/predicates';
 import { ClusterKind, MachineKind } from '../api/capi/v1beta2/resources';
 import type { Cluster, Machine } from '../api/capi/v1beta2/types';
 import { CONTROLPLANE_GROUP, TALOS_CONTROL_PLANE_KIND } from '../api/controlplane/group';

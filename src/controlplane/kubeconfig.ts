@@ -4,7 +4,7 @@
 // Kubernetes CA and the cluster endpoint of its own config, so what Cluster API gets is exactly
 // what the node's apiserver trusts, and the operator never handles the Kubernetes CA key.
 // Written once (create-if-absent); renewal is not done yet.
-import type { KubeClient } from '../kube/client';
+import type { KubeClient } from '../kube/client/client';
 import { V1ALPHA3 } from '../api/controlplane/resources';
 import { createIfAbsent } from '../cluster/create-if-absent';
 import { clusterSecretNames, kubeconfigSecret } from '../cluster/secrets';

@@ -9,10 +9,10 @@ import { V1ALPHA3 } from '../api/controlplane/resources';
 import { kubernetesVersionOf, talosConfigSpecForMachine } from '../api/controlplane/spec';
 import type { TalosControlPlane } from '../api/controlplane/v1alpha3/types';
 import { splitApiVersion } from '../api/meta';
-import type { KubeObject, OwnerReference } from '../kube/object';
-import { controllerOwnerReference } from '../kube/owners';
-import { apiVersionOf } from '../kube/resource';
-import type { Unstructured } from '../kube/unstructured';
+import type { KubeObject, OwnerReference } from '../kube/meta/object';
+import { controllerOwnerReference } from '../kube/meta/owners';
+import { apiVersionOf } from '../kube/client/resource';
+import type { Unstructured } from '../kube/client/unstructured';
 import { isObject } from '../util/json';
 
 /** Which template an infrastructure machine was cloned from (Cluster API's annotations). */

@@ -2,16 +2,16 @@
 // status + conditions + one patch → deletion, or the story: pause, endpoint, next step (create a
 // Machine, bootstrap etcd, wait), kubeconfig. A failure ends in the conditions' messages and a
 // Warning Event, then retries with backoff.
-import type { Informer } from '../kube/informer';
-import type { KubeClient } from '../kube/client';
-import type { EventRecorder } from '../kube/events';
-import type { ObjectKey } from '../kube/object';
-import { PatchHelper } from '../kube/patch-helper';
-import { isNotFound } from '../kube/api-error';
-import { SecretKind } from '../kube/resource';
-import { PAUSED_ANNOTATION } from '../kube/predicates';
-import type { ReconcileContext, ReconcileResult, Reconciler } from '../kube/reconciler';
-import type { UnstructuredClient } from '../kube/unstructured';
+import type { Informer } from '../kube/cache/informer';
+import type { KubeClient } from '../kube/client/client';
+import type { EventRecorder } from '../kube/patch/events';
+import type { ObjectKey } from '../kube/meta/object';
+import { PatchHelper } from '../kube/patch/patch-helper';
+import { isNotFound } from '../kube/client/api-error';
+import { SecretKind } from '../kube/client/resource';
+import { PAUSED_ANNOTATION } from '../kube/controller/predicates';
+import type { ReconcileContext, ReconcileResult, Reconciler } from '../kube/controller/reconciler';
+import type { UnstructuredClient } from '../kube/client/unstructured';
 import { deepCopy } from '../util/json';
 import { ClusterKind, MachineKind } from '../api/capi/v1beta2/resources';
 import { CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL, type Cluster, type Machine } from '../api/capi/v1beta2/types';
@@ -20,7 +20,7 @@ import { V1ALPHA3 } from '../api/controlplane/resources';
 import { TALOS_CONTROL_PLANE_FINALIZER } from '../api/controlplane/group';
 import { infrastructureTemplateOf } from '../api/controlplane/spec';
 import type { TalosControlPlane } from '../api/controlplane/v1alpha3/types';
-import { refersToKind } from '../kube/owners';
+import { refersToKind } from '../kube/meta/owners';
 import { Machines, ownedBy } from '../cluster/machines';
 import { clusterSecretNames, fromBase64, type SecretObject } from '../cluster/secrets';
 import { TalosClient, unwrapSingle } from '../talos/api';

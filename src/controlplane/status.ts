@@ -5,8 +5,8 @@
 import type { Machine } from '../api/capi/v1beta2/types';
 import { controlPlaneSelector, kubernetesVersionOf } from '../api/controlplane/spec';
 import type { StatusVersion, TalosControlPlaneStatus } from '../api/controlplane/v1alpha3/types';
-import { setCondition, type ConditionInput } from '../kube/conditions';
-import { markFalseV1Beta1, markTrueV1Beta1, setV1Beta1, summaryV1Beta1, type V1Beta1Condition } from '../kube/conditions-v1beta1';
+import { setCondition, type ConditionInput } from '../kube/patch/conditions';
+import { markFalseV1Beta1, markTrueV1Beta1, setV1Beta1, summaryV1Beta1, type V1Beta1Condition } from '../kube/patch/conditions-v1beta1';
 import { type ControlPlane, isAvailable, isReady } from './control-plane';
 
 export const AVAILABLE = 'Available';

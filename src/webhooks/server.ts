@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CONVERSION_PATH } from '../api/crd';
-import { type Logger, silentLogger } from '../kube/logger';
+import { type Logger, silentLogger } from '../kube/log/logger';
 import { reviewAdmission, type ValidatingWebhook } from './admission';
 import { CertificateReloader, DEFAULT_WEBHOOK_CERT_DIR, readServingCertificate } from './certs';
 import type { ConversionRegistry } from './conversion';

@@ -5,7 +5,7 @@
 import { V1BETA1 } from '../../src/api/bootstrap/resources';
 import { ClusterKind } from '../../src/api/capi/v1beta2/resources';
 import { CONTROL_PLANE_LABEL, type Cluster, type Machine } from '../../src/api/capi/v1beta2/types';
-import type { KubeObject } from '../../src/kube/object';
+import type { KubeObject } from '../../src/kube/meta/object';
 import {
   bootstrapEtcd, conditionOf, createMachine, createMachineDeployment, createNamespace, createSimCluster, createWorkerTemplates,
   eventually, MachineDeploymentKind, machinesOf, nodeBootSeconds, NodeKind, simMachine, waitForRunningMachines, workloadClient, world,

@@ -3,7 +3,7 @@
 // cluster, a MachineHealthCheck marks it, and Cluster API replaces it with a new worker.
 import { CONTROL_PLANE_LABEL, type Machine } from '../../src/api/capi/v1beta2/types';
 import { MachineKind } from '../../src/api/capi/v1beta2/resources';
-import type { KubeObject } from '../../src/kube/object';
+import type { KubeObject } from '../../src/kube/meta/object';
 import {
   bootstrapEtcd, conditionOf, createMachine, createMachineDeployment, createNamespace, createSimCluster, createWorkerTemplates,
   eventually, INSTALL_DISK_PATCH, MachineHealthCheckKind, NodeKind, simMachine, waitForRunningMachines, workloadClient, world,

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { V1ALPHA3 } from '../../src/api/bootstrap/resources';
-import type { KubeObject } from '../../src/kube/object';
+import type { KubeObject } from '../../src/kube/meta/object';
 import { bootstrapEtcd, createMachine, createNamespace, createSimCluster, eventually, waitForRunningMachines, world } from './world-fixtures';
 
 jest.setTimeout(600_000);

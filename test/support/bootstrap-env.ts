@@ -1,7 +1,7 @@
 // What every bootstrap integration file needs: a client, the TalosConfig
 // controller running in-process, and Talos's own validator (the oracle).
-import type { KubeClient } from '../../src/kube/client';
-import type { Manager } from '../../src/kube/manager';
+import type { KubeClient } from '../../src/kube/client/client';
+import type { Manager } from '../../src/kube/manager/manager';
 import { setupBootstrapController, type BootstrapControllerOptions } from '../../src/bootstrap/controller';
 import { testClient } from './capi-fixtures';
 import { startManager } from './in-process-manager';

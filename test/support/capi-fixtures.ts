@@ -2,10 +2,10 @@
 // Cluster API core controllers and an infrastructure provider would have made,
 // created directly (the test bed runs no controllers of its own).
 import { randomBytes } from 'node:crypto';
-import { KubeClient } from '../../src/kube/client';
-import type { KubeObject } from '../../src/kube/object';
-import { SecretKind, type ResourceKind } from '../../src/kube/resource';
-import { isNotFound } from '../../src/kube/api-error';
+import { KubeClient } from '../../src/kube/client/client';
+import type { KubeObject } from '../../src/kube/meta/object';
+import { SecretKind, type ResourceKind } from '../../src/kube/client/resource';
+import { isNotFound } from '../../src/kube/client/api-error';
 import { ClusterKind, MachineKind } from '../../src/api/capi/v1beta2/resources';
 import { V1BETA1 } from '../../src/api/bootstrap/resources';
 import { CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL, type Cluster, type Machine, type MachineAddress } from '../../src/api/capi/v1beta2/types';

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseListenAddress } from '../../src/kube/http-server';
+import { parseListenAddress } from '../../src/kube/http/http-server';
 import {
   TALOS_CONFIG_CONTROLLER, TALOS_CONTROL_PLANE_CONTROLLER, describeFlags, operatorUsage, parseOperatorFlags, resolveLeaseNamespace,
 } from '../../src/operator-flags';

@@ -5,11 +5,11 @@
 // the Node stays and the workload cluster's kube-controller-manager marks it NotReady.
 //
 // The pure parts first (what is written, and when), then the SimKubelet that sends it.
-import { isAlreadyExists, isNotFound } from '../../src/kube/api-error';
-import { KubeClient } from '../../src/kube/client';
-import { accessFor } from '../../src/kube/kubeconfig';
-import type { KubeObject } from '../../src/kube/object';
-import { LeaseKind, type ResourceKind } from '../../src/kube/resource';
+import { isAlreadyExists, isNotFound } from '../../src/kube/client/api-error';
+import { KubeClient } from '../../src/kube/client/client';
+import { accessFor } from '../../src/kube/client/kubeconfig';
+import type { KubeObject } from '../../src/kube/meta/object';
+import { LeaseKind, type ResourceKind } from '../../src/kube/client/resource';
 import { issueCertificate, loadCertificateAuthority, type CertificateAuthority } from '../testbed/pki';
 
 export type NodeAddressType = 'InternalIP' | 'Hostname' | 'ExternalIP';

@@ -4,7 +4,7 @@
 // bed's DIR/testbed.json, so `up`, `down` and `status` can run from different processes.
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { KubeClient } from '../../src/kube/client';
+import { KubeClient } from '../../src/kube/client/client';
 import { buildTalosSim } from '../support/talos-sim';
 import { buildTestbedBinaries, isAlive, phaseTimer, type ProcessRecord, readState, startProcess, startTestbed, stopProcess, stopTestbed } from '../testbed/testbed';
 import { buildCapiCore, startCapiCore } from './capi-core';

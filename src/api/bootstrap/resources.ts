@@ -1,5 +1,5 @@
 // REST descriptions of our bootstrap kinds, per served version.
-import type { ResourceKind } from '../../kube/resource';
+import type { ResourceKind } from '../../kube/client/resource';
 import { BOOTSTRAP_GROUP, TALOS_CONFIG_KIND, TALOS_CONFIG_TEMPLATE_KIND } from './group';
 
 function kinds(version: string) {

@@ -1,5 +1,5 @@
 // REST description of the TalosControlPlane kind (one version, served and stored).
-import type { ResourceKind } from '../../kube/resource';
+import type { ResourceKind } from '../../kube/client/resource';
 import { CONTROLPLANE_GROUP, TALOS_CONTROL_PLANE_KIND } from './group';
 import { VERSION } from './v1alpha3/types';
 

@@ -4,10 +4,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { V1ALPHA3, V1BETA1 } from '../../../src/api/bootstrap/resources';
-import { KubeApiError } from '../../../src/kube/api-error';
-import { KubeClient } from '../../../src/kube/client';
-import type { KubeObject } from '../../../src/kube/object';
-import { resourcePath, type ResourceKind } from '../../../src/kube/resource';
+import { KubeApiError } from '../../../src/kube/client/api-error';
+import { KubeClient } from '../../../src/kube/client/client';
+import type { KubeObject } from '../../../src/kube/meta/object';
+import { resourcePath, type ResourceKind } from '../../../src/kube/client/resource';
 import { ensureWebhooks } from '../../support/webhook-certs';
 
 /** What these tests read back: any of our objects, spec and status left open. */

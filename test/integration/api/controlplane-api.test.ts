@@ -11,10 +11,10 @@ import {
   ONE_OR_ZERO_MESSAGE, REPLICAS_ODD_MESSAGE, SURGE_AND_UNAVAILABLE_ZERO_MESSAGE, WORKER_CONFIG_MESSAGE,
 } from '../../../src/api/controlplane/crds';
 import type { TalosControlPlane, TalosControlPlaneStatus } from '../../../src/api/controlplane/v1alpha3/types';
-import { KubeApiError } from '../../../src/kube/api-error';
-import { KubeClient } from '../../../src/kube/client';
-import type { KubeObject } from '../../../src/kube/object';
-import { resourcePath, type ResourceKind } from '../../../src/kube/resource';
+import { KubeApiError } from '../../../src/kube/client/api-error';
+import { KubeClient } from '../../../src/kube/client/client';
+import type { KubeObject } from '../../../src/kube/meta/object';
+import { resourcePath, type ResourceKind } from '../../../src/kube/client/resource';
 
 const SEEDS_DIR = join(__dirname, '..', '..', 'fixtures', 'seeds');
 const NamespaceKind: ResourceKind = { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false };

@@ -2,9 +2,9 @@
 // lease or shutting down stops the provider's writes at once. The controller
 // runs over a client that notes each get/create/replace/patch/delete made
 // without one (Events excepted: the recorder sends them on its own).
-import { KubeClient } from '../../../src/kube/client';
-import type { ResourceKind } from '../../../src/kube/resource';
-import { Manager } from '../../../src/kube/manager';
+import { KubeClient } from '../../../src/kube/client/client';
+import type { ResourceKind } from '../../../src/kube/client/resource';
+import { Manager } from '../../../src/kube/manager/manager';
 import { setupBootstrapController } from '../../../src/bootstrap/controller';
 import { createCluster, createMachine, createNamespace, createTalosConfig, setMachineAddresses, testClient, waitForBootstrapData, eventually } from '../../support/capi-fixtures';
 

@@ -3,7 +3,7 @@
 // second bundle, never trusts a bundle that does not read whole, and every
 // failure ends in a condition and a Warning Event (issue 14).
 import { parse as parseYaml } from 'yaml';
-import { SecretKind } from '../../../src/kube/resource';
+import { SecretKind } from '../../../src/kube/client/resource';
 import { V1BETA1 } from '../../../src/api/bootstrap/resources';
 import { setupBootstrapController } from '../../../src/bootstrap/controller';
 import { ClusterSecrets } from '../../../src/bootstrap/cluster-secrets';

@@ -3,7 +3,7 @@
 import { ClusterKind } from '../../../src/api/capi/v1beta2/resources';
 import { setupBootstrapController } from '../../../src/bootstrap/controller';
 import { ClusterSecrets } from '../../../src/bootstrap/cluster-secrets';
-import type { Manager } from '../../../src/kube/manager';
+import type { Manager } from '../../../src/kube/manager/manager';
 import { createCluster, createMachine, createNamespace, createTalosConfig, eventually, testClient, waitForBootstrapData } from '../../support/capi-fixtures';
 import { startManager } from '../../support/in-process-manager';
 

@@ -4,7 +4,7 @@
 // in-process manager runs with resync off).
 import { X509Certificate } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
-import { SecretKind } from '../../../src/kube/resource';
+import { SecretKind } from '../../../src/kube/client/resource';
 import { MachinePoolKind } from '../../../src/api/capi/v1beta2/resources';
 import { V1BETA1 } from '../../../src/api/bootstrap/resources';
 import { CLUSTER_NAME_LABEL, type MachinePool } from '../../../src/api/capi/v1beta2/types';

@@ -3,7 +3,7 @@
 // config is loaded and strictly validated by Talos's own library (the oracle).
 import { X509Certificate } from 'node:crypto';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { SecretKind } from '../../../src/kube/resource';
+import { SecretKind } from '../../../src/kube/client/resource';
 import { encodeSecretsBundle, generateSecretsBundle, parseContract, renderMachineConfig, loadSecretsBundle } from '../../../src/talos/config';
 import type { Cluster } from '../../../src/api/capi/v1beta2/types';
 import { V1BETA1 } from '../../../src/api/bootstrap/resources';

@@ -2,7 +2,7 @@
 // apiserver restarts in the middle: still exactly one secrets bundle, and every
 // machine config carries it.
 import { parse as parseYaml } from 'yaml';
-import { SecretKind } from '../../../src/kube/resource';
+import { SecretKind } from '../../../src/kube/client/resource';
 import { loadSecretsBundle } from '../../../src/talos/config';
 import { restartApiserver } from '../../testbed/testbed';
 import { createCluster, createMachine, createNamespace, createTalosConfig, decode, readSecret, testClient, waitForBootstrapData } from '../../support/capi-fixtures';

@@ -3,9 +3,9 @@
 // dry run, the RBAC objects are applied for real, and the operator's ServiceAccount is checked with
 // SubjectAccessReviews (and one real request made as that identity).
 import { randomBytes } from 'node:crypto';
-import { KubeApiError } from '../../../src/kube/api-error';
-import { KubeClient, PatchType } from '../../../src/kube/client';
-import { resourcePath, SecretKind, ConfigMapKind, type ResourceKind } from '../../../src/kube/resource';
+import { KubeApiError } from '../../../src/kube/client/api-error';
+import { KubeClient, PatchType } from '../../../src/kube/client/client';
+import { resourcePath, SecretKind, ConfigMapKind, type ResourceKind } from '../../../src/kube/client/resource';
 import type { ManifestObject } from '../../../scripts/deploy/manifests';
 import { createUserKubeconfig } from '../../testbed/testbed';
 import { permissionKey, scanCodePermissions, type Permission } from '../../unit/deploy/code-permissions';

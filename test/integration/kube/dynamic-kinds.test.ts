@@ -3,11 +3,11 @@
 // guessable) is mapped by discovery, read and written as unstructured objects, and watched by an
 // informer the manager makes per GroupVersionKind.
 import { randomBytes } from 'node:crypto';
-import { isNotFound } from '../../../src/kube/api-error';
-import { Manager } from '../../../src/kube/manager';
-import type { ResourceKind } from '../../../src/kube/resource';
-import { NoKindMatchError, RestMapper } from '../../../src/kube/rest-mapper';
-import type { Unstructured } from '../../../src/kube/unstructured';
+import { isNotFound } from '../../../src/kube/client/api-error';
+import { Manager } from '../../../src/kube/manager/manager';
+import type { ResourceKind } from '../../../src/kube/client/resource';
+import { NoKindMatchError, RestMapper } from '../../../src/kube/client/rest-mapper';
+import type { Unstructured } from '../../../src/kube/client/unstructured';
 import { createNamespace, eventually, testClient } from './helpers';
 
 const client = testClient();

@@ -1,9 +1,9 @@
 // Shared bits of the kube runtime integration tests (real test bed via KUBECONFIG).
 import { randomBytes } from 'node:crypto';
-import { KubeClient } from '../../../src/kube/client';
-import { RuntimeMetrics } from '../../../src/kube/metrics';
-import { ConfigMapKind, type ResourceKind } from '../../../src/kube/resource';
-import type { KubeObject } from '../../../src/kube/object';
+import { KubeClient } from '../../../src/kube/client/client';
+import { RuntimeMetrics } from '../../../src/kube/http/metrics';
+import { ConfigMapKind, type ResourceKind } from '../../../src/kube/client/resource';
+import type { KubeObject } from '../../../src/kube/meta/object';
 
 export const NamespaceKind: ResourceKind = { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false };
 export const ClusterKind: ResourceKind = {

@@ -3,13 +3,13 @@
 // knows the lease is gone, must never reach the apiserver, and the old manager stops with
 // 'leadership-lost' (its process exits 1). The new leader reconciles the same object and its write lands.
 import { randomBytes } from 'node:crypto';
-import { isNotFound } from '../../../src/kube/api-error';
-import type { Lease } from '../../../src/kube/leader-election';
-import { Manager, type ManagerExit } from '../../../src/kube/manager';
-import type { ObjectKey } from '../../../src/kube/object';
-import type { ReconcileContext } from '../../../src/kube/reconciler';
-import { ConfigMapKind, LeaseKind } from '../../../src/kube/resource';
-import { microTime } from '../../../src/kube/events';
+import { isNotFound } from '../../../src/kube/client/api-error';
+import type { Lease } from '../../../src/kube/manager/leader-election';
+import { Manager, type ManagerExit } from '../../../src/kube/manager/manager';
+import type { ObjectKey } from '../../../src/kube/meta/object';
+import type { ReconcileContext } from '../../../src/kube/controller/reconciler';
+import { ConfigMapKind, LeaseKind } from '../../../src/kube/client/resource';
+import { microTime } from '../../../src/kube/patch/events';
 import { configMap, createConfigMap, createNamespace, eventually, testClient } from './helpers';
 
 const client = testClient();

@@ -3,8 +3,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeApiError } from '../../../src/kube/api-error';
-import { KubeClient } from '../../../src/kube/client';
+import { KubeApiError } from '../../../src/kube/client/api-error';
+import { KubeClient } from '../../../src/kube/client/client';
 import { installCrds, startTestbed, stopTestbed, type TestbedState } from '../../testbed/testbed';
 import { CAPI_CORE_VERSION, CLUSTER_NEEDS_A_REFERENCE, capiCoreCrds, startCapiCore, type CapiCoreHandle } from '../../world/capi-core';
 

@@ -5,8 +5,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeApiError } from '../../../src/kube/api-error';
-import { KubeClient } from '../../../src/kube/client';
+import { KubeApiError } from '../../../src/kube/client/api-error';
+import { KubeClient } from '../../../src/kube/client/client';
 import { createCertificateAuthority } from '../../../src/talos/config/secrets/certificates';
 import { issueCertificate, loadCertificateAuthority } from '../../testbed/pki';
 import { freePort, isAlive, KUBERNETES_VERSION } from '../../testbed/testbed';

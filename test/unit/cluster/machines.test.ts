@@ -2,7 +2,7 @@ import type { Machine } from '../../../src/api/capi/v1beta2/types';
 import {
   Machines, inFailureDomain, isDeleting, isUnhealthy, needsOwnerRemediation, not, ownedBy,
 } from '../../../src/cluster/machines';
-import type { Condition } from '../../../src/kube/conditions';
+import type { Condition } from '../../../src/kube/patch/conditions';
 import { deepFreeze } from '../../../src/util/json';
 
 interface Shape {

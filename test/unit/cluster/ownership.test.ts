@@ -1,6 +1,6 @@
 import { decideSecretWrite, describeSecretOwner, requireWritable, SecretOwnershipConflict } from '../../../src/cluster/ownership';
 import { V1BETA1 } from '../../../src/api/bootstrap/resources';
-import type { KubeObject, OwnerReference } from '../../../src/kube/object';
+import type { KubeObject, OwnerReference } from '../../../src/kube/meta/object';
 
 const writer = { object: { metadata: { name: 'm', namespace: 'ns', uid: 'new' } }, kind: V1BETA1.talosConfig };
 const talosConfigRef = (name: string, uid: string, controller = true): OwnerReference => ({

@@ -1,6 +1,6 @@
 import { clusterOwnedSecret, clusterSecretNames, fromBase64, kubeconfigSecret, ownedSecret } from '../../../src/cluster/secrets';
 import type { Cluster } from '../../../src/api/capi/v1beta2/types';
-import type { ResourceKind } from '../../../src/kube/resource';
+import type { ResourceKind } from '../../../src/kube/client/resource';
 
 const cluster = { apiVersion: 'cluster.x-k8s.io/v1beta2', kind: 'Cluster', metadata: { name: 'c', namespace: 'ns', uid: 'cu' }, spec: {} } as Cluster;
 const ControlPlaneKind: ResourceKind = { group: 'controlplane.cluster.x-k8s.io', version: 'v1alpha3', kind: 'TalosControlPlane', plural: 'taloscontrolplanes', namespaced: true };

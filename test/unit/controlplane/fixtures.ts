@@ -1,7 +1,7 @@
 // Frozen objects for the control-plane unit tests, shaped as the caches hold them.
 import type { Cluster, Machine } from '../../../src/api/capi/v1beta2/types';
 import type { TalosControlPlane } from '../../../src/api/controlplane/v1alpha3/types';
-import type { ConditionStatus } from '../../../src/kube/conditions';
+import type { ConditionStatus } from '../../../src/kube/patch/conditions';
 import { ControlPlane } from '../../../src/controlplane/control-plane';
 import { deepFreeze } from '../../../src/util/json';
 

@@ -1,5 +1,5 @@
 import { CLONED_FROM_GROUPKIND, CLONED_FROM_NAME, InvalidInfrastructureTemplate, machineName, machineObjects } from '../../../src/controlplane/machine-objects';
-import type { Unstructured } from '../../../src/kube/unstructured';
+import type { Unstructured } from '../../../src/kube/client/unstructured';
 import { tcp } from './fixtures';
 
 const template: Unstructured = {

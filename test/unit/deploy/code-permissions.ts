@@ -6,7 +6,7 @@ import { join, relative, resolve } from 'node:path';
 import { V1ALPHA3, V1BETA1 } from '../../../src/api/bootstrap/resources';
 import { ClusterKind, MachineKind, MachinePoolKind } from '../../../src/api/capi/v1beta2/resources';
 import { V1ALPHA3 as CONTROLPLANE_V1ALPHA3 } from '../../../src/api/controlplane/resources';
-import { ConfigMapKind, CoreEventKind, EventsV1Kind, LeaseKind, SecretKind, type ResourceKind } from '../../../src/kube/resource';
+import { ConfigMapKind, CoreEventKind, EventsV1Kind, LeaseKind, SecretKind, type ResourceKind } from '../../../src/kube/client/resource';
 
 const SRC_DIR = resolve(__dirname, '..', '..', '..', 'src');
 
@@ -87,7 +87,7 @@ export function scanCodePermissions(): ScanResult {
     // ('/apis/<group>/<version>') is open to every authenticated user and needs no rule.
     for (const m of text.matchAll(new RegExp(`\\brequest${TYPE_ARGS}\\(\\s*'[A-Z]+',\\s*(?!\\s|resourcePath\\()([^,)]+)`, 'g'))) {
       const discovery = /^'\/apis?(\/[^/']+){0,2}'$/.test(m[1]!);
-      if (!discovery && !where.endsWith('kube/client.ts')) unresolved.push(`${where}: request(${m[1]})`);
+      if (!discovery && !where.endsWith('kube/client/client.ts')) unresolved.push(`${where}: request(${m[1]})`);
     }
   }
   return { permissions, unresolved };

@@ -1,9 +1,9 @@
 // A request whose signal is aborted while it waits for a rate-limit token is never sent: a
 // reconcile aborted because the lease was lost must not fire its queued writes later.
-import { KubeClient } from '../../../src/kube/client';
-import { accessFor } from '../../../src/kube/kubeconfig';
-import { RuntimeMetrics } from '../../../src/kube/metrics';
-import { ConfigMapKind } from '../../../src/kube/resource';
+import { KubeClient } from '../../../src/kube/client/client';
+import { accessFor } from '../../../src/kube/client/kubeconfig';
+import { RuntimeMetrics } from '../../../src/kube/http/metrics';
+import { ConfigMapKind } from '../../../src/kube/client/resource';
 
 function unreachableClient(metrics: RuntimeMetrics): KubeClient {
   return new KubeClient(accessFor({ server: 'http://127.0.0.1:1' }, {}), { qps: 1, burst: 1, metrics });

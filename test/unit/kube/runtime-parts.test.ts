@@ -1,11 +1,11 @@
-import { aggregationKey, microTime, truncateNote } from '../../../src/kube/events';
-import { controllerOwnerReference, ownerKeys } from '../../../src/kube/owners';
-import { IndexedStore } from '../../../src/kube/store';
-import { TokenBucket } from '../../../src/kube/token-bucket';
-import { Backoff, exponentialDelay } from '../../../src/kube/backoff';
-import { parseWatchLine } from '../../../src/kube/watch-events';
-import { resourcePath } from '../../../src/kube/resource';
-import type { KubeObject } from '../../../src/kube/object';
+import { aggregationKey, microTime, truncateNote } from '../../../src/kube/patch/events';
+import { controllerOwnerReference, ownerKeys } from '../../../src/kube/meta/owners';
+import { IndexedStore } from '../../../src/kube/cache/store';
+import { TokenBucket } from '../../../src/kube/client/token-bucket';
+import { Backoff, exponentialDelay } from '../../../src/kube/queue/backoff';
+import { parseWatchLine } from '../../../src/kube/cache/watch-events';
+import { resourcePath } from '../../../src/kube/client/resource';
+import type { KubeObject } from '../../../src/kube/meta/object';
 
 const obj = (name: string, meta: Partial<KubeObject['metadata']> = {}): KubeObject => ({ metadata: { name, namespace: 'ns', ...meta } });
 

@@ -2,7 +2,7 @@
 // SimCluster gives a Cluster its control-plane endpoint (and, once etcd is up, a workload
 // apiserver behind it); a SimMachine is one simulated Talos node booted from the Machine's
 // bootstrap data. Field names follow the Cluster API v1beta2 infrastructure contract.
-import type { ResourceKind } from '../../../src/kube/resource';
+import type { ResourceKind } from '../../../src/kube/client/resource';
 import type { Condition, ObjectMeta } from '../../../src/api/meta';
 import type { APIEndpoint, MachineAddress } from '../../../src/api/capi/v1beta2/types';
 import type { NodeState } from '../../support/talos-sim';

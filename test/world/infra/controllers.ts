@@ -1,11 +1,11 @@
 // Wires the SimCluster and SimMachine reconcilers into a manager. SimMachines hear about their
 // Machine (owner reference, bootstrap data name) and Cluster (pause); SimClusters about their
 // Cluster.
-import type { Controller } from '../../../src/kube/controller';
-import type { EventRecorder } from '../../../src/kube/events';
-import type { Informer } from '../../../src/kube/informer';
-import type { Manager } from '../../../src/kube/manager';
-import type { KubeObject, ObjectKey } from '../../../src/kube/object';
+import type { Controller } from '../../../src/kube/controller/controller';
+import type { EventRecorder } from '../../../src/kube/patch/events';
+import type { Informer } from '../../../src/kube/cache/informer';
+import type { Manager } from '../../../src/kube/manager/manager';
+import type { KubeObject, ObjectKey } from '../../../src/kube/meta/object';
 import { ClusterKind, MachineKind } from '../../../src/api/capi/v1beta2/resources';
 import { CLUSTER_NAME_LABEL, type Cluster, type ContractVersionedObjectReference, type Machine } from '../../../src/api/capi/v1beta2/types';
 import { INFRA_GROUP, SimClusterKind, SimMachineKind, type SimCluster, type SimMachine } from './api';

@@ -1,9 +1,9 @@
 // CRDs of the simulated infrastructure provider, built with the same schema pieces as ours
 // (src/api/crd.ts). One version, v1alpha1, speaking the Cluster API v1beta2 contract; no
 // conversion. Typed specs; status is typed too so that the API server keeps what we write.
-import type { KubeClient } from '../../../src/kube/client';
-import { isAlreadyExists } from '../../../src/kube/api-error';
-import type { ResourceKind } from '../../../src/kube/resource';
+import type { KubeClient } from '../../../src/kube/client/client';
+import { isAlreadyExists } from '../../../src/kube/client/api-error';
+import type { ResourceKind } from '../../../src/kube/client/resource';
 import {
   boolean,
   contractLabels,

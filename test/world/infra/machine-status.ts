@@ -1,6 +1,6 @@
 // Pure decisions of the SimMachine controller: what a simulated node's state means for the
 // SimMachine's status, and whether its kubelet should run.
-import type { ConditionInput } from '../../../src/kube/conditions';
+import type { ConditionInput } from '../../../src/kube/patch/conditions';
 import type { MachineAddress } from '../../../src/api/capi/v1beta2/types';
 import type { NodeState, SimNode } from '../../support/talos-sim';
 

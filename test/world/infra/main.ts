@@ -3,9 +3,9 @@
 // Without --sim-control it starts its own Talos simulator; either way <state-dir>/infra.json
 // names the simulator's control URL (for fault injection). SIGTERM/SIGINT stop the controllers,
 // kubelets, workload clusters and an own simulator.
-import { KubeClient } from '../../../src/kube/client';
+import { KubeClient } from '../../../src/kube/client/client';
 import { Flags, flagUsage, parseFlags, UsageError, type FlagSpec } from '../../../src/cli/args';
-import { createLogger, isLogLevel } from '../../../src/kube/logger';
+import { createLogger, isLogLevel } from '../../../src/kube/log/logger';
 import { startSimInfra } from './sim-infra';
 
 const FLAGS: FlagSpec[] = [

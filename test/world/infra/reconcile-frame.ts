@@ -1,15 +1,15 @@
 // What both reconcilers do around their story: work on a copy of the cached object, and send
 // whatever changed (spec, finalizers, status, conditions) in one patch at the end, also when the
 // story failed half-way.
-import type { KubeClient } from '../../../src/kube/client';
-import { type ConditionInput, setCondition } from '../../../src/kube/conditions';
-import type { KubeObject } from '../../../src/kube/object';
-import { PatchHelper } from '../../../src/kube/patch-helper';
-import type { ReconcileContext, ReconcileResult } from '../../../src/kube/reconciler';
-import type { ResourceKind } from '../../../src/kube/resource';
+import type { KubeClient } from '../../../src/kube/client/client';
+import { type ConditionInput, setCondition } from '../../../src/kube/patch/conditions';
+import type { KubeObject } from '../../../src/kube/meta/object';
+import { PatchHelper } from '../../../src/kube/patch/patch-helper';
+import type { ReconcileContext, ReconcileResult } from '../../../src/kube/controller/reconciler';
+import type { ResourceKind } from '../../../src/kube/client/resource';
 import type { Condition } from '../../../src/api/meta';
 import type { Cluster } from '../../../src/api/capi/v1beta2/types';
-import { PAUSED_ANNOTATION } from '../../../src/kube/predicates';
+import { PAUSED_ANNOTATION } from '../../../src/kube/controller/predicates';
 
 export interface StatusObject extends KubeObject {
   status?: { conditions?: Condition[]; observedGeneration?: number };

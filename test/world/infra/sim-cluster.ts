@@ -4,11 +4,11 @@
 // friends) at that endpoint with the Kubernetes CA of that node's config. Etcd bootstrap happens
 // on the node (a Talos API call), which Kubernetes does not see: while waiting, the SimCluster
 // looks again every ETCD_POLL_MS.
-import type { KubeClient } from '../../../src/kube/client';
-import type { EventRecorder } from '../../../src/kube/events';
-import type { Informer } from '../../../src/kube/informer';
-import type { ObjectKey } from '../../../src/kube/object';
-import type { ReconcileContext, ReconcileResult, Reconciler } from '../../../src/kube/reconciler';
+import type { KubeClient } from '../../../src/kube/client/client';
+import type { EventRecorder } from '../../../src/kube/patch/events';
+import type { Informer } from '../../../src/kube/cache/informer';
+import type { ObjectKey } from '../../../src/kube/meta/object';
+import type { ReconcileContext, ReconcileResult, Reconciler } from '../../../src/kube/controller/reconciler';
 import { CLUSTER_NAME_LABEL, type Cluster, type Machine } from '../../../src/api/capi/v1beta2/types';
 import { INFRA_GROUP, SIM_CLUSTER_FINALIZER, SimClusterKind, SimMachineKind, type SimCluster, type SimMachine } from './api';
 import { allocateEndpoint, hasEndpoint } from './endpoint';

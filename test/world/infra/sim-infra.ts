@@ -4,9 +4,9 @@
 // first (nothing new starts), then kubelets, workload clusters and an owned simulator.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { KubeClient } from '../../../src/kube/client';
-import { type Logger, silentLogger } from '../../../src/kube/logger';
-import { Manager } from '../../../src/kube/manager';
+import type { KubeClient } from '../../../src/kube/client/client';
+import { type Logger, silentLogger } from '../../../src/kube/log/logger';
+import { Manager } from '../../../src/kube/manager/manager';
 import { TalosSim, type RuntimeMode } from '../../support/talos-sim';
 import { setupSimInfraControllers } from './controllers';
 import { SimControlClient } from './sim-control';

@@ -4,13 +4,13 @@
 // through the simulator's control API), and nothing tells us: a booted SimMachine is looked at
 // again every RESYNC_MS, which is cheap (one local HTTP GET) and bounds how long a stopped node's
 // kubelet keeps heartbeating.
-import type { KubeClient } from '../../../src/kube/client';
-import type { EventRecorder } from '../../../src/kube/events';
-import type { Informer } from '../../../src/kube/informer';
-import type { ObjectKey } from '../../../src/kube/object';
-import type { ReconcileContext, ReconcileResult, Reconciler } from '../../../src/kube/reconciler';
-import { SecretKind } from '../../../src/kube/resource';
-import { isNotFound } from '../../../src/kube/api-error';
+import type { KubeClient } from '../../../src/kube/client/client';
+import type { EventRecorder } from '../../../src/kube/patch/events';
+import type { Informer } from '../../../src/kube/cache/informer';
+import type { ObjectKey } from '../../../src/kube/meta/object';
+import type { ReconcileContext, ReconcileResult, Reconciler } from '../../../src/kube/controller/reconciler';
+import { SecretKind } from '../../../src/kube/client/resource';
+import { isNotFound } from '../../../src/kube/client/api-error';
 import type { Cluster, Machine } from '../../../src/api/capi/v1beta2/types';
 import type { SimNode } from '../../support/talos-sim';
 import { SIM_MACHINE_FINALIZER, SimMachineKind, type SimMachine } from './api';
