@@ -331,8 +331,9 @@ func (s *Simulator) clusterNodesLocked(key string) []*Node {
 	return nodes
 }
 
-// reconcileEtcdLocked is level-triggered: it lets waiting control-plane nodes join a bootstrapped
-// cluster, keeps a leader while there is quorum and sets every etcd service from the model.
+// reconcileEtcdLocked is level-triggered: it records members whose liveness changed, lets waiting
+// control-plane nodes join a bootstrapped cluster, keeps a leader while there is quorum and sets
+// every etcd service from the model. Every change of node state ends here.
 func (s *Simulator) reconcileEtcdLocked(key string) {
 	c, ok := s.clusters[key]
 	if !ok {
@@ -343,6 +344,8 @@ func (s *Simulator) reconcileEtcdLocked(key string) {
 		c = &etcdCluster{key: key}
 		s.clusters[key] = c
 	}
+
+	s.observeEtcdLivenessLocked(c)
 
 	up := s.memberUpLocked
 	nodes := s.clusterNodesLocked(key)
@@ -356,6 +359,7 @@ func (s *Simulator) reconcileEtcdLocked(key string) {
 			m := n.newMember()
 			if c.add(m, up) == nil {
 				n.etcdMemberID, n.etcdData = m.ID, true
+				s.recordEtcdLocked(c, EtcdEventJoined, m)
 			}
 		}
 	}

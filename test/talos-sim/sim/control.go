@@ -23,6 +23,7 @@ const maxConfigBytes = 4 << 20
 //	POST   /nodes/{id}/start        power on; optional body = new machine config
 //	PUT    /nodes/{id}/faults       set faults (JSON Faults)
 //	DELETE /nodes/{id}/faults       clear faults
+//	GET    /etcd?node={id}          {"samples": [...]}: the etcd history of the node's cluster
 //	POST   /generate                JSON GenerateParams → GeneratedCluster (Talos's generator)
 //	POST   /shutdown                stop every node and call onShutdown
 func ControlHandler(s *Simulator, onShutdown func()) http.Handler {
@@ -128,6 +129,24 @@ func ControlHandler(s *Simulator, onShutdown func()) http.Handler {
 
 	mux.HandleFunc("DELETE /nodes/{id}/faults", func(w http.ResponseWriter, r *http.Request) {
 		setFaults(w, s, r.PathValue("id"), Faults{})
+	})
+
+	mux.HandleFunc("GET /etcd", func(w http.ResponseWriter, r *http.Request) {
+		id := r.URL.Query().Get("node")
+		if id == "" {
+			writeError(w, http.StatusBadRequest, errors.New("the node query parameter is required"))
+
+			return
+		}
+
+		samples, err := s.EtcdHistory(id)
+		if errors.Is(err, ErrNotControlPlane) {
+			writeError(w, http.StatusNotFound, err)
+
+			return
+		}
+
+		respond(w, map[string][]EtcdSample{"samples": samples}, err)
 	})
 
 	mux.HandleFunc("POST /generate", func(w http.ResponseWriter, r *http.Request) {

@@ -27,6 +27,7 @@ type etcdCluster struct {
 	leader       uint64
 	raftTerm     uint64
 	raftIndex    uint64
+	history      etcdHistory
 }
 
 type memberUp func(*etcdMember) bool

@@ -86,7 +86,7 @@ func (s *Simulator) scheduleReset(n *Node, actor string, graceful, reboot, wipeS
 		}
 
 		if graceful && n.controlPlane() && n.etcdMemberID != 0 {
-			if err := s.leaveEtcdLocked(n); err != nil {
+			if err := s.leaveEtcdLocked(n, EtcdEventReset); err != nil {
 				n.events.publish(&machine.SequenceEvent{
 					Sequence: "reset", Action: machine.SequenceEvent_STOP,
 					Error: &common.Error{Code: common.Code_FATAL, Message: "leave etcd: " + err.Error()},

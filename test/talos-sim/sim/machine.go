@@ -155,6 +155,7 @@ func (ms *machineServer) Bootstrap(_ context.Context, req *machine.BootstrapRequ
 		m := n.newMember()
 		c.bootstrap(m)
 		n.etcdMemberID, n.etcdData, n.etcdLeft = m.ID, true, false
+		s.recordEtcdLocked(c, EtcdEventBootstrap, m)
 		s.reconcileEtcdLocked(c.key)
 
 		return nil
@@ -221,6 +222,7 @@ func (ms *machineServer) EtcdRemoveMemberByID(_ context.Context, req *machine.Et
 			return err
 		}
 
+		m := c.member(req.GetMemberId())
 		if err := c.remove(req.GetMemberId(), s.memberUpLocked); err != nil {
 			if errors.Is(err, errMemberNotFound) {
 				return etcdError("", err)
@@ -229,6 +231,7 @@ func (ms *machineServer) EtcdRemoveMemberByID(_ context.Context, req *machine.Et
 			return etcdError("failed to remove member", err)
 		}
 
+		s.recordEtcdLocked(c, EtcdEventRemoved, m)
 		s.reconcileEtcdLocked(c.key)
 
 		return nil
@@ -240,8 +243,9 @@ func (ms *machineServer) EtcdRemoveMemberByID(_ context.Context, req *machine.Et
 	return &machine.EtcdRemoveMemberByIDResponse{Messages: []*machine.EtcdRemoveMemberByID{{}}}, nil
 }
 
-// leaveEtcdLocked removes this node's member, stops etcd and wipes its data (EtcdLeaveCluster).
-func (s *Simulator) leaveEtcdLocked(n *Node) error {
+// leaveEtcdLocked removes this node's member, stops etcd and wipes its data (EtcdLeaveCluster, or
+// the first step of a graceful Reset: the event says which).
+func (s *Simulator) leaveEtcdLocked(n *Node, event EtcdEvent) error {
 	c, err := n.etcdClusterForAPI("etcd leave")
 	if err != nil {
 		return err
@@ -251,7 +255,12 @@ func (s *Simulator) leaveEtcdLocked(n *Node) error {
 		return status.Error(codes.FailedPrecondition, "failed to leave cluster: etcd is not running on this node")
 	}
 
-	if err := c.remove(n.etcdMemberID, s.memberUpLocked); err != nil && !errors.Is(err, errMemberNotFound) {
+	m := c.member(n.etcdMemberID)
+
+	switch err := c.remove(n.etcdMemberID, s.memberUpLocked); {
+	case err == nil:
+		s.recordEtcdLocked(c, event, m)
+	case !errors.Is(err, errMemberNotFound):
 		return etcdError("failed to leave cluster", err)
 	}
 
@@ -262,7 +271,7 @@ func (s *Simulator) leaveEtcdLocked(n *Node) error {
 }
 
 func (ms *machineServer) EtcdLeaveCluster(context.Context, *machine.EtcdLeaveClusterRequest) (*machine.EtcdLeaveClusterResponse, error) {
-	if err := ms.locked(func(n *Node, s *Simulator) error { return s.leaveEtcdLocked(n) }); err != nil {
+	if err := ms.locked(func(n *Node, s *Simulator) error { return s.leaveEtcdLocked(n, EtcdEventLeft) }); err != nil {
 		return nil, err
 	}
 

@@ -304,11 +304,11 @@ func (s *Simulator) Start(id string, config []byte) error {
 // Delete removes a node as if its machine were destroyed; its etcd member stays until removed.
 func (s *Simulator) Delete(id string) error {
 	_, err := s.changeNode(id, func(n *Node) (*grpc.Server, error) {
-		srv := s.powerOffLocked(n, StateStopped)
+		// forgotten first, so the etcd history says the member went down because it was deleted
 		delete(s.nodes, id)
 		s.order = slices.DeleteFunc(s.order, func(other string) bool { return other == id })
 
-		return srv, nil
+		return s.powerOffLocked(n, StateStopped), nil
 	})
 
 	return err
