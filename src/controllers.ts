@@ -1,18 +1,43 @@
-// The one place where controllers join the manager. Later issues add the TalosConfig and
-// TalosControlPlane controllers here; with none registered the manager still runs (probes,
-// metrics, leader lease).
+// The one place where the two providers join the manager: each provider's controllers (and so the
+// informers they open) and the webhooks it serves, so that `--controllers` runs one provider or both.
 import type { Manager } from './kube/manager/manager';
-import type { OperatorFlags } from './operator-flags';
+import type { OperatorFlags, ProviderName } from './operator-flags';
 import { setupBootstrapController } from './bootstrap/controller';
 import { setupControlPlaneController } from './controlplane/controller';
+import type { ValidatingWebhook } from './webhooks/admission';
+import { bootstrapValidatingWebhooks, registerBootstrapConversions } from './webhooks/bootstrap';
+import { ConversionRegistry } from './webhooks/conversion';
+import type { WebhookRoutes } from './webhooks/server';
 
-export type ControllerSetup = (manager: Manager, flags: OperatorFlags) => void;
+interface Provider {
+  setup(manager: Manager, flags: OperatorFlags): void;
+  registerConversions(registry: ConversionRegistry): ConversionRegistry;
+  validators(): ValidatingWebhook[];
+}
 
-export const controllerSetups: ControllerSetup[] = [
-  (manager, flags) => setupBootstrapController(manager, { machinePools: flags.featureGates.MachinePool === true }),
-  (manager) => setupControlPlaneController(manager),
-];
+const PROVIDER_PARTS: Record<ProviderName, Provider> = {
+  bootstrap: {
+    setup: (manager, flags) => setupBootstrapController(manager, { machinePools: flags.featureGates.MachinePool === true }),
+    registerConversions: registerBootstrapConversions,
+    validators: bootstrapValidatingWebhooks,
+  },
+  // TalosControlPlane has one version and no admission checks CEL cannot express: no webhooks yet.
+  controlplane: {
+    setup: (manager) => setupControlPlaneController(manager),
+    registerConversions: (registry) => registry,
+    validators: () => [],
+  },
+};
 
-export function registerControllers(manager: Manager, flags: OperatorFlags): void {
-  for (const setup of controllerSetups) setup(manager, flags);
+/** The conversion and validating webhooks the given providers serve. */
+export function webhookRoutesFor(providers: readonly ProviderName[]): WebhookRoutes {
+  const conversions = new ConversionRegistry();
+  for (const provider of providers) PROVIDER_PARTS[provider].registerConversions(conversions);
+  return { conversions, validators: providers.flatMap((provider) => PROVIDER_PARTS[provider].validators()) };
+}
+
+/** Registers the controllers of the providers `--controllers` chose; returns the webhooks those providers serve. */
+export function registerControllers(manager: Manager, flags: OperatorFlags): WebhookRoutes {
+  for (const provider of flags.controllers) PROVIDER_PARTS[provider].setup(manager, flags);
+  return webhookRoutesFor(flags.controllers);
 }

@@ -8,6 +8,11 @@ import type { LevelWithSilent } from 'pino';
 export const TALOS_CONFIG_CONTROLLER = 'talosconfig';
 export const TALOS_CONTROL_PLANE_CONTROLLER = 'taloscontrolplane';
 
+/** The two Cluster API providers this one image is; `--controllers` picks which of them a process runs. */
+export const PROVIDERS = ['bootstrap', 'controlplane'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+const ALL_PROVIDERS = 'all';
+
 export const OPERATOR_FLAGS: readonly FlagSpec[] = [
   { name: 'leader-elect', aliases: ['enable-leader-election'], description: 'Enable leader election; only the lease holder reconciles.' },
   { name: 'leader-election-id', value: 'NAME', default: 'controller-leader-election-talos-capi', description: 'Name of the Lease used for leader election.' },
@@ -17,6 +22,10 @@ export const OPERATOR_FLAGS: readonly FlagSpec[] = [
   { name: 'leader-elect-retry-period', value: 'DURATION', default: '2s', description: 'Interval between lease acquisition/renewal attempts.' },
   { name: 'health-addr', aliases: ['health-probe-bind-address'], value: 'ADDRESS', default: ':9440', description: 'Address of /healthz and /readyz.' },
   { name: 'metrics-bind-address', aliases: ['diagnostics-address'], value: 'ADDRESS', default: ':8080', description: 'Address of /metrics; "0" disables.' },
+  {
+    name: 'controllers', value: 'WHICH', default: ALL_PROVIDERS,
+    description: 'Which provider to run: bootstrap, controlplane or all (clusterctl installs the two as separate providers).',
+  },
   { name: 'watch-filter', value: 'VALUE', description: 'Only reconcile objects labelled cluster.x-k8s.io/watch-filter=<value>.' },
   { name: 'namespace', value: 'NAMESPACE', description: 'Only watch this namespace (default: all).' },
   { name: 'concurrency', value: 'N', default: '10', description: 'Concurrent reconciles per controller unless a controller-specific flag is set.' },
@@ -44,6 +53,8 @@ export interface OperatorFlags {
   retryPeriodMs: number;
   healthAddr: string;
   metricsAddr: string;
+  /** The providers whose controllers and webhooks this process runs. */
+  controllers: ProviderName[];
   watchFilter: string;
   namespace: string;
   concurrency: Record<string, number>;
@@ -70,6 +81,14 @@ export function parseFeatureGates(text: string): Record<string, boolean> {
     gates[match[1]!] = match[2] === 'true';
   }
   return gates;
+}
+
+/** `bootstrap`, `controlplane` or `all` → the providers to run. */
+export function parseControllers(text: string): ProviderName[] {
+  if (text === ALL_PROVIDERS) return [...PROVIDERS];
+  const provider = PROVIDERS.find((name) => name === text);
+  if (!provider) throw new UsageError(`--controllers: expected ${PROVIDERS.join(', ')} or ${ALL_PROVIDERS}, got "${text}"`);
+  return [provider];
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -106,6 +125,7 @@ export function parseOperatorFlags(argv: readonly string[]): OperatorFlags {
     retryPeriodMs: duration('leader-elect-retry-period'),
     healthAddr: str('health-addr'),
     metricsAddr: str('metrics-bind-address'),
+    controllers: parseControllers(str('controllers')),
     watchFilter: str('watch-filter'),
     namespace: str('namespace'),
     concurrency,

@@ -12,8 +12,18 @@ describe('operator flags', () => {
     expect(flags).toMatchObject({
       leaderElect: false, healthAddr: ':9440', metricsAddr: ':8080', kubeApiQps: 20, kubeApiBurst: 30,
       leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, defaultConcurrency: 10, concurrency: {},
-      watchFilter: '', namespace: '', logLevel: 'info', syncPeriodMs: 600_000,
+      watchFilter: '', namespace: '', logLevel: 'info', syncPeriodMs: 600_000, controllers: ['bootstrap', 'controlplane'],
     });
+  });
+
+  it('runs one provider or both: --controllers bootstrap|controlplane|all', () => {
+    expect(parseOperatorFlags(['--controllers=bootstrap']).controllers).toEqual(['bootstrap']);
+    expect(parseOperatorFlags(['--controllers', 'controlplane']).controllers).toEqual(['controlplane']);
+    expect(parseOperatorFlags(['--controllers=all']).controllers).toEqual(['bootstrap', 'controlplane']);
+    expect(() => parseOperatorFlags(['--controllers=bootstrap,controlplane'])).toThrow(
+      '--controllers: expected bootstrap, controlplane or all, got "bootstrap,controlplane"',
+    );
+    expect(operatorUsage()).toContain('--controllers WHICH');
   });
 
   it('accepts explicit booleans, -h, and a negative port', () => {
