@@ -78,6 +78,30 @@ export interface EtcdView {
   members: EtcdMemberView[];
 }
 
+/** What changed a cluster's etcd (see test/talos-sim/README.md, "etcd history"). */
+export type EtcdEvent = 'bootstrap' | 'joined' | 'removed' | 'left' | 'reset' | 'stopped' | 'rebooting' | 'deleted' | 'started';
+
+export interface EtcdMemberRef {
+  hostname: string;
+  /** Decimal string. */
+  id: string;
+  nodeId: string;
+}
+
+/** One change of a cluster's etcd membership or member liveness, with the state right after it. */
+export interface EtcdSample {
+  /** RFC 3339 UTC with milliseconds. */
+  time: string;
+  event: EtcdEvent;
+  /** The member the event concerns. */
+  member: EtcdMemberRef;
+  members: (EtcdMemberRef & { up: boolean })[];
+  memberCount: number;
+  upCount: number;
+  /** upCount > memberCount / 2. */
+  quorum: boolean;
+}
+
 export interface EventView {
   id: string;
   at: string;
@@ -266,6 +290,15 @@ export class TalosSimControl {
 
   clearFaults(id: string): Promise<SimNode> {
     return this.request('DELETE', `/nodes/${encodeURIComponent(id)}/faults`);
+  }
+
+  /**
+   * The membership history of the etcd cluster the control-plane node `nodeId` belongs to, oldest
+   * first (the simulator keeps the last 10,000 samples); judge it with membershipInvariants().
+   */
+  async etcdHistory(nodeId: string): Promise<EtcdSample[]> {
+    const { samples } = await this.request<{ samples: EtcdSample[] }>('GET', `/etcd?node=${encodeURIComponent(nodeId)}`);
+    return samples;
   }
 
   /** Secrets, configs and talosconfigs from Talos's own generator (fixtures for tests). */
