@@ -8,13 +8,14 @@ import type { KubeClient } from '../kube/client/client';
 import type { EventRecorder } from '../kube/patch/events';
 import type { ObjectKey } from '../kube/meta/object';
 import { ownerKeys } from '../kube/meta/owners';
-import { PatchHelper } from '../kube/patch/patch-helper';
+import { reconcileInFrame, type FailureOutcome } from '../kube/controller/reconcile-frame';
 import { SingleFlight } from '../kube/controller/single-flight';
 import { isNotFound } from '../kube/client/api-error';
 import { SecretKind } from '../kube/client/resource';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../kube/controller/reconciler';
 import { PAUSED_ANNOTATION } from '../kube/controller/predicates';
 import { deepCopy } from '../util/json';
+import { errorMessage } from '../util/errors';
 import { V1BETA1 } from '../api/bootstrap/resources';
 import { CLUSTER_NAME_LABEL, type Cluster, type Machine, type MachinePool } from '../api/capi/v1beta2/types';
 import type { TalosConfig } from '../api/bootstrap/v1beta1/types';
@@ -83,8 +84,6 @@ class OwnerHasAnotherConfig extends Error {
   }
 }
 
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
 function reasonOf(error: unknown): FailureReason {
   if (error instanceof InvalidTalosConfig) return Reasons.invalidConfig;
   if (error instanceof InvalidSecretsBundle) return Reasons.invalidSecretsBundle;
@@ -142,41 +141,23 @@ export class TalosConfigReconciler implements Reconciler {
     if (!cached) return;
     if (this.ownWrites.isSuperseded(cached.metadata.uid, cached.metadata.resourceVersion)) return;
     const config = workingCopy(cached);
-    const helper = new PatchHelper<TalosConfig>(this.deps.client, V1BETA1.talosConfig, writtenPart(config));
     const pass: Pass = { config, ctx, stage: 'dataSecret' };
-    let result: ReconcileResult | void = undefined;
-    let failure: unknown;
-    try {
-      result = await this.reconcileConfig(pass);
-    } catch (error) {
-      // Shutting down or no longer leading: stop here, write nothing more.
-      if (ctx.signal.aborted) throw error;
-      const reported = this.report(pass, error);
-      if (reported.retry) failure = error;
-      else result = reported.result;
-    }
-    if (!config.metadata.deletionTimestamp) {
-      setReadySummary(config);
-      if (failure === undefined) config.status!.observedGeneration = config.metadata.generation;
-    }
-    try {
-      const written = await helper.patch(writtenPart(config), { ownedConditions: OWNED_CONDITIONS, signal: ctx.signal });
-      if (written) this.ownWrites.record(cached.metadata.uid, cached.metadata.resourceVersion, written.metadata.resourceVersion);
-    } catch (patchError) {
-      if (failure === undefined) throw patchError;
-      ctx.log.error({ err: messageOf(patchError) }, 'status patch failed after a reconcile error');
-    }
-    if (failure !== undefined) throw failure;
-    return result;
+    return reconcileInFrame(
+      {
+        client: this.deps.client, kind: V1BETA1.talosConfig, obj: config, ctx, ownedConditions: OWNED_CONDITIONS, written: writtenPart,
+        onPatched: (written) => this.ownWrites.record(cached.metadata.uid, cached.metadata.resourceVersion, written.metadata.resourceVersion),
+      },
+      { run: () => this.reconcileConfig(pass), failed: (error) => this.report(pass, error), summarize: () => setReadySummary(config) },
+    );
   }
 
   /**
    * The failure as a condition (on the part of the work it stopped) and a Warning Event. Bad input
    * waits for a new spec; faults outside the config are looked at again; the rest retry with backoff.
    */
-  private report(pass: Pass, error: unknown): { retry: true } | { retry: false; result?: ReconcileResult } {
+  private report(pass: Pass, error: unknown): FailureOutcome {
     const { config, ctx } = pass;
-    const message = messageOf(error);
+    const message = errorMessage(error);
     const reason = reasonOf(error);
     ctx.log.warn({ err: message, reason, stage: pass.stage }, 'reconcile failed');
     if (config.metadata.deletionTimestamp) return { retry: true };

@@ -6,13 +6,14 @@ import type { Informer } from '../kube/cache/informer';
 import type { KubeClient } from '../kube/client/client';
 import type { EventRecorder } from '../kube/patch/events';
 import type { ObjectKey } from '../kube/meta/object';
-import { PatchHelper } from '../kube/patch/patch-helper';
+import { reconcileInFrame } from '../kube/controller/reconcile-frame';
 import { isNotFound } from '../kube/client/api-error';
 import { SecretKind } from '../kube/client/resource';
 import { PAUSED_ANNOTATION } from '../kube/controller/predicates';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../kube/controller/reconciler';
 import type { UnstructuredClient } from '../kube/client/unstructured';
 import { deepCopy } from '../util/json';
+import { errorMessage } from '../util/errors';
 import { ClusterKind, MachineKind } from '../api/capi/v1beta2/resources';
 import { CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL, type Cluster, type Machine } from '../api/capi/v1beta2/types';
 import { V1ALPHA3 as BOOTSTRAP_V1ALPHA3 } from '../api/bootstrap/resources';
@@ -54,8 +55,6 @@ export interface ControlPlaneDependencies {
   random?: RandomIndex;
 }
 
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
 /** The Cluster that owns the control plane (Cluster API sets the reference), by name. */
 export function ownerClusterName(tcp: TalosControlPlane): string | undefined {
   return tcp.metadata.ownerReferences?.find((ref) => refersToKind(ref, ClusterKind))?.name;
@@ -72,7 +71,6 @@ export class TalosControlPlaneReconciler implements Reconciler {
   }
 
   async reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void> {
-    let result: ReconcileResult | void = undefined;
     const cached = this.deps.readers.controlPlanes.get(key.namespace, key.name);
     if (!cached) return;
     const clusterName = ownerClusterName(cached);
@@ -89,38 +87,29 @@ export class TalosControlPlaneReconciler implements Reconciler {
     const uid = tcp.metadata.uid ?? '';
     // Our own bootstrap, not yet back through the cache, counts: it is written again below.
     if (this.expectations.wasEtcdBootstrapped(uid)) tcp.status = { ...(tcp.status ?? {}), bootstrapped: true };
-    const helper = new PatchHelper<TalosControlPlane>(this.deps.client, V1ALPHA3.talosControlPlane, tcp);
     const view = new ControlPlane(tcp, cluster, this.ownedMachines(tcp, clusterName));
     const paused = cluster.spec?.paused === true || PAUSED_ANNOTATION in (tcp.metadata.annotations ?? {});
     const facts: StatusFacts = { paused, kubeconfigWritten: tcp.status?.initialized === true };
-    let failure: unknown;
-    try {
-      if (tcp.metadata.deletionTimestamp) await this.reconcileDelete(view, ctx);
-      else if (!paused) {
-        if (!(tcp.metadata.finalizers ?? []).includes(TALOS_CONTROL_PLANE_FINALIZER)) {
-          tcp.metadata.finalizers = [...(tcp.metadata.finalizers ?? []), TALOS_CONTROL_PLANE_FINALIZER];
-        }
-        result = await this.reconcileControlPlane(view, facts, ctx);
-      }
-    } catch (error) {
-      if (ctx.signal.aborted) throw error;
-      failure = error;
-      facts.failure = messageOf(error);
-      ctx.log.warn({ err: facts.failure }, 'reconcile failed');
-      this.deps.recorder.event(tcp, 'Warning', 'ReconcileFailed', facts.failure);
-    }
-    if (!tcp.metadata.deletionTimestamp) {
-      updateStatus(view, facts);
-      if (failure === undefined) tcp.status!.observedGeneration = tcp.metadata.generation;
-    }
-    try {
-      await helper.patch(tcp, { ownedConditions: OWNED_CONDITIONS, signal: ctx.signal });
-    } catch (patchError) {
-      if (failure === undefined) throw patchError;
-      ctx.log.error({ err: messageOf(patchError) }, 'status patch failed after a reconcile error');
-    }
-    if (failure !== undefined) throw failure;
-    return result;
+    return reconcileInFrame(
+      { client: this.deps.client, kind: V1ALPHA3.talosControlPlane, obj: tcp, ctx, ownedConditions: OWNED_CONDITIONS },
+      {
+        run: async () => {
+          if (tcp.metadata.deletionTimestamp) return this.reconcileDelete(view, ctx);
+          if (paused) return;
+          if (!(tcp.metadata.finalizers ?? []).includes(TALOS_CONTROL_PLANE_FINALIZER)) {
+            tcp.metadata.finalizers = [...(tcp.metadata.finalizers ?? []), TALOS_CONTROL_PLANE_FINALIZER];
+          }
+          return this.reconcileControlPlane(view, facts, ctx);
+        },
+        failed: (error) => {
+          facts.failure = errorMessage(error);
+          ctx.log.warn({ err: facts.failure }, 'reconcile failed');
+          this.deps.recorder.event(tcp, 'Warning', 'ReconcileFailed', facts.failure);
+          return { retry: true };
+        },
+        summarize: () => updateStatus(view, facts),
+      },
+    );
   }
 
   /** The TalosControlPlane is gone: drop what was remembered for it. */
@@ -186,7 +175,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
         if (etcdServiceHealthy(services)) healthy.add(machine.metadata.name ?? '');
       } catch (error) {
         if (ctx.signal.aborted) throw error;
-        ctx.log.debug({ machine: machine.metadata.name, err: messageOf(error) }, 'etcd not answering yet on a joining Machine');
+        ctx.log.debug({ machine: machine.metadata.name, err: errorMessage(error) }, 'etcd not answering yet on a joining Machine');
       }
     }
     return healthy;

@@ -1,10 +1,9 @@
-// What both reconcilers do around their story: work on a copy of the cached object, and send
-// whatever changed (spec, finalizers, status, conditions) in one patch at the end, also when the
-// story failed half-way.
+// What both reconcilers of the simulated provider do around their story: the operator's reconcile
+// frame on a copy of the cached object, and the small condition and finalizer steps they share.
 import type { KubeClient } from '../../../src/kube/client/client';
 import { type ConditionInput, setCondition } from '../../../src/kube/patch/conditions';
 import type { KubeObject } from '../../../src/kube/meta/object';
-import { PatchHelper } from '../../../src/kube/patch/patch-helper';
+import { reconcileInFrame } from '../../../src/kube/controller/reconcile-frame';
 import type { ReconcileContext, ReconcileResult } from '../../../src/kube/controller/reconciler';
 import type { ResourceKind } from '../../../src/kube/client/resource';
 import type { Condition } from '../../../src/api/meta';
@@ -15,28 +14,13 @@ export interface StatusObject extends KubeObject {
   status?: { conditions?: Condition[]; observedGeneration?: number };
 }
 
-export async function reconcileWithPatch<T extends StatusObject>(
+/** The story run on a copy of the cached object, in the operator's own reconcile frame. */
+export function reconcileWithPatch<T extends StatusObject>(
   client: KubeClient, kind: ResourceKind, cached: T, ctx: ReconcileContext, ownedConditions: readonly string[],
   story: (obj: T) => Promise<ReconcileResult | void>,
 ): Promise<ReconcileResult | void> {
   const obj = structuredClone(cached);
-  const helper = new PatchHelper<T>(client, kind, obj);
-  const patch = () => helper.patch(obj, { ownedConditions, signal: ctx.signal });
-  let result: ReconcileResult | void;
-  try {
-    result = await story(obj);
-  } catch (error) {
-    // The story's error is the one to report; a failed patch after it is only logged.
-    await patch().catch((patchError: unknown) =>
-      ctx.log.error({ err: (patchError as Error).message }, 'status patch failed after a reconcile error'));
-    throw error;
-  }
-  if (!obj.metadata.deletionTimestamp) {
-    obj.status ??= {};
-    obj.status.observedGeneration = obj.metadata.generation;
-  }
-  await patch();
-  return result;
+  return reconcileInFrame({ client, kind, obj, ctx, ownedConditions }, { run: () => story(obj) });
 }
 
 export function mark(obj: StatusObject, condition: ConditionInput): void {
