@@ -6,6 +6,9 @@ import type { TalosControlPlane } from '../api/controlplane/v1alpha3/types';
 import { replicasOf } from '../api/controlplane/spec';
 import { getCondition } from '../kube/patch/conditions';
 import { Machines, isDeleting, not } from '../cluster/machines';
+import { ON_DELETE } from '../api/controlplane/group';
+import { rolloutStrategyTypeOf } from '../api/controlplane/spec';
+import { type MachineParts, outdatedReasons } from './rollout';
 
 /** CAPI's Machine condition that is True once the Machine's Node is Ready (and nothing else is wrong). */
 export const MACHINE_READY = 'Ready';
@@ -32,6 +35,10 @@ export class ControlPlane {
     readonly tcp: TalosControlPlane,
     readonly cluster: Cluster,
     machines: Iterable<Machine>,
+    /** Each Machine's TalosConfig and infrastructure machine, by Machine name, as far as the caches hold them. */
+    private readonly parts: ReadonlyMap<string, MachineParts> = new Map(),
+    /** The TalosConfig version those parts are in (they are compared in it). */
+    private readonly talosConfigVersion?: string,
   ) {
     this.machines = Machines.of(machines);
   }
@@ -56,6 +63,26 @@ export class ControlPlane {
   /** Machines not being deleted. */
   get activeMachines(): Machines {
     return this.machines.filter(not(isDeleting));
+  }
+
+  /** Why a Machine no longer matches the spec (empty: up to date). */
+  outdatedReasons(machine: Machine): string[] {
+    return outdatedReasons(this.tcp, machine, this.parts.get(machine.metadata.name ?? ''), this.talosConfigVersion);
+  }
+
+  isUpToDate(machine: Machine): boolean {
+    return this.outdatedReasons(machine).length === 0;
+  }
+
+  /** Machines a rolling update replaces; none with OnDelete (the user deletes, scale-up replaces). */
+  machinesNeedingRollout(): Machines {
+    if (rolloutStrategyTypeOf(this.tcp.spec) === ON_DELETE) return Machines.of([]);
+    return this.activeMachines.needingRollout((machine) => !this.isUpToDate(machine));
+  }
+
+  /** A Machine on its way out: nothing else changes until it is gone. */
+  deletingMachine(): Machine | undefined {
+    return this.machines.filter(isDeleting).oldest();
   }
 
   /** The Machine etcd is bootstrapped on: the oldest control-plane Machine. */

@@ -11,7 +11,14 @@ import type { Cluster, Machine } from '../api/capi/v1beta2/types';
 import { CONTROLPLANE_GROUP, TALOS_CONTROL_PLANE_KIND } from '../api/controlplane/group';
 import { V1ALPHA3 } from '../api/controlplane/resources';
 import type { TalosControlPlane } from '../api/controlplane/v1alpha3/types';
+import { V1BETA1 as BOOTSTRAP_V1BETA1 } from '../api/bootstrap/resources';
+import type { TalosConfig } from '../api/bootstrap/v1beta1/types';
+import { splitApiVersion } from '../api/meta';
+import type { Unstructured } from '../kube/client/unstructured';
 import { TalosControlPlaneReconciler, type TalosClientFactory } from './reconciler';
+
+/** How long a pass waits for a new infrastructure kind's cache before it goes on without it. */
+const INFRA_SYNC_TIMEOUT_MS = 30_000;
 
 export const CONTROL_PLANE_CONTROLLER = 'taloscontrolplane';
 
@@ -46,6 +53,13 @@ export function setupControlPlaneController(manager: Manager, options: { talos?:
       controlPlanes,
       clusters: informer<Cluster>(ClusterKind),
       machines: informer<Machine>(MachineKind),
+      talosConfigs: informer<TalosConfig>(BOOTSTRAP_V1BETA1.talosConfig),
+      infraMachines: async (apiVersion, kind, signal) => {
+        const { group, version } = splitApiVersion(apiVersion);
+        const infra = (await manager.informerFor({ group, version, kind }, signal)) as unknown as Informer<Unstructured>;
+        await infra.waitForSync(INFRA_SYNC_TIMEOUT_MS, signal);
+        return infra;
+      },
     },
   });
   controlPlanes.addHandlers({ delete: (tcp) => reconciler.forget(tcp.metadata.uid) });

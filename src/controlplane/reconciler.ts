@@ -11,16 +11,17 @@ import { isNotFound } from '../kube/client/api-error';
 import { SecretKind } from '../kube/client/resource';
 import { PAUSED_ANNOTATION } from '../kube/controller/predicates';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../kube/controller/reconciler';
-import type { UnstructuredClient } from '../kube/client/unstructured';
+import type { Unstructured, UnstructuredClient } from '../kube/client/unstructured';
 import { deepCopy } from '../util/json';
 import { errorMessage } from '../util/errors';
 import { ClusterKind, MachineKind } from '../api/capi/v1beta2/resources';
 import { CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL, type Cluster, type Machine } from '../api/capi/v1beta2/types';
-import { V1ALPHA3 as BOOTSTRAP_V1ALPHA3 } from '../api/bootstrap/resources';
+import { V1ALPHA3 as BOOTSTRAP_V1ALPHA3, V1BETA1 as BOOTSTRAP_V1BETA1 } from '../api/bootstrap/resources';
 import { V1ALPHA3 } from '../api/controlplane/resources';
 import { TALOS_CONTROL_PLANE_FINALIZER } from '../api/controlplane/group';
 import { infrastructureTemplateOf } from '../api/controlplane/spec';
 import type { TalosControlPlane } from '../api/controlplane/v1alpha3/types';
+import type { TalosConfig } from '../api/bootstrap/v1beta1/types';
 import { refersToKind } from '../kube/meta/owners';
 import { Machines, ownedBy } from '../cluster/machines';
 import { clusterSecretNames, fromBase64, type SecretObject } from '../cluster/secrets';
@@ -30,13 +31,17 @@ import { bootstrapEtcdOnce, etcdServiceHealthy } from './etcd';
 import { Expectations } from './expectations';
 import { ensureKubeconfig } from './kubeconfig';
 import { machineName, machineObjects, type RandomIndex } from './machine-objects';
-import { joiningMachines, nextStep } from './scale';
+import { joiningMachines, nextStep, type ChangeReason } from './scale';
+import type { MachineParts } from './rollout';
+import { removeControlPlaneMachine } from './scale-down';
 import { OWNED_CONDITIONS, updateStatus, type StatusFacts } from './status';
 
 /** Talos API calls made while reconciling are short: a node that does not answer is tried again later. */
 const TALOS_CALL_TIMEOUT_MS = 10_000;
 /** How soon a join is looked at again: nothing in Kubernetes says when a node's etcd member is up. */
 const JOIN_POLL_MS = 1_000;
+/** How soon a removal that waits for a node (unreachable, or a peer unhealthy) is tried again. */
+const REMOVAL_RETRY_MS = 5_000;
 
 export type TalosClientFactory = (talosconfig: string, endpoints: string[]) => TalosClient;
 
@@ -44,6 +49,10 @@ export interface ControlPlaneReaders {
   controlPlanes: Informer<TalosControlPlane>;
   clusters: Informer<Cluster>;
   machines: Informer<Machine>;
+  /** The bootstrap provider's TalosConfig cache (v1beta1), to see whether a Machine's config is outdated. */
+  talosConfigs?: Informer<TalosConfig>;
+  /** The cache of an infrastructure machine kind, known only from the template at run time. */
+  infraMachines?: (apiVersion: string, kind: string, signal: AbortSignal) => Promise<Informer<Unstructured>>;
 }
 
 export interface ControlPlaneDependencies {
@@ -87,7 +96,8 @@ export class TalosControlPlaneReconciler implements Reconciler {
     const uid = tcp.metadata.uid ?? '';
     // Our own bootstrap, not yet back through the cache, counts: it is written again below.
     if (this.expectations.wasEtcdBootstrapped(uid)) tcp.status = { ...(tcp.status ?? {}), bootstrapped: true };
-    const view = new ControlPlane(tcp, cluster, this.ownedMachines(tcp, clusterName));
+    const machines = this.ownedMachines(tcp, clusterName);
+    const view = new ControlPlane(tcp, cluster, machines, await this.partsOf(tcp, machines, ctx.signal), BOOTSTRAP_V1BETA1.talosConfig.version);
     const paused = cluster.spec?.paused === true || PAUSED_ANNOTATION in (tcp.metadata.annotations ?? {});
     const facts: StatusFacts = { paused, kubeconfigWritten: tcp.status?.initialized === true };
     return reconcileInFrame(
@@ -125,19 +135,42 @@ export class TalosControlPlaneReconciler implements Reconciler {
     return Machines.of(machines).filter(ownedBy(tcp));
   }
 
+  /** Each Machine's TalosConfig and infrastructure machine from the caches (absent ones count as up to date). */
+  private async partsOf(tcp: TalosControlPlane, machines: Machines, signal: AbortSignal): Promise<Map<string, MachineParts>> {
+    const parts = new Map<string, MachineParts>();
+    const { talosConfigs, infraMachines } = this.deps.readers;
+    const template = tcp.spec.infrastructureTemplate;
+    const infraKind = template.kind?.endsWith('Template') ? template.kind.slice(0, -'Template'.length) : undefined;
+    const infra = infraMachines && infraKind && template.apiVersion ? await infraMachines(template.apiVersion, infraKind, signal) : undefined;
+    for (const machine of machines) {
+      const namespace = machine.metadata.namespace ?? '';
+      const configName = machine.spec.bootstrap.configRef?.name;
+      const infraRef = machine.spec.infrastructureRef;
+      parts.set(machine.metadata.name ?? '', {
+        talosConfig: configName ? talosConfigs?.get(namespace, configName) : undefined,
+        infraMachine: infra && infraRef.kind === infraKind ? infra.get(namespace, infraRef.name) : undefined,
+      });
+    }
+    return parts;
+  }
+
   private async reconcileControlPlane(view: ControlPlane, facts: StatusFacts, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     if (!endpointIsValid(view.cluster)) {
       facts.waiting = `Waiting for Cluster ${view.clusterName} to have a control-plane endpoint`;
       return;
     }
-    const unseen = this.expectations.machineNotYetSeen(view.tcp.metadata.uid ?? '', view.machines.names());
+    const uid = view.tcp.metadata.uid ?? '';
+    const unseen = this.expectations.machineNotYetSeen(uid, view.machines.names()) ?? this.expectations.deletionNotYetSeen(uid, view.activeMachines.names());
     const etcdHealthyOn = unseen ? new Set<string>() : await this.etcdHealthOfJoiningMachines(view, ctx);
-    const step = unseen ? { action: 'wait' as const, message: `Waiting for the cache to see the new Machine ${unseen}` } : nextStep(view, etcdHealthyOn);
+    const step = unseen ? { action: 'wait' as const, message: `Waiting for the cache to see the change to Machine ${unseen}` } : nextStep(view, etcdHealthyOn);
     let result: ReconcileResult | void = undefined;
     switch (step.action) {
       case 'createMachine':
-        await this.createMachine(view, step.first, ctx);
+        await this.createMachine(view, step.first, step.reason, ctx);
         facts.waiting = 'Waiting for the new Machine to be provisioned';
+        break;
+      case 'removeMachine':
+        result = await this.removeMachine(view, step.machine, step.reason, facts, ctx);
         break;
       case 'bootstrapEtcd': {
         const outcome = await this.withTalos(view, step.address, (talos) => bootstrapEtcdOnce(talos, { signal: ctx.signal }));
@@ -191,7 +224,44 @@ export class TalosControlPlaneReconciler implements Reconciler {
     if (created) this.deps.recorder.event(view.tcp, 'Normal', 'KubeconfigCreated', `Created Secret ${clusterSecretNames(view.clusterName).kubeconfig}`);
   }
 
-  private async createMachine(view: ControlPlane, first: boolean, ctx: ReconcileContext): Promise<void> {
+  /** One Machine out, etcd first (see scale-down.ts); a removal that must wait is tried again soon. */
+  private async removeMachine(view: ControlPlane, victim: Machine, reason: ChangeReason, facts: StatusFacts, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+    const name = victim.metadata.name ?? '';
+    const others = view.activeMachines.filter((m) => m.metadata.name !== name);
+    const outcome = await removeControlPlaneMachine({
+      victim, others: [...others], signal: ctx.signal,
+      talosAt: (address, call) => this.withTalos(view, address, call),
+      deleteMachine: async (machine) => {
+        try {
+          await this.deps.client.delete(MachineKind, view.namespace, machine.metadata.name!, ctx.signal);
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+        }
+        this.expectations.machineDeleted(view.tcp.metadata.uid ?? '', name);
+      },
+    });
+    if (!outcome.removed) {
+      facts.waiting = outcome.waiting;
+      if (!this.wasWaitingFor(view, outcome.waiting)) {
+        this.deps.recorder.event(view.tcp, 'Normal', 'WaitingToRemoveMachine', outcome.waiting);
+      }
+      return { requeueAfter: REMOVAL_RETRY_MS };
+    }
+    const why = reason === 'rollout'
+      ? `outdated: ${view.outdatedReasons(victim).join('; ')}`
+      : `scaling down from ${view.activeMachines.size} to ${view.desiredReplicas} replicas`;
+    const etcd = outcome.left ? 'its etcd member left the cluster' : 'it held no etcd member';
+    this.deps.recorder.event(view.tcp, 'Normal', 'MachineRemoved', `Deleted control-plane Machine ${name} (${why}); ${etcd}`);
+    ctx.log.info({ machine: name, reason, left: outcome.left }, 'control-plane Machine removed');
+    facts.waiting = `Waiting for Machine ${name} to be deleted`;
+  }
+
+  /** The last pass already said it waits for this (no second Event for the same wait). */
+  private wasWaitingFor(view: ControlPlane, message: string): boolean {
+    return (view.tcp.status?.v1beta2?.conditions ?? []).some((c) => (c.message ?? '').includes(message));
+  }
+
+  private async createMachine(view: ControlPlane, first: boolean, reason: ChangeReason, ctx: ReconcileContext): Promise<void> {
     const { signal } = ctx;
     const ref = infrastructureTemplateOf(view.tcp);
     if (!ref.apiVersion || !ref.kind || !ref.name) throw new Error('spec.infrastructureTemplate must name apiVersion, kind and name');
@@ -203,7 +273,9 @@ export class TalosControlPlaneReconciler implements Reconciler {
     await this.deps.client.create(MachineKind, objects.machine, signal);
     this.expectations.machineCreated(view.tcp.metadata.uid ?? '', name);
     const count = view.activeMachines.size + 1;
-    this.deps.recorder.event(view.tcp, 'Normal', 'MachineCreated', `Created control-plane Machine ${name} (${count} of ${view.desiredReplicas})`);
+    const outdated = view.machinesNeedingRollout().names();
+    const why = reason === 'rollout' ? `to replace outdated ${outdated.join(', ')}` : `${count} of ${view.desiredReplicas}`;
+    this.deps.recorder.event(view.tcp, 'Normal', 'MachineCreated', `Created control-plane Machine ${name} (${why})`);
     ctx.log.info({ machine: name, first }, 'control-plane Machine created');
   }
 

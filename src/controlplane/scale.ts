@@ -1,13 +1,19 @@
 // What the control plane does next, decided from the view and what Talos said of etcd: create the
 // first Machine, bootstrap etcd on it, add Machines one at a time (each once the previous one runs
-// a healthy etcd member or has its Node), or nothing. Each waiting step says what it waits for, in
-// words for a condition.
+// a healthy etcd member or has its Node), remove one (scale down, or the outdated half of a rolling
+// update step), or nothing. One change at a time: nothing starts while a Machine is joining or
+// being deleted. Each waiting step says what it waits for, in words for a condition.
 import type { Machine } from '../api/capi/v1beta2/types';
+import { createsBeforeRemoving } from '../api/controlplane/spec';
 import { type ControlPlane, hasNode, talosAddressOf } from './control-plane';
+import { machineToRemove } from './rollout';
+
+export type ChangeReason = 'scale' | 'rollout';
 
 export type NextStep =
-  | { action: 'createMachine'; first: boolean }
+  | { action: 'createMachine'; first: boolean; reason: ChangeReason }
   | { action: 'bootstrapEtcd'; machine: Machine; address: string }
+  | { action: 'removeMachine'; machine: Machine; reason: ChangeReason }
   | { action: 'wait'; message: string }
   | { action: 'none' };
 
@@ -16,18 +22,40 @@ export function joiningMachines(view: ControlPlane, etcdHealthyOn: ReadonlySet<s
   return view.activeMachines.sortedByCreation().filter((m) => !hasNode(m) && !etcdHealthyOn.has(m.metadata.name ?? ''));
 }
 
+/**
+ * How many Machines above the wanted count a rolling update step may reach: the strategy's surge,
+ * but always 1 for a single replica, whose only etcd member is never removed before its
+ * replacement joined (maxSurge 0 there would take the cluster down).
+ */
+export function rolloutCeiling(view: ControlPlane): number {
+  const surge = createsBeforeRemoving(view.tcp.spec) || view.desiredReplicas <= 1 ? 1 : 0;
+  return view.desiredReplicas + surge;
+}
+
 export function nextStep(view: ControlPlane, etcdHealthyOn: ReadonlySet<string> = new Set()): NextStep {
   const active = view.activeMachines;
   const desired = view.desiredReplicas;
-  if (active.size === 0) return desired > 0 ? { action: 'createMachine', first: true } : { action: 'none' };
+  if (active.size === 0 && !view.deletingMachine()) return desired > 0 ? { action: 'createMachine', first: !view.etcdBootstrapped, reason: 'scale' } : { action: 'none' };
   if (!view.etcdBootstrapped) {
-    const first = view.firstMachine()!;
+    const first = view.firstMachine();
+    if (!first) return { action: 'wait', message: 'Waiting for the deleted Machines to be gone before creating the first one' };
     const address = talosAddressOf(first);
     if (!address) return { action: 'wait', message: `Waiting for Machine ${first.metadata.name} to report an address to bootstrap etcd on` };
     return { action: 'bootstrapEtcd', machine: first, address };
   }
-  if (active.size >= desired) return { action: 'none' };
+  const deleting = view.deletingMachine();
+  if (deleting) return { action: 'wait', message: `Waiting for Machine ${deleting.metadata.name} to be deleted before the next change` };
   const joining = joiningMachines(view, etcdHealthyOn)[0];
-  if (joining) return { action: 'wait', message: `Waiting for Machine ${joining.metadata.name} to join etcd before adding the next control-plane Machine` };
-  return { action: 'createMachine', first: false };
+  const outdated = view.machinesNeedingRollout();
+  const wantsChange = outdated.size > 0 || active.size !== desired;
+  if (joining && wantsChange) return { action: 'wait', message: `Waiting for Machine ${joining.metadata.name} to join etcd before the next change` };
+
+  const isOutdated = (machine: Machine) => !view.isUpToDate(machine);
+  if (outdated.size > 0) {
+    if (active.size < rolloutCeiling(view)) return { action: 'createMachine', first: false, reason: 'rollout' };
+    return { action: 'removeMachine', machine: machineToRemove(active.sortedByCreation(), isOutdated)!, reason: 'rollout' };
+  }
+  if (active.size < desired) return { action: 'createMachine', first: false, reason: 'scale' };
+  if (active.size > desired) return { action: 'removeMachine', machine: machineToRemove(active.sortedByCreation(), isOutdated)!, reason: 'scale' };
+  return { action: 'none' };
 }

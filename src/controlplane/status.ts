@@ -3,10 +3,11 @@
 // Available/Paused/ScalingUp/ScalingDown/RollingOut conditions) and CACPPT's v1alpha3 fields and
 // v1beta1 conditions for users' tooling. Every False or waiting condition says what it waits for.
 import type { Machine } from '../api/capi/v1beta2/types';
-import { controlPlaneSelector, kubernetesVersionOf } from '../api/controlplane/spec';
+import { controlPlaneSelector } from '../api/controlplane/spec';
 import type { StatusVersion, TalosControlPlaneStatus } from '../api/controlplane/v1alpha3/types';
 import { setCondition, type ConditionInput } from '../kube/patch/conditions';
 import { markFalseV1Beta1, markTrueV1Beta1, setV1Beta1, summaryV1Beta1, type V1Beta1Condition } from '../kube/patch/conditions-v1beta1';
+import type { Machines } from '../cluster/machines';
 import { type ControlPlane, isAvailable, isReady } from './control-plane';
 
 export const AVAILABLE = 'Available';
@@ -56,14 +57,12 @@ export function updateStatus(view: ControlPlane, facts: StatusFacts, now?: Date)
   const machines = [...view.machines];
   const desired = view.desiredReplicas;
   const active = view.activeMachines.size;
-  const wantedVersion = kubernetesVersionOf(tcp.spec);
 
   status.selector = controlPlaneSelector(view.clusterName);
   status.replicas = machines.length;
   status.readyReplicas = machines.filter(isReady).length;
   status.availableReplicas = machines.filter(isAvailable).length;
-  // Until rollouts compare more than the version, a Machine is up to date when it runs the wanted one.
-  status.upToDateReplicas = machines.filter((m) => m.spec.version === wantedVersion).length;
+  status.upToDateReplicas = machines.filter((m) => view.isUpToDate(m)).length;
   status.updatedReplicas = status.upToDateReplicas;
   status.unavailableReplicas = status.replicas - status.readyReplicas;
   status.versions = versionsOf(machines);
@@ -96,12 +95,20 @@ export function updateStatus(view: ControlPlane, facts: StatusFacts, now?: Date)
     : { type: SCALING_UP, status: 'False', reason: 'NotScalingUp', message: '' });
 
   set(active > desired
-    ? { type: SCALING_DOWN, status: 'True', reason: 'ScalingDown', message: `${active} replicas, ${desired} wanted: scaling down is not implemented yet` }
+    ? { type: SCALING_DOWN, status: 'True', reason: 'ScalingDown', message: `Scaling down from ${active} to ${desired} replicas${waitingText ? `: ${waitingText}` : ''}` }
     : { type: SCALING_DOWN, status: 'False', reason: 'NotScalingDown', message: '' });
 
-  set({ type: ROLLING_OUT, status: 'False', reason: 'NotRollingOut', message: '' });
+  const outdated = view.machinesNeedingRollout();
+  set(outdated.size > 0
+    ? { type: ROLLING_OUT, status: 'True', reason: 'RollingOut', message: rolloutMessage(view, outdated, waitingText) }
+    : { type: ROLLING_OUT, status: 'False', reason: 'NotRollingOut', message: '' });
 
   status.conditions = legacyConditions(status.conditions, view, available, facts, now);
+}
+
+function rolloutMessage(view: ControlPlane, outdated: Machines, waitingText: string | undefined): string {
+  const lines = outdated.sortedByCreation().map((m) => `* Machine ${m.metadata.name}: ${view.outdatedReasons(m).join('; ')}`);
+  return [`Rolling out ${outdated.size} outdated Machine${outdated.size === 1 ? '' : 's'}${waitingText ? `: ${waitingText}` : ''}`, ...lines].join('\n');
 }
 
 function availabilityWait(view: ControlPlane, facts: StatusFacts, readyReplicas: number): string {

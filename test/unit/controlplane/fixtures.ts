@@ -3,14 +3,27 @@ import type { Cluster, Machine } from '../../../src/api/capi/v1beta2/types';
 import type { TalosControlPlane } from '../../../src/api/controlplane/v1alpha3/types';
 import type { ConditionStatus } from '../../../src/kube/patch/conditions';
 import { ControlPlane } from '../../../src/controlplane/control-plane';
+import type { MachineParts } from '../../../src/controlplane/rollout';
 import { deepFreeze } from '../../../src/util/json';
 
-export function tcp(overrides: { replicas?: number; bootstrapped?: boolean; init?: boolean; initialized?: boolean } = {}): TalosControlPlane {
+export interface TcpShape {
+  replicas?: number;
+  bootstrapped?: boolean;
+  init?: boolean;
+  initialized?: boolean;
+  version?: string;
+  maxSurge?: number;
+  onDelete?: boolean;
+}
+
+export function tcp(overrides: TcpShape = {}): TalosControlPlane {
   return deepFreeze({
     apiVersion: 'controlplane.cluster.x-k8s.io/v1alpha3', kind: 'TalosControlPlane',
     metadata: { name: 'cp', namespace: 'ns', uid: 'tcp-uid', generation: 2 },
     spec: {
-      version: '1.34.1', replicas: overrides.replicas ?? 3,
+      version: overrides.version ?? '1.34.1', replicas: overrides.replicas ?? 3,
+      ...(overrides.onDelete ? { rolloutStrategy: { type: 'OnDelete' } } : {}),
+      ...(overrides.maxSurge !== undefined ? { rolloutStrategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: overrides.maxSurge } } } : {}),
       infrastructureTemplate: { apiVersion: 'infrastructure.cluster.x-k8s.io/v1alpha1', kind: 'SimMachineTemplate', name: 'tmpl' },
       controlPlaneConfig: {
         ...(overrides.init ? { init: { generateType: 'init', talosVersion: 'v1.13' } } : {}),
@@ -37,6 +50,7 @@ export interface MachineShape {
   available?: ConditionStatus;
   version?: string;
   deleting?: boolean;
+  annotations?: Record<string, string>;
 }
 
 export function machine(name: string, shape: MachineShape = {}): Machine {
@@ -48,6 +62,7 @@ export function machine(name: string, shape: MachineShape = {}): Machine {
     apiVersion: 'cluster.x-k8s.io/v1beta2', kind: 'Machine',
     metadata: {
       name, namespace: 'ns', creationTimestamp: shape.created ?? '2026-01-01T00:00:00Z',
+      ...(shape.annotations ? { annotations: shape.annotations } : {}),
       ...(shape.deleting ? { deletionTimestamp: '2026-01-02T00:00:00Z' } : {}),
     },
     spec: { clusterName: 'c', bootstrap: {}, infrastructureRef: { apiGroup: 'infra', kind: 'SimMachine', name }, version: shape.version ?? 'v1.34.1' },
@@ -60,6 +75,6 @@ export function machine(name: string, shape: MachineShape = {}): Machine {
 }
 
 /** A view over a working copy of the TalosControlPlane (status writable, as in a reconcile). */
-export function view(controlPlane: TalosControlPlane, machines: Machine[] = []): ControlPlane {
-  return new ControlPlane(structuredClone(controlPlane), cluster, machines);
+export function view(controlPlane: TalosControlPlane, machines: Machine[] = [], parts?: ReadonlyMap<string, MachineParts>): ControlPlane {
+  return new ControlPlane(structuredClone(controlPlane), cluster, machines, parts);
 }

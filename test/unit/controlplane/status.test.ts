@@ -19,7 +19,8 @@ describe('updateStatus', () => {
       initialized: true, initialization: { controlPlaneInitialized: true }, ready: true,
     });
     expect(conditionsOf(v)).toMatchObject({
-      Available: { status: 'True' }, Paused: { status: 'False' }, ScalingUp: { status: 'False' }, ScalingDown: { status: 'False' }, RollingOut: { status: 'False' },
+      Available: { status: 'True' }, Paused: { status: 'False' }, ScalingUp: { status: 'False' }, ScalingDown: { status: 'False' },
+      RollingOut: { status: 'True', reason: 'RollingOut', message: 'Rolling out 1 outdated Machine\n* Machine cp-c: Kubernetes version v1.33.5, v1.34.1 wanted' },
     });
     expect(v.tcp.status?.conditions?.map((c) => [c.type, c.status])).toEqual([['Ready', 'True'], ['Available', 'True'], ['MachinesBootstrapped', 'True']]);
   });
@@ -61,7 +62,8 @@ describe('updateStatus', () => {
 
     const many = view(tcp({ replicas: 1, bootstrapped: true }), [machine('a'), machine('b'), machine('c')]);
     updateStatus(many, { paused: false, kubeconfigWritten: true });
-    expect(conditionsOf(many).ScalingDown).toEqual({ status: 'True', reason: 'ScalingDown', message: '3 replicas, 1 wanted: scaling down is not implemented yet' });
+    expect(conditionsOf(many).ScalingDown).toEqual({ status: 'True', reason: 'ScalingDown', message: 'Scaling down from 3 to 1 replicas' });
+    expect(conditionsOf(many).RollingOut).toEqual({ status: 'False', reason: 'NotRollingOut', message: '' });
   });
 });
 

@@ -1,0 +1,75 @@
+// Which control-plane Machines no longer match their TalosControlPlane, and why, as CACPPT decides
+// it: the Kubernetes version, the infrastructure template the infrastructure machine was cloned from
+// (Cluster API's cloned-from annotations), and the TalosConfig spec against `controlPlaneConfig`.
+// A part the caches do not hold (yet) counts as matching, as upstream. Pure.
+import type { Machine } from '../api/capi/v1beta2/types';
+import { convertTalosConfig } from '../api/bootstrap/conversion';
+import { TALOS_CONFIG_KIND } from '../api/bootstrap/group';
+import { V1ALPHA3 as BOOTSTRAP_V1ALPHA3 } from '../api/bootstrap/resources';
+import { infrastructureTemplateOf, kubernetesVersionOf, talosConfigSpecForMachine } from '../api/controlplane/spec';
+import type { TalosControlPlane } from '../api/controlplane/v1alpha3/types';
+import { splitApiVersion } from '../api/meta';
+import { apiVersionOf } from '../kube/client/resource';
+import { deepEqual } from '../util/json';
+import { CLONED_FROM_GROUPKIND, CLONED_FROM_NAME } from './machine-objects';
+
+/** The objects a control-plane Machine was made with, as the caches hold them. */
+export interface MachineParts {
+  /** Its TalosConfig, in the version the bootstrap informer serves (v1beta1). */
+  talosConfig?: { spec?: unknown };
+  /** Its infrastructure machine (only the annotations are read). */
+  infraMachine?: { metadata: { annotations?: Record<string, string> } };
+}
+
+/** The annotation a user sets on a Machine to have it removed first when scaling down. */
+export const DELETE_MACHINE_ANNOTATION = 'cluster.x-k8s.io/delete-machine';
+
+/** A TalosConfig spec as `controlPlaneConfig` gives it (v1alpha3), in the version the cache holds (e.g. v1beta1). */
+function servedSpec(spec: unknown, servedVersion: string): unknown {
+  const object = { apiVersion: apiVersionOf(BOOTSTRAP_V1ALPHA3.talosConfig), kind: TALOS_CONFIG_KIND, metadata: {}, spec };
+  return (convertTalosConfig(object, servedVersion) as { spec?: unknown }).spec;
+}
+
+/** Why `machine` needs replacing; empty when it is up to date. */
+export function outdatedReasons(tcp: TalosControlPlane, machine: Machine, parts: MachineParts = {}, servedVersion?: string): string[] {
+  const reasons: string[] = [];
+  const version = kubernetesVersionOf(tcp.spec);
+  if (machine.spec.version !== version) reasons.push(`Kubernetes version ${machine.spec.version ?? '(none)'}, ${version} wanted`);
+
+  const annotations = parts.infraMachine?.metadata.annotations;
+  const clonedFrom = annotations?.[CLONED_FROM_NAME];
+  const clonedFromGroupKind = annotations?.[CLONED_FROM_GROUPKIND];
+  if (clonedFrom !== undefined && clonedFromGroupKind !== undefined) {
+    const template = infrastructureTemplateOf(tcp);
+    const groupKind = `${template.kind}.${splitApiVersion(template.apiVersion ?? '').group}`;
+    if (clonedFrom !== template.name || clonedFromGroupKind !== groupKind) {
+      reasons.push(`infrastructure cloned from ${clonedFromGroupKind} ${clonedFrom}, ${groupKind} ${template.name} wanted`);
+    }
+  }
+
+  const config = parts.talosConfig?.spec;
+  if (config !== undefined) {
+    // The first Machine may hold the deprecated `init` config: either role's spec is up to date.
+    const wanted = [talosConfigSpecForMachine(tcp.spec, false), talosConfigSpecForMachine(tcp.spec, true)]
+      .map((spec) => (servedVersion ? servedSpec(spec, servedVersion) : spec));
+    if (!wanted.some((spec) => deepEqual(spec, config))) reasons.push('TalosConfig differs from controlPlaneConfig');
+  }
+  return reasons;
+}
+
+const hasDeleteAnnotation = (machine: Machine) => DELETE_MACHINE_ANNOTATION in (machine.metadata.annotations ?? {});
+
+/**
+ * The Machine a scale-down removes (CACPPT's order, KCP's too without failure domains): an outdated
+ * one marked for deletion, any one marked, an outdated one, any one; the oldest of the first group
+ * that has any.
+ */
+export function machineToRemove(machines: readonly Machine[], isOutdated: (machine: Machine) => boolean): Machine | undefined {
+  const groups = [
+    machines.filter((m) => isOutdated(m) && hasDeleteAnnotation(m)),
+    machines.filter(hasDeleteAnnotation),
+    machines.filter(isOutdated),
+    [...machines],
+  ];
+  return groups.find((group) => group.length > 0)?.[0];
+}

@@ -1,0 +1,97 @@
+import type { Machine } from '../../../src/api/capi/v1beta2/types';
+import { EtcdLeaveFailed, removeControlPlaneMachine, type TalosAt } from '../../../src/controlplane/scale-down';
+import type { ServiceInfo, TalosClient } from '../../../src/talos/api';
+import { machine } from './fixtures';
+
+type NodeState = 'healthy' | 'unhealthy' | 'left' | 'unreachable';
+
+/** Talos nodes by address: what ServiceList answers, and a log of every etcd call made. */
+function fakeTalos(nodes: Record<string, NodeState>, options: { leaveFails?: boolean } = {}) {
+  const calls: string[] = [];
+  const etcd = (state: NodeState): ServiceInfo[] => state === 'left'
+    ? [{ id: 'etcd', state: 'Finished', health: { unknown: false, healthy: false, lastMessage: '' }, events: [] }]
+    : [{ id: 'etcd', state: 'Running', health: { unknown: false, healthy: state === 'healthy', lastMessage: '' }, events: [] }];
+  const ok = <T>(value: T) => [{ ok: true as const, node: '', value }];
+  const talosAt: TalosAt = async (address, call) => {
+    const state = nodes[address];
+    if (state === 'unreachable') throw new Error('connect ECONNREFUSED');
+    const client = {
+      serviceList: async () => ok(etcd(state!)),
+      etcdForfeitLeadership: async () => { calls.push(`forfeit ${address}`); return ok({ member: '' }); },
+      etcdLeaveCluster: async () => {
+        calls.push(`leave ${address}`);
+        if (options.leaveFails) throw new Error('etcdserver: re-configuration failed due to not enough started members');
+        return ok({});
+      },
+    } as unknown as TalosClient;
+    return call(client);
+  };
+  return { talosAt, calls };
+}
+
+const node = (name: string, address: string) => machine(name, { address, node: true });
+const signal = new AbortController().signal;
+
+async function remove(victim: Machine, others: Machine[], talos: ReturnType<typeof fakeTalos>) {
+  const deleted: string[] = [];
+  const outcome = await removeControlPlaneMachine({
+    victim, others, signal, talosAt: talos.talosAt,
+    deleteMachine: async (m) => { deleted.push(m.metadata.name!); },
+  });
+  return { outcome, deleted };
+}
+
+describe('removeControlPlaneMachine', () => {
+  const a = node('a', '10.0.0.1');
+  const b = node('b', '10.0.0.2');
+  const c = node('c', '10.0.0.3');
+
+  it('hands off leadership and leaves etcd on the victim itself, then deletes its Machine', async () => {
+    const talos = fakeTalos({ '10.0.0.1': 'healthy', '10.0.0.2': 'healthy', '10.0.0.3': 'healthy' });
+    const { outcome, deleted } = await remove(a, [b, c], talos);
+    expect(outcome).toEqual({ removed: true, left: true });
+    expect(talos.calls).toEqual(['forfeit 10.0.0.1', 'leave 10.0.0.1']);
+    expect(deleted).toEqual(['a']);
+  });
+
+  it('never removes a member while another one is unhealthy or unreachable: it waits and says which', async () => {
+    const sick = await remove(a, [b, c], fakeTalos({ '10.0.0.1': 'healthy', '10.0.0.2': 'unhealthy', '10.0.0.3': 'healthy' }));
+    expect(sick.outcome).toEqual({ removed: false, waiting: 'Waiting to remove Machine a: every other member must be healthy first (etcd on Machine b (10.0.0.2) is not healthy)' });
+    expect(sick.deleted).toEqual([]);
+    const gone = await remove(a, [b, c], fakeTalos({ '10.0.0.1': 'healthy', '10.0.0.2': 'healthy', '10.0.0.3': 'unreachable' }));
+    expect(gone.outcome).toMatchObject({ removed: false, waiting: expect.stringContaining('Machine c (10.0.0.3) does not answer the Talos API') });
+  });
+
+  it('waits for an unreachable victim instead of deleting a Machine whose member would stay behind', async () => {
+    const talos = fakeTalos({ '10.0.0.1': 'unreachable', '10.0.0.2': 'healthy', '10.0.0.3': 'healthy' });
+    const { outcome, deleted } = await remove(a, [b, c], talos);
+    expect(outcome).toEqual({ removed: false, waiting: 'Waiting for Machine a (10.0.0.1) to answer the Talos API so that it can leave etcd: connect ECONNREFUSED' });
+    expect(deleted).toEqual([]);
+    expect(talos.calls).toEqual([]);
+  });
+
+  it('a failed leave stops the deletion and says why', async () => {
+    const talos = fakeTalos({ '10.0.0.1': 'healthy', '10.0.0.2': 'healthy', '10.0.0.3': 'healthy' }, { leaveFails: true });
+    const deleted: string[] = [];
+    await expect(removeControlPlaneMachine({ victim: a, others: [b, c], signal, talosAt: talos.talosAt, deleteMachine: async (m) => { deleted.push(m.metadata.name!); } }))
+      .rejects.toThrow(EtcdLeaveFailed);
+    await expect(removeControlPlaneMachine({ victim: a, others: [b, c], signal, talosAt: talos.talosAt, deleteMachine: async () => undefined }))
+      .rejects.toThrow('Machine a (10.0.0.1) could not leave etcd, so it is not deleted: etcdserver: re-configuration failed due to not enough started members');
+    expect(deleted).toEqual([]);
+  });
+
+  it('a victim whose etcd already left (a pass that died before deleting) is deleted without leaving again', async () => {
+    const talos = fakeTalos({ '10.0.0.1': 'left', '10.0.0.2': 'healthy', '10.0.0.3': 'healthy' });
+    const { outcome, deleted } = await remove(a, [b, c], talos);
+    expect(outcome).toEqual({ removed: true, left: false });
+    expect(talos.calls).toEqual([]);
+    expect(deleted).toEqual(['a']);
+  });
+
+  it('a victim that never reported an address holds no member: deleted at once', async () => {
+    const talos = fakeTalos({ '10.0.0.2': 'unhealthy' });
+    const { outcome, deleted } = await remove(machine('new'), [b], talos);
+    expect(outcome).toEqual({ removed: true, left: false });
+    expect(deleted).toEqual(['new']);
+  });
+});
