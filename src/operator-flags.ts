@@ -91,6 +91,13 @@ export function parseControllers(text: string): ProviderName[] {
   return [provider];
 }
 
+/** The `--controllers` value that runs exactly these providers (the inverse of parseControllers). */
+export function controllersArg(providers: readonly ProviderName[]): string {
+  if (providers.length === 1) return providers[0]!;
+  if (providers.length === PROVIDERS.length && PROVIDERS.every((name) => providers.includes(name))) return ALL_PROVIDERS;
+  throw new Error(`no --controllers value runs exactly [${providers.join(', ')}]`);
+}
+
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${name} must be a positive integer, got ${value}`);
   return value;

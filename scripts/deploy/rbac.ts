@@ -1,9 +1,10 @@
 // What the operator's identity may do, as data: exactly the requests the code makes
-// (test/unit/deploy/rbac.test.ts derives that set from src/ and compares), bootstrap and
-// control-plane controllers apart so that a reader sees which needs what.
+// (test/unit/deploy/rbac.test.ts derives that set from src/ and compares), per provider, because
+// clusterctl installs the bootstrap and the control-plane provider apart, each with its own identity.
 import { V1BETA1 } from '../../src/api/bootstrap/resources';
 import { ClusterKind, MachineKind, MachinePoolKind } from '../../src/api/capi/v1beta2/resources';
 import { V1ALPHA3 as CONTROLPLANE_V1ALPHA3 } from '../../src/api/controlplane/resources';
+import type { ProviderName } from '../../src/operator-flags';
 import { CoreEventKind, EventsV1Kind, LeaseKind, SecretKind, type ResourceKind } from '../../src/kube/client/resource';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
@@ -37,18 +38,45 @@ export function bootstrapClusterRules(): PolicyRule[] {
   ];
 }
 
-/** The TalosControlPlane controller, beyond what the bootstrap rules already grant. */
+/** Cluster-wide: everything the TalosControlPlane controller does, on its own (clusterctl installs it alone). */
 export function controlPlaneClusterRules(): PolicyRule[] {
   return [
+    // The cluster CA is read; the workload kubeconfig Secret is created once.
+    rule(SecretKind, ['get', 'create']),
     // Informer; the patch helper patches finalizers and status and re-reads on conflict.
     rule(CONTROLPLANE_V1ALPHA3.talosControlPlane, ['get', 'list', 'watch', 'patch']),
     rule(CONTROLPLANE_V1ALPHA3.talosControlPlane, ['patch'], 'status'),
-    // Control-plane Machines and their TalosConfigs are created; Machines deleted with the control plane.
-    rule(MachineKind, ['create', 'delete']),
-    rule(V1BETA1.talosConfig, ['create']),
-    // Infrastructure templates (read) and machines (cloned) belong to whatever infrastructure provider is installed.
-    { apiGroups: ['infrastructure.cluster.x-k8s.io'], resources: ['*'], verbs: ['get', 'create'] },
+    rule(ClusterKind, ['list', 'watch']),
+    // Control-plane Machines are created, and deleted on scale-down and with the control plane.
+    rule(MachineKind, ['list', 'watch', 'create', 'delete']),
+    // Its Machines' TalosConfigs are watched (informer) and created.
+    rule(V1BETA1.talosConfig, ['list', 'watch', 'create']),
+    // Infrastructure templates (read) and machines (cloned, then watched) belong to whatever infrastructure provider is installed.
+    { apiGroups: ['infrastructure.cluster.x-k8s.io'], resources: ['*'], verbs: ['get', 'list', 'watch', 'create'] },
+    rule(EventsV1Kind, ['create', 'patch']),
+    rule(CoreEventKind, ['create', 'patch']),
   ];
+}
+
+const VERB_ORDER: readonly Verb[] = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
+
+/** One rule per group and resource, with the verbs of every rule that names them (for one process running both providers). */
+function mergeRules(rules: readonly PolicyRule[]): PolicyRule[] {
+  const merged = new Map<string, PolicyRule>();
+  for (const r of rules) {
+    const key = JSON.stringify([r.apiGroups, r.resources]);
+    const existing = merged.get(key);
+    const verbs = new Set([...(existing?.verbs ?? []), ...r.verbs]);
+    merged.set(key, { ...r, verbs: VERB_ORDER.filter((verb) => verbs.has(verb)) });
+  }
+  return [...merged.values()];
+}
+
+const PROVIDER_RULES: Record<ProviderName, () => PolicyRule[]> = { bootstrap: bootstrapClusterRules, controlplane: controlPlaneClusterRules };
+
+/** The ClusterRole rules of a process running these providers. */
+export function clusterRulesFor(providers: readonly ProviderName[]): PolicyRule[] {
+  return mergeRules(providers.flatMap((provider) => PROVIDER_RULES[provider]()));
 }
 
 /** In the operator's own namespace: the leader election Lease (read, create, renew by PUT). */

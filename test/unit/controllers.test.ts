@@ -29,30 +29,33 @@ function register(args: string[]) {
   };
 }
 
-const BOOTSTRAP = {
-  controllers: ['talosconfig'],
-  kinds: ['clusters.cluster.x-k8s.io', 'machinepools.cluster.x-k8s.io', 'machines.cluster.x-k8s.io', 'talosconfigs.bootstrap.cluster.x-k8s.io'],
-  validators: ['vtalosconfigtemplate.bootstrap.cluster.x-k8s.io'],
-  convertsTalosConfig: true,
-};
-
 describe('--controllers', () => {
+  const gates = '--feature-gates=MachinePool=true';
+
   it('bootstrap: only the TalosConfig controller, its informers and the bootstrap webhooks', () => {
-    expect(register(['--controllers=bootstrap', '--feature-gates=MachinePool=true'])).toEqual(BOOTSTRAP);
+    const bootstrap = register(['--controllers=bootstrap', gates]);
+    expect(bootstrap).toMatchObject({ controllers: ['talosconfig'], validators: ['vtalosconfigtemplate.bootstrap.cluster.x-k8s.io'], convertsTalosConfig: true });
+    expect(bootstrap.kinds).toEqual(expect.arrayContaining(['talosconfigs.bootstrap.cluster.x-k8s.io', 'machinepools.cluster.x-k8s.io']));
+    expect(bootstrap.kinds).not.toContain('taloscontrolplanes.controlplane.cluster.x-k8s.io');
   });
 
   it('controlplane: only the TalosControlPlane controller and its informers, no webhooks', () => {
-    expect(register(['--controllers', 'controlplane', '--feature-gates=MachinePool=true'])).toEqual({
-      controllers: ['taloscontrolplane'],
-      kinds: ['clusters.cluster.x-k8s.io', 'machines.cluster.x-k8s.io', 'taloscontrolplanes.controlplane.cluster.x-k8s.io'],
-      validators: [],
-      convertsTalosConfig: false,
-    });
+    const controlPlane = register(['--controllers', 'controlplane', gates]);
+    expect(controlPlane).toMatchObject({ controllers: ['taloscontrolplane'], validators: [], convertsTalosConfig: false });
+    expect(controlPlane.kinds).toContain('taloscontrolplanes.controlplane.cluster.x-k8s.io');
+    expect(controlPlane.kinds).not.toContain('machinepools.cluster.x-k8s.io');
   });
 
-  it('all (the default): both providers', () => {
-    const both = register(['--feature-gates=MachinePool=true']);
-    expect(both).toEqual({ ...BOOTSTRAP, controllers: ['talosconfig', 'taloscontrolplane'], kinds: [...BOOTSTRAP.kinds, 'taloscontrolplanes.controlplane.cluster.x-k8s.io'] });
-    expect(register(['--controllers=all', '--feature-gates=MachinePool=true'])).toEqual(both);
+  it('all (the default): both providers, each informer once', () => {
+    const bootstrap = register(['--controllers=bootstrap', gates]);
+    const controlPlane = register(['--controllers=controlplane', gates]);
+    const both = register([gates]);
+    expect(both).toEqual({
+      controllers: ['talosconfig', 'taloscontrolplane'],
+      kinds: [...new Set([...bootstrap.kinds, ...controlPlane.kinds])].sort(),
+      validators: bootstrap.validators,
+      convertsTalosConfig: true,
+    });
+    expect(register(['--controllers=all', gates])).toEqual(both);
   });
 });

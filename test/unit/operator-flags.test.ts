@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseListenAddress } from '../../src/kube/http/http-server';
 import {
-  TALOS_CONFIG_CONTROLLER, TALOS_CONTROL_PLANE_CONTROLLER, describeFlags, operatorUsage, parseOperatorFlags, resolveLeaseNamespace,
+  TALOS_CONFIG_CONTROLLER, TALOS_CONTROL_PLANE_CONTROLLER, controllersArg, describeFlags, operatorUsage, parseOperatorFlags, resolveLeaseNamespace,
 } from '../../src/operator-flags';
 
 describe('operator flags', () => {
@@ -24,6 +24,10 @@ describe('operator flags', () => {
       '--controllers: expected bootstrap, controlplane or all, got "bootstrap,controlplane"',
     );
     expect(operatorUsage()).toContain('--controllers WHICH');
+    for (const providers of [['bootstrap'], ['controlplane'], ['controlplane', 'bootstrap']] as const) {
+      expect(parseOperatorFlags([`--controllers=${controllersArg(providers)}`]).controllers.sort()).toEqual([...providers].sort());
+    }
+    expect(() => controllersArg([])).toThrow('no --controllers value runs exactly []');
   });
 
   it('accepts explicit booleans, -h, and a negative port', () => {

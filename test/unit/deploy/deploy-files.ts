@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import type { ProviderName } from '../../../src/operator-flags';
 import type { ManifestObject } from '../../../scripts/deploy/manifests';
+import { CLUSTERCTL_COMPONENTS } from '../../../scripts/gen-deploy';
 
 export const DEPLOY_DIR = resolve(__dirname, '..', '..', '..', 'deploy');
 
@@ -50,4 +52,11 @@ export function managerContainer(objects: readonly ManifestObject[]): Container 
 /** clusterctl's envsubst defaults: `${VAR:=default}` → default (what `clusterctl init` does with VAR unset). */
 export function substituteClusterctlDefaults(text: string): string {
   return text.replace(/\$\{([A-Z0-9_]+):=([^}]*)\}/g, (_, _name: string, fallback: string) => fallback);
+}
+
+export const clusterctlText = (provider: ProviderName) => readFileSync(join(DEPLOY_DIR, 'clusterctl', CLUSTERCTL_COMPONENTS[provider]), 'utf8');
+
+/** A clusterctl provider's components as `clusterctl init` reads them with no variable set. */
+export function clusterctlObjects(provider: ProviderName): ManifestObject[] {
+  return parseManifests(substituteClusterctlDefaults(clusterctlText(provider)), CLUSTERCTL_COMPONENTS[provider]);
 }

@@ -3,19 +3,16 @@ import { join } from 'node:path';
 import { BOOTSTRAP_CONTRACT_LABELS } from '../../../src/api/bootstrap/crds';
 import { BOOTSTRAP_GROUP } from '../../../src/api/bootstrap/group';
 import { CONTROLPLANE_CONTRACT_LABELS } from '../../../src/api/controlplane/crds';
-import { projectCrds } from '../../../src/api/generate-crds';
-import { parseOperatorFlags } from '../../../src/operator-flags';
 import { CONVERSION_PATH } from '../../../src/api/crd';
+import { parseOperatorFlags, type ProviderName } from '../../../src/operator-flags';
 import { TALOS_CONFIG_TEMPLATE_WEBHOOK } from '../../../src/webhooks/bootstrap';
 import { CLUSTERCTL_VARIABLES, RELEASE_SERIES, deployFiles } from '../../../scripts/gen-deploy';
 import type { ManifestObject } from '../../../scripts/deploy/manifests';
 import {
-  DEPLOY_DIR, findObject, kustomizeObjects, managerContainer, parseManifests, readManifests, substituteClusterctlDefaults,
+  DEPLOY_DIR, clusterctlObjects, clusterctlText, findObject, kustomizeObjects, managerContainer, parseManifests, readManifests,
 } from './deploy-files';
 
-const NAMESPACE = 'talos-capi-system';
-const clusterctlText = () => readFileSync(join(DEPLOY_DIR, 'clusterctl/bootstrap-components.yaml'), 'utf8');
-const clusterctlObjects = () => parseManifests(substituteClusterctlDefaults(clusterctlText()), 'bootstrap-components.yaml');
+const CLUSTER_SCOPED = new Set(['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', 'ValidatingWebhookConfiguration']);
 
 describe('deploy/ files', () => {
   it('match `npm run gen:deploy` output (run it after changing scripts/deploy, src/api or src/webhooks)', () => {
@@ -26,47 +23,88 @@ describe('deploy/ files', () => {
     }
   });
 
-  it('parse as Kubernetes objects: kustomize base (15), clusterctl components (15)', () => {
+  it('parse as Kubernetes objects: the kustomize base (both providers) and one components file per clusterctl provider', () => {
+    const rbacAndManager = ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Deployment'];
     expect(kustomizeObjects().map((o) => o.kind)).toEqual([
-      'Namespace', 'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding',
-      'Role', 'RoleBinding', 'Deployment', 'Service', 'Service', 'ValidatingWebhookConfiguration', 'Issuer', 'Certificate',
+      'Namespace', ...Array(3).fill('CustomResourceDefinition'), ...rbacAndManager, 'Service', 'Service', 'ValidatingWebhookConfiguration', 'Issuer', 'Certificate',
     ]);
-    expect(clusterctlObjects().map((o) => o.kind)).toEqual(kustomizeObjects().map((o) => o.kind));
+    expect(clusterctlObjects('bootstrap').map((o) => o.kind)).toEqual([
+      'Namespace', 'CustomResourceDefinition', 'CustomResourceDefinition', ...rbacAndManager, 'Service', 'Service', 'ValidatingWebhookConfiguration', 'Issuer', 'Certificate',
+    ]);
+    // No conversion and no admission webhook: no webhook Service, serving certificate or configuration.
+    expect(clusterctlObjects('controlplane').map((o) => o.kind)).toEqual(['Namespace', 'CustomResourceDefinition', ...rbacAndManager, 'Service']);
   });
 });
 
-describe.each([
-  ['kustomize base', kustomizeObjects],
-  ['clusterctl components (variables at their defaults)', clusterctlObjects],
-])('%s', (_name, load) => {
+interface Expected {
+  namespace: string;
+  prefix: string;
+  /** The provider label every object carries, if the install has one. */
+  label?: string;
+  providers: ProviderName[];
+  crds: string[];
+}
+
+const BOOTSTRAP_CRDS = ['talosconfigs.bootstrap.cluster.x-k8s.io', 'talosconfigtemplates.bootstrap.cluster.x-k8s.io'];
+const CONTROL_PLANE_CRDS = ['taloscontrolplanes.controlplane.cluster.x-k8s.io'];
+
+const KUSTOMIZE: [string, () => ManifestObject[], Expected] = ['kustomize base', kustomizeObjects, {
+  namespace: 'talos-capi-system', prefix: 'talos-capi', providers: ['bootstrap', 'controlplane'], crds: [...BOOTSTRAP_CRDS, ...CONTROL_PLANE_CRDS],
+}];
+const CLUSTERCTL_BOOTSTRAP: [string, () => ManifestObject[], Expected] = ['clusterctl bootstrap-talos (variables at their defaults)', () => clusterctlObjects('bootstrap'), {
+  namespace: 'cabpt-system', prefix: 'talos-capi-bootstrap', label: 'bootstrap-talos', providers: ['bootstrap'], crds: BOOTSTRAP_CRDS,
+}];
+const CLUSTERCTL_CONTROL_PLANE: [string, () => ManifestObject[], Expected] = ['clusterctl control-plane-talos (variables at their defaults)', () => clusterctlObjects('controlplane'), {
+  namespace: 'cacppt-system', prefix: 'talos-capi-control-plane', label: 'control-plane-talos', providers: ['controlplane'], crds: CONTROL_PLANE_CRDS,
+}];
+
+describe.each([KUSTOMIZE, CLUSTERCTL_BOOTSTRAP, CLUSTERCTL_CONTROL_PLANE])('%s', (_name, load, expected) => {
   let objects: ManifestObject[];
   beforeAll(() => {
     objects = load();
   });
+  const webhooks = expected.providers.includes('bootstrap');
 
-  it('holds exactly one Namespace and puts every namespaced object in it; every object carries the provider label', () => {
-    expect(objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name)).toEqual([NAMESPACE]);
-    const clusterScoped = new Set(['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', 'ValidatingWebhookConfiguration']);
+  it('holds exactly one Namespace and puts every namespaced object in it, every name under its prefix', () => {
+    expect(objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name)).toEqual([expected.namespace]);
     for (const object of objects) {
-      expect([object.kind, object.metadata.namespace]).toEqual([object.kind, clusterScoped.has(object.kind) ? undefined : NAMESPACE]);
-      expect(object.metadata.labels).toMatchObject({ 'cluster.x-k8s.io/provider': 'bootstrap-talos' });
+      expect([object.kind, object.metadata.namespace]).toEqual([object.kind, CLUSTER_SCOPED.has(object.kind) ? undefined : expected.namespace]);
+      if (!['Namespace', 'CustomResourceDefinition'].includes(object.kind)) expect(object.metadata.name).toMatch(new RegExp(`^${expected.prefix}-`));
     }
   });
 
-  it('runs the manager with flags the operator accepts, on the ports the Deployment and Services expose', () => {
+  it('labels every object with its clusterctl provider, and each CRD with the provider that owns it', () => {
+    for (const object of objects) {
+      if (expected.label) expect([object.kind, object.metadata.labels]).toEqual([object.kind, expect.objectContaining({ 'cluster.x-k8s.io/provider': expected.label })]);
+      else expect(object.metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'talos-capi' });
+    }
+    const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition');
+    expect(crds.map((crd) => [crd.metadata.name, (crd.metadata.labels as Record<string, string>)['cluster.x-k8s.io/provider']])).toEqual(
+      expected.crds.map((name) => [name, name.includes('.bootstrap.') ? 'bootstrap-talos' : 'control-plane-talos']),
+    );
+  });
+
+  it('runs the manager with flags the operator accepts: its providers, its own lease, the ports the Deployment and Services expose', () => {
     const container = managerContainer(objects);
     const flags = parseOperatorFlags(container.args);
     expect(flags).toMatchObject({
-      leaderElect: true, healthAddr: ':9440', metricsAddr: ':8080', webhookPort: 9443,
-      webhookCertDir: '/tmp/k8s-webhook-server/serving-certs', featureGates: { MachinePool: true },
+      controllers: expected.providers, leaderElect: true, leaderElectionId: `controller-leader-election-${expected.prefix}`,
+      healthAddr: ':9440', metricsAddr: ':8080', webhookPort: webhooks ? 9443 : -1,
+      featureGates: webhooks ? { MachinePool: true } : {},
     });
-    expect(container.ports.map((p) => [p.name, p.containerPort])).toEqual([['healthz', 9440], ['metrics', 8080], ['webhook-server', 9443]]);
-    expect(container.volumeMounts).toEqual([expect.objectContaining({ name: 'cert', mountPath: flags.webhookCertDir })]);
+    expect(container.ports.map((p) => [p.name, p.containerPort])).toEqual([['healthz', 9440], ['metrics', 8080], ...(webhooks ? [['webhook-server', 9443]] : [])]);
+    expect(container.volumeMounts).toEqual(webhooks ? [expect.objectContaining({ name: 'cert', mountPath: flags.webhookCertDir })] : undefined);
     expect([container.livenessProbe.httpGet, container.readinessProbe.httpGet]).toEqual([
       { path: '/healthz', port: 'healthz' }, { path: '/readyz', port: 'healthz' },
     ]);
-    const webhookService = findObject(objects, 'Service', 'talos-capi-webhook-service') as unknown as { spec: { ports: unknown[] } };
-    expect(webhookService.spec.ports).toEqual([{ name: 'webhook-server', port: 443, targetPort: 'webhook-server', protocol: 'TCP' }]);
+    const services = objects.filter((o) => o.kind === 'Service') as unknown as { metadata: { name: string }; spec: { ports: unknown[]; selector: unknown } }[];
+    expect(services.map((s) => [s.metadata.name, s.spec.ports])).toEqual([
+      ...(webhooks ? [[`${expected.prefix}-webhook-service`, [{ name: 'webhook-server', port: 443, targetPort: 'webhook-server', protocol: 'TCP' }]]] : []),
+      [`${expected.prefix}-metrics-service`, [{ name: 'metrics', port: 8080, targetPort: 'metrics', protocol: 'TCP' }]],
+    ]);
+    const deployment = findObject(objects, 'Deployment') as unknown as { spec: { selector: { matchLabels: unknown } } };
+    for (const service of services) expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
+    expect(deployment.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': expected.prefix, 'control-plane': 'controller-manager' });
   });
 
   it('runs one non-root replica with a read-only root, no privilege escalation, no capabilities, RuntimeDefault seccomp', () => {
@@ -74,7 +112,7 @@ describe.each([
       spec: { replicas: number; template: { spec: { terminationGracePeriodSeconds: number; serviceAccountName: string } } };
     };
     expect(deployment.spec.replicas).toBe(1);
-    expect(deployment.spec.template.spec).toMatchObject({ serviceAccountName: 'talos-capi-manager' });
+    expect(deployment.spec.template.spec).toMatchObject({ serviceAccountName: `${expected.prefix}-manager` });
     const container = managerContainer(objects);
     // The kubelet must not SIGKILL the manager while reconciles still have their graceful-shutdown time.
     const { gracefulShutdownTimeoutMs } = parseOperatorFlags(container.args);
@@ -86,62 +124,75 @@ describe.each([
     expect(container.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } });
   });
 
-  it('serves the CRDs (with their contract labels) through the conversion webhook Service, CA injected by cert-manager', () => {
+  it('serves its CRDs (with their contract labels) through the conversion webhook Service, CA injected by cert-manager', () => {
     const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition');
-    expect(crds.map((o) => o.metadata.name)).toEqual(projectCrds().map((crd) => crd.metadata.name));
+    expect(crds.map((o) => o.metadata.name)).toEqual(expected.crds);
     for (const crd of crds.filter((o) => (o.spec as { group: string }).group === BOOTSTRAP_GROUP)) {
       expect(crd.metadata.labels).toMatchObject(BOOTSTRAP_CONTRACT_LABELS);
-      expect(crd.metadata.annotations).toEqual({ 'cert-manager.io/inject-ca-from': `${NAMESPACE}/talos-capi-serving-cert` });
+      expect(crd.metadata.annotations).toEqual({ 'cert-manager.io/inject-ca-from': `${expected.namespace}/${expected.prefix}-serving-cert` });
       expect((crd.spec as { conversion: unknown }).conversion).toEqual({
         strategy: 'Webhook',
         webhook: {
           conversionReviewVersions: ['v1'],
-          clientConfig: { service: { namespace: NAMESPACE, name: 'talos-capi-webhook-service', port: 443, path: CONVERSION_PATH } },
+          clientConfig: { service: { namespace: expected.namespace, name: `${expected.prefix}-webhook-service`, port: 443, path: CONVERSION_PATH } },
         },
       });
     }
-    // One version, nothing to convert.
-    const controlPlane = findObject(crds, 'CustomResourceDefinition', 'taloscontrolplanes.controlplane.cluster.x-k8s.io');
-    expect(controlPlane.metadata.labels).toMatchObject(CONTROLPLANE_CONTRACT_LABELS);
-    expect((controlPlane.spec as { conversion?: unknown }).conversion).toBeUndefined();
+    // One version, nothing to convert, nothing to inject.
+    for (const crd of crds.filter((o) => o.metadata.name === CONTROL_PLANE_CRDS[0])) {
+      expect(crd.metadata.labels).toMatchObject(CONTROLPLANE_CONTRACT_LABELS);
+      expect(crd.metadata.annotations).toBeUndefined();
+      expect((crd.spec as { conversion?: unknown }).conversion).toBeUndefined();
+    }
   });
+});
 
+// The installs that run the bootstrap provider, whose CRDs convert and whose templates are validated.
+describe.each([KUSTOMIZE, CLUSTERCTL_BOOTSTRAP])('%s webhooks', (_name, load, expected) => {
   it('registers the validating webhook the server serves, and issues the serving certificate for the Service name', () => {
-    const configuration = findObject(objects, 'ValidatingWebhookConfiguration') as unknown as {
-      metadata: { annotations: Record<string, string> };
+    const configuration = findObject(load(), 'ValidatingWebhookConfiguration') as unknown as {
+      metadata: { name: string; annotations: Record<string, string> };
       webhooks: { name: string; clientConfig: { service: { path: string; namespace: string } }; rules: unknown[] }[];
     };
-    expect(configuration.metadata.annotations).toEqual({ 'cert-manager.io/inject-ca-from': `${NAMESPACE}/talos-capi-serving-cert` });
+    expect(configuration.metadata.name).toBe(`${expected.prefix}-validating-webhook-configuration`);
+    expect(configuration.metadata.annotations).toEqual({ 'cert-manager.io/inject-ca-from': `${expected.namespace}/${expected.prefix}-serving-cert` });
     expect(configuration.webhooks.map((w) => [w.name, w.clientConfig.service.path, w.clientConfig.service.namespace])).toEqual([
-      [TALOS_CONFIG_TEMPLATE_WEBHOOK.name, TALOS_CONFIG_TEMPLATE_WEBHOOK.path, NAMESPACE],
+      [TALOS_CONFIG_TEMPLATE_WEBHOOK.name, TALOS_CONFIG_TEMPLATE_WEBHOOK.path, expected.namespace],
     ]);
-    const certificate = findObject(objects, 'Certificate') as unknown as { spec: { dnsNames: string[]; secretName: string; issuerRef: unknown } };
+    const certificate = findObject(load(), 'Certificate') as unknown as { spec: { dnsNames: string[]; secretName: string; issuerRef: unknown } };
+    const host = `${expected.prefix}-webhook-service.${expected.namespace}.svc`;
     expect(certificate.spec).toEqual({
-      dnsNames: [`talos-capi-webhook-service.${NAMESPACE}.svc`, `talos-capi-webhook-service.${NAMESPACE}.svc.cluster.local`],
-      issuerRef: { kind: 'Issuer', name: 'talos-capi-selfsigned-issuer' },
-      secretName: 'talos-capi-webhook-service-cert',
+      dnsNames: [host, `${host}.cluster.local`],
+      issuerRef: { kind: 'Issuer', name: `${expected.prefix}-selfsigned-issuer` },
+      secretName: `${expected.prefix}-webhook-service-cert`,
     });
-    const deployment = JSON.stringify(findObject(objects, 'Deployment'));
-    expect(deployment).toContain('"secretName":"talos-capi-webhook-service-cert"');
+    expect(JSON.stringify(findObject(load(), 'Deployment'))).toContain(`"secretName":"${expected.prefix}-webhook-service-cert"`);
   });
 });
 
 describe('clusterctl', () => {
+  it('the two providers share no cluster-scoped name, so both install side by side (even into one namespace)', () => {
+    const names = (provider: ProviderName) =>
+      clusterctlObjects(provider).filter((o) => CLUSTER_SCOPED.has(o.kind) || o.kind === 'Deployment').map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(names('bootstrap').filter((name) => names('controlplane').includes(name))).toEqual([]);
+  });
+
   it('exposes its variables with defaults, named the way Cluster API names them or prefixed with TALOS_CAPI_', () => {
-    const variables = [...clusterctlText().matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1]);
-    expect([...new Set(variables)]).toEqual(['EXP_MACHINE_POOL:=true', 'TALOS_CAPI_DIAGNOSTICS_ADDRESS:=:8080']);
+    const variables = (provider: ProviderName) => [...new Set([...clusterctlText(provider).matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1]))];
+    expect(variables('bootstrap')).toEqual(['TALOS_CAPI_DIAGNOSTICS_ADDRESS:=:8080', 'EXP_MACHINE_POOL:=true']);
+    expect(variables('controlplane')).toEqual(['TALOS_CAPI_DIAGNOSTICS_ADDRESS:=:8080']);
     expect(Object.values(CLUSTERCTL_VARIABLES)).toEqual(['${EXP_MACHINE_POOL:=true}', '${TALOS_CAPI_DIAGNOSTICS_ADDRESS:=:8080}']);
-    const args = managerContainer(parseManifests(clusterctlText(), 'raw')).args;
-    expect(args).toEqual(expect.arrayContaining(['--feature-gates=MachinePool=${EXP_MACHINE_POOL:=true}', '--metrics-bind-address=${TALOS_CAPI_DIAGNOSTICS_ADDRESS:=:8080}']));
     // A user who sets the variables gets flags the operator still accepts.
-    const custom = clusterctlText().replaceAll('${EXP_MACHINE_POOL:=true}', 'false').replaceAll('${TALOS_CAPI_DIAGNOSTICS_ADDRESS:=:8080}', '0');
+    const custom = clusterctlText('bootstrap').replaceAll('${EXP_MACHINE_POOL:=true}', 'false').replaceAll('${TALOS_CAPI_DIAGNOSTICS_ADDRESS:=:8080}', '0');
     expect(parseOperatorFlags(managerContainer(parseManifests(custom, 'custom')).args)).toMatchObject({ featureGates: { MachinePool: false }, metricsAddr: '0' });
   });
 
-  it('metadata maps release series 0.1 to contract v1beta2, the contract our CRDs label v1beta1 for', () => {
+  it('metadata maps release series 0.1 to contract v1beta2, the contract both providers\' CRDs label', () => {
     const [metadata] = readManifests('clusterctl/metadata.yaml') as unknown as { apiVersion: string; kind: string; releaseSeries: unknown }[];
     expect(metadata).toEqual({ apiVersion: 'clusterctl.cluster.x-k8s.io/v1alpha3', kind: 'Metadata', releaseSeries: [{ major: 0, minor: 1, contract: 'v1beta2' }] });
-    expect(RELEASE_SERIES.map((s) => s.contract).every((contract) => `cluster.x-k8s.io/${contract}` in BOOTSTRAP_CONTRACT_LABELS)).toBe(true);
+    for (const labels of [BOOTSTRAP_CONTRACT_LABELS, CONTROLPLANE_CONTRACT_LABELS]) {
+      expect(RELEASE_SERIES.every((series) => `cluster.x-k8s.io/${series.contract}` in labels)).toBe(true);
+    }
     const version = JSON.parse(readFileSync(join(DEPLOY_DIR, '..', 'package.json'), 'utf8')).version as string;
     expect(RELEASE_SERIES).toContainEqual(expect.objectContaining({ major: Number(version.split('.')[0]), minor: Number(version.split('.')[1]) }));
   });
