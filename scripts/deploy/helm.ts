@@ -4,7 +4,7 @@
 // its Go template text, so the chart cannot drift from the other renderings.
 import {
   COMBINED_INSTALL, DEFAULT_FEATURE_GATES, DEFAULT_IMAGE, DEFAULT_RESOURCES, METRICS_COMPONENT, PORTS,
-  caInjectionAnnotation, manifestParts, objectMeta, objectNames, selectorLabels, webhookDnsNames,
+  caInjectionAnnotation, manifestParts, objectMeta, objectNames, webhookDnsNames,
   type DeploySettings, type Install, type ManifestObject, type ManifestParts,
 } from './manifests';
 import { renderObjects } from './render';
@@ -173,7 +173,8 @@ function serviceMonitor(p: Placeholders, settings: DeploySettings): ManifestObje
     kind: 'ServiceMonitor',
     metadata: { ...metadata, labels: { ...metadata.labels, [extraLabel]: p.inline('{{ $value | quote }}') } },
     spec: {
-      selector: { matchLabels: { ...selectorLabels(settings.install), 'app.kubernetes.io/instance': RELEASE_LABELS['app.kubernetes.io/instance'], ...METRICS_COMPONENT } },
+      // The metrics Service's own labels (a Service carries no pod selector labels).
+      selector: { matchLabels: { ...settings.install.labels, 'app.kubernetes.io/instance': RELEASE_LABELS['app.kubernetes.io/instance'], ...METRICS_COMPONENT } },
       endpoints: [{ port: 'metrics', path: '/metrics', scheme: 'http', interval: p.inline('{{ .Values.metrics.serviceMonitor.interval }}') }],
     },
   };

@@ -6,7 +6,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { version as packageVersion } from '../../../package.json';
 import { PROVIDERS, parseOperatorFlags, type ProviderName } from '../../../src/operator-flags';
 import { CLUSTERCTL_COMPONENTS } from '../../../scripts/gen-deploy';
@@ -42,10 +42,10 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function clusterctlRun(args: string[], variables: Record<string, string> = {}): Promise<string> {
+async function clusterctlRun(args: string[], variables: Record<string, string> = {}, config = 'clusterctl.yaml'): Promise<string> {
   const home = join(dir, 'home');
   const env = { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), CLUSTERCTL_DISABLE_VERSIONCHECK: 'true', ...variables };
-  const run = await runTool(clusterctl, [...args, '--config', join(dir, 'clusterctl.yaml')], env);
+  const run = await runTool(clusterctl, [...args, '--config', join(dir, config)], env);
   if (run.code !== 0) throw new Error(`clusterctl ${args.join(' ')} exited ${run.code}: ${run.stderr}${run.stdout}`);
   return run.stdout;
 }
@@ -97,6 +97,15 @@ describe('the real clusterctl', () => {
     const { namespace } = clusterctlInstall(provider);
     for (const object of written) expect([object.kind, object.metadata.namespace]).toEqual([object.kind, CLUSTER_SCOPED.has(object.kind) ? undefined : namespace]);
     expect(parseOperatorFlags(managerContainer(written).args).controllers).toEqual([provider]);
+  });
+
+  it('an images: override in the clusterctl configuration points both providers at a registry (the README\'s way)', async () => {
+    const config = parse(readFileSync(join(dir, 'clusterctl.yaml'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, 'images.yaml'), stringify({ ...config, images: { all: { repository: 'registry.example/team' } } }));
+    for (const provider of PROVIDERS) {
+      const described = await clusterctlRun(['generate', 'provider', FLAGS[provider], 'talos', '--describe'], {}, 'images.yaml');
+      expect(described).toContain('  - registry.example/team/talos-capi:0.1.0');
+    }
   });
 
   it('passes variables from the environment into the Deployment', async () => {
