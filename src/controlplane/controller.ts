@@ -15,7 +15,7 @@ import { V1BETA1 as BOOTSTRAP_V1BETA1 } from '../api/bootstrap/resources';
 import type { TalosConfig } from '../api/bootstrap/v1beta1/types';
 import { splitApiVersion } from '../api/meta';
 import type { Unstructured } from '../kube/client/unstructured';
-import { TalosControlPlaneReconciler, type TalosClientFactory } from './reconciler';
+import { TalosControlPlaneReconciler } from './reconciler';
 
 /** How long a pass waits for a new infrastructure kind's cache before it goes on without it. */
 const INFRA_SYNC_TIMEOUT_MS = 30_000;
@@ -41,14 +41,13 @@ export function clusterChangesForControlPlane(): Predicate<Cluster> {
   };
 }
 
-export function setupControlPlaneController(manager: Manager, options: { talos?: TalosClientFactory } = {}): Controller {
+export function setupControlPlaneController(manager: Manager): Controller {
   const informer = <T extends KubeObject>(kind: Parameters<Manager['informer']>[0]) => manager.informer(kind) as unknown as Informer<T>;
   const controlPlanes = informer<TalosControlPlane>(V1ALPHA3.talosControlPlane);
   const reconciler = new TalosControlPlaneReconciler({
     client: manager.client,
     unstructured: manager.unstructured,
     recorder: manager.recorder(),
-    talos: options.talos,
     readers: {
       controlPlanes,
       clusters: informer<Cluster>(ClusterKind),

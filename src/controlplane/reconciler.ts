@@ -24,7 +24,10 @@ import type { TalosControlPlane } from '../api/controlplane/v1alpha3/types';
 import type { TalosConfig } from '../api/bootstrap/v1beta1/types';
 import { refersToKind } from '../kube/meta/owners';
 import { Machines, ownedBy } from '../cluster/machines';
-import { clusterSecretNames, fromBase64, type SecretObject } from '../cluster/secrets';
+import { clusterSecretNames, type SecretObject } from '../cluster/secrets';
+import { bundleFromSecret, InvalidSecretsBundle } from '../cluster/bundle-secret';
+import { TALOS_ADMIN, TALOS_READER, TalosAccess, type TalosRole } from '../cluster/talos-access';
+import type { IssuedCertificate } from '../talos/config/secrets/certificates';
 import { TalosClient, unwrapSingle } from '../talos/api';
 import { ControlPlane, talosAddressOf } from './control-plane';
 import { bootstrapEtcdOnce, etcdServiceHealthy } from './etcd';
@@ -43,8 +46,6 @@ const JOIN_POLL_MS = 1_000;
 /** How soon a removal that waits for a node (unreachable, or a peer unhealthy) is tried again. */
 const REMOVAL_RETRY_MS = 5_000;
 
-export type TalosClientFactory = (talosconfig: string, endpoints: string[]) => TalosClient;
-
 export interface ControlPlaneReaders {
   controlPlanes: Informer<TalosControlPlane>;
   clusters: Informer<Cluster>;
@@ -60,7 +61,6 @@ export interface ControlPlaneDependencies {
   unstructured: UnstructuredClient;
   readers: ControlPlaneReaders;
   recorder: EventRecorder;
-  talos?: TalosClientFactory;
   random?: RandomIndex;
 }
 
@@ -72,11 +72,10 @@ export function ownerClusterName(tcp: TalosControlPlane): string | undefined {
 const endpointIsValid = (cluster: Cluster) => Boolean(cluster.spec?.controlPlaneEndpoint?.host) && (cluster.spec?.controlPlaneEndpoint?.port ?? 0) > 0;
 
 export class TalosControlPlaneReconciler implements Reconciler {
-  private readonly talos: TalosClientFactory;
+  private readonly access = new TalosAccess();
   private readonly expectations = new Expectations();
 
   constructor(private readonly deps: ControlPlaneDependencies) {
-    this.talos = deps.talos ?? ((talosconfig, endpoints) => TalosClient.fromTalosconfig(talosconfig, { endpoints, defaultTimeoutMs: TALOS_CALL_TIMEOUT_MS }));
   }
 
   async reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void> {
@@ -124,7 +123,9 @@ export class TalosControlPlaneReconciler implements Reconciler {
 
   /** The TalosControlPlane is gone: drop what was remembered for it. */
   forget(uid: string | undefined): void {
-    if (uid) this.expectations.forget(uid);
+    if (!uid) return;
+    this.expectations.forget(uid);
+    this.access.forget(uid);
   }
 
   private ownedMachines(tcp: TalosControlPlane, clusterName: string): Machines {
@@ -173,7 +174,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
         result = await this.removeMachine(view, step.machine, step.reason, facts, ctx);
         break;
       case 'bootstrapEtcd': {
-        const outcome = await this.withTalos(view, step.address, (talos) => bootstrapEtcdOnce(talos, { signal: ctx.signal }));
+        const outcome = await this.withTalos(view, step.address, TALOS_ADMIN, (talos) => bootstrapEtcdOnce(talos, { signal: ctx.signal }));
         view.tcp.status = { ...(view.tcp.status ?? {}), bootstrapped: true };
         this.expectations.etcdBootstrapped(view.tcp.metadata.uid ?? '');
         const how = outcome === 'bootstrapped' ? 'Bootstrapped etcd' : 'Found etcd already bootstrapped';
@@ -204,7 +205,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
       const address = talosAddressOf(machine);
       if (!address) continue;
       try {
-        const services = unwrapSingle(await this.withTalos(view, address, (talos) => talos.serviceList({ signal: ctx.signal })), 'ServiceList');
+        const services = unwrapSingle(await this.withTalos(view, address, TALOS_READER, (talos) => talos.serviceList({ signal: ctx.signal })), 'ServiceList');
         if (etcdServiceHealthy(services)) healthy.add(machine.metadata.name ?? '');
       } catch (error) {
         if (ctx.signal.aborted) throw error;
@@ -219,7 +220,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
     const address = first && talosAddressOf(first);
     if (!address) return;
     const { created } = await ensureKubeconfig(this.deps.client, view, () =>
-      this.withTalos(view, address, async (talos) => unwrapSingle(await talos.kubeconfig({ signal: ctx.signal }), 'Kubeconfig')), ctx.signal);
+      this.withTalos(view, address, TALOS_ADMIN, async (talos) => unwrapSingle(await talos.kubeconfig({ signal: ctx.signal }), 'Kubeconfig')), ctx.signal);
     facts.kubeconfigWritten = true;
     if (created) this.deps.recorder.event(view.tcp, 'Normal', 'KubeconfigCreated', `Created Secret ${clusterSecretNames(view.clusterName).kubeconfig}`);
   }
@@ -230,7 +231,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
     const others = view.activeMachines.filter((m) => m.metadata.name !== name);
     const outcome = await removeControlPlaneMachine({
       victim, others: [...others], signal: ctx.signal,
-      talosAt: (address, call) => this.withTalos(view, address, call),
+      talosAt: (address, role, call) => this.withTalos(view, address, role, call),
       deleteMachine: async (machine) => {
         try {
           await this.deps.client.delete(MachineKind, view.namespace, machine.metadata.name!, ctx.signal);
@@ -293,20 +294,29 @@ export class TalosControlPlaneReconciler implements Reconciler {
     }
   }
 
-  private async withTalos<T>(view: ControlPlane, address: string, call: (talos: TalosClient) => Promise<T>): Promise<T> {
-    const name = clusterSecretNames(view.clusterName).talosconfig;
-    let secret: SecretObject;
-    try {
-      secret = await this.deps.client.get<SecretObject>(SecretKind, view.namespace, name);
-    } catch (error) {
-      if (isNotFound(error)) throw new Error(`Waiting for Secret ${name} (written by the bootstrap provider) to reach the Talos API`, { cause: error });
-      throw error;
-    }
-    const talos = this.talos(fromBase64(secret.data?.talosconfig), [address]);
+  /** One call to the node at `address`, with a short-lived certificate of `role` (see cluster/talos-access.ts). */
+  private async withTalos<T>(view: ControlPlane, address: string, role: TalosRole, call: (talos: TalosClient) => Promise<T>): Promise<T> {
+    const credentials = await this.access.credentials(view.tcp.metadata.uid ?? view.clusterName, role, () => this.osCaOf(view));
+    const talos = new TalosClient({ ...credentials, endpoints: [address], defaultTimeoutMs: TALOS_CALL_TIMEOUT_MS });
     try {
       return await call(talos);
     } finally {
       talos.close();
     }
+  }
+
+  /** The cluster's Talos API CA, from the secrets bundle the bootstrap provider keeps. */
+  private async osCaOf(view: ControlPlane): Promise<IssuedCertificate> {
+    const name = clusterSecretNames(view.clusterName).bundle;
+    let secret: SecretObject;
+    try {
+      secret = await this.deps.client.get<SecretObject>(SecretKind, view.namespace, name);
+    } catch (error) {
+      if (isNotFound(error)) throw new Error(`Waiting for Secret ${name} (the secrets bundle the bootstrap provider writes) to reach the Talos API`, { cause: error });
+      throw error;
+    }
+    const os = bundleFromSecret(secret, new Date()).certs.os;
+    if (!os?.key) throw new InvalidSecretsBundle(`${view.namespace}/${name}`, 'has no Talos API CA key (certs.os)');
+    return os;
   }
 }

@@ -7,11 +7,12 @@
 import type { Machine } from '../api/capi/v1beta2/types';
 import { unwrapSingle, type ServiceInfo, type TalosClient } from '../talos/api';
 import { errorMessage } from '../util/errors';
+import { TALOS_ADMIN, TALOS_READER, type TalosRole } from '../cluster/talos-access';
 import { talosAddressOf } from './control-plane';
 import { etcdServiceHealthy } from './etcd';
 
-/** Run one call against the Talos API of the node at `address`. */
-export type TalosAt = <T>(address: string, call: (talos: TalosClient) => Promise<T>) => Promise<T>;
+/** Run one call against the Talos API of the node at `address`, with a certificate of `role`. */
+export type TalosAt = <T>(address: string, role: TalosRole, call: (talos: TalosClient) => Promise<T>) => Promise<T>;
 
 export type RemovalOutcome = { removed: true; left: boolean } | { removed: false; waiting: string };
 
@@ -35,7 +36,7 @@ export class EtcdLeaveFailed extends Error {
 }
 
 async function servicesOf(talosAt: TalosAt, address: string, signal: AbortSignal): Promise<ServiceInfo[]> {
-  return unwrapSingle(await talosAt(address, (talos) => talos.serviceList({ signal })), 'ServiceList');
+  return unwrapSingle(await talosAt(address, TALOS_READER, (talos) => talos.serviceList({ signal })), 'ServiceList');
 }
 
 /** The first other Machine that does not run a healthy etcd member, with what is wrong. */
@@ -78,7 +79,7 @@ export async function removeControlPlaneMachine(input: RemovalInput): Promise<Re
     return { removed: true, left: false };
   }
   try {
-    await talosAt(address, async (talos) => {
+    await talosAt(address, TALOS_ADMIN, async (talos) => {
       unwrapSingle(await talos.etcdForfeitLeadership({ signal }), 'EtcdForfeitLeadership');
       unwrapSingle(await talos.etcdLeaveCluster({ signal }), 'EtcdLeaveCluster');
     });

@@ -12,21 +12,22 @@ function fakeTalos(nodes: Record<string, NodeState>, options: { leaveFails?: boo
     ? [{ id: 'etcd', state: 'Finished', health: { unknown: false, healthy: false, lastMessage: '' }, events: [] }]
     : [{ id: 'etcd', state: 'Running', health: { unknown: false, healthy: state === 'healthy', lastMessage: '' }, events: [] }];
   const ok = <T>(value: T) => [{ ok: true as const, node: '', value }];
-  const talosAt: TalosAt = async (address, call) => {
+  const readRoles = new Set<string>();
+  const talosAt: TalosAt = async (address, role, call) => {
     const state = nodes[address];
     if (state === 'unreachable') throw new Error('connect ECONNREFUSED');
     const client = {
-      serviceList: async () => ok(etcd(state!)),
-      etcdForfeitLeadership: async () => { calls.push(`forfeit ${address}`); return ok({ member: '' }); },
+      serviceList: async () => { readRoles.add(role); return ok(etcd(state!)); },
+      etcdForfeitLeadership: async () => { calls.push(`forfeit ${address} as ${role}`); return ok({ member: '' }); },
       etcdLeaveCluster: async () => {
-        calls.push(`leave ${address}`);
+        calls.push(`leave ${address} as ${role}`);
         if (options.leaveFails) throw new Error('etcdserver: re-configuration failed due to not enough started members');
         return ok({});
       },
     } as unknown as TalosClient;
     return call(client);
   };
-  return { talosAt, calls };
+  return { talosAt, calls, readRoles };
 }
 
 const node = (name: string, address: string) => machine(name, { address, node: true });
@@ -46,11 +47,13 @@ describe('removeControlPlaneMachine', () => {
   const b = node('b', '10.0.0.2');
   const c = node('c', '10.0.0.3');
 
-  it('hands off leadership and leaves etcd on the victim itself, then deletes its Machine', async () => {
+  it('hands off leadership and leaves etcd on the victim itself (as os:admin; reads as os:reader), then deletes its Machine', async () => {
     const talos = fakeTalos({ '10.0.0.1': 'healthy', '10.0.0.2': 'healthy', '10.0.0.3': 'healthy' });
     const { outcome, deleted } = await remove(a, [b, c], talos);
     expect(outcome).toEqual({ removed: true, left: true });
-    expect(talos.calls).toEqual(['forfeit 10.0.0.1', 'leave 10.0.0.1']);
+    expect(talos.calls).toEqual(['forfeit 10.0.0.1 as os:admin', 'leave 10.0.0.1 as os:admin']);
+    // Reads are made as os:reader only.
+    expect([...talos.readRoles]).toEqual(['os:reader']);
     expect(deleted).toEqual(['a']);
   });
 
