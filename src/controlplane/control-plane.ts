@@ -21,9 +21,13 @@ export const isReady = (machine: Machine): boolean => conditionTrue(machine, MAC
 export const isAvailable = (machine: Machine): boolean => conditionTrue(machine, MACHINE_AVAILABLE);
 export const hasNode = (machine: Machine): boolean => Boolean(machine.status?.nodeRef?.name);
 
-/** The address the Talos API of a Machine is reached at: its first InternalIP, else its first ExternalIP. */
-export function talosAddressOf(machine: Machine): string | undefined {
-  const addresses: readonly MachineAddress[] = machine.status?.addresses ?? [];
+/**
+ * The address the Talos API of a Machine is reached at: its first InternalIP, else its first
+ * ExternalIP, never `shared` — a control-plane VIP that providers list among every control-plane
+ * Machine's addresses (upstream #242) reaches whichever node holds it, not this one.
+ */
+export function talosAddressOf(machine: Machine, shared?: string): string | undefined {
+  const addresses: readonly MachineAddress[] = (machine.status?.addresses ?? []).filter((a) => a.address !== shared);
   return (addresses.find((a) => a.type === 'InternalIP') ?? addresses.find((a) => a.type === 'ExternalIP'))?.address;
 }
 
@@ -83,6 +87,11 @@ export class ControlPlane {
   /** A Machine on its way out: nothing else changes until it is gone. */
   deletingMachine(): Machine | undefined {
     return this.machines.filter(isDeleting).oldest();
+  }
+
+  /** Where this Machine's own Talos API answers (the cluster's endpoint host, a VIP, excluded). */
+  talosAddress(machine: Machine): string | undefined {
+    return talosAddressOf(machine, this.cluster.spec?.controlPlaneEndpoint?.host);
   }
 
   /** The Machine etcd is bootstrapped on: the oldest control-plane Machine. */

@@ -29,20 +29,34 @@ import { bundleFromSecret, InvalidSecretsBundle } from '../cluster/bundle-secret
 import { TALOS_ADMIN, TALOS_READER, TalosAccess, type TalosRole } from '../cluster/talos-access';
 import type { IssuedCertificate } from '../talos/config/secrets/certificates';
 import { TalosClient, unwrapSingle } from '../talos/api';
-import { ControlPlane, talosAddressOf } from './control-plane';
+import { ControlPlane, hasNode } from './control-plane';
 import { bootstrapEtcdOnce, etcdServiceHealthy } from './etcd';
 import { Expectations } from './expectations';
-import { ensureKubeconfig } from './kubeconfig';
+import { reconcileKubeconfig } from './kubeconfig';
+import { createMachineObjects } from './create-machine';
 import { machineName, machineObjects, type RandomIndex } from './machine-objects';
 import { joiningMachines, nextStep, type ChangeReason } from './scale';
 import type { MachineParts } from './rollout';
 import { removeControlPlaneMachine } from './scale-down';
-import { OWNED_CONDITIONS, updateStatus, type StatusFacts } from './status';
+import { markDeleting, OWNED_CONDITIONS, updateStatus, type StatusFacts } from './status';
 
 /** Talos API calls made while reconciling are short: a node that does not answer is tried again later. */
 const TALOS_CALL_TIMEOUT_MS = 10_000;
 /** How soon a join is looked at again: nothing in Kubernetes says when a node's etcd member is up. */
 const JOIN_POLL_MS = 1_000;
+/** The longest requeue for a renewal far ahead (a timer of days is no use to anyone). */
+const MAX_RENEWAL_WAIT_MS = 24 * 60 * 60 * 1000;
+
+/** The earlier of a pass's requeue and a renewal due at `at`. */
+function sooner(result: ReconcileResult | void, at: number | undefined): ReconcileResult | void {
+  if (at === undefined) return result;
+  const wait = Math.min(MAX_RENEWAL_WAIT_MS, Math.max(1_000, at - Date.now()));
+  return result?.requeueAfter !== undefined && result.requeueAfter <= wait ? result : { ...(result ?? {}), requeueAfter: wait };
+}
+
+/** How soon a deletion waiting for worker Machines (whose events do not reach this controller) looks again. */
+const DELETION_POLL_MS = 5_000;
+
 /** How soon a removal that waits for a node (unreachable, or a peer unhealthy) is tried again. */
 const REMOVAL_RETRY_MS = 5_000;
 
@@ -73,6 +87,8 @@ const endpointIsValid = (cluster: Cluster) => Boolean(cluster.spec?.controlPlane
 
 export class TalosControlPlaneReconciler implements Reconciler {
   private readonly access = new TalosAccess();
+  /** When each control plane's kubeconfig certificate is due for renewal (read again after a restart). */
+  private readonly kubeconfigRenewAt = new Map<string, number>();
   private readonly expectations = new Expectations();
 
   constructor(private readonly deps: ControlPlaneDependencies) {
@@ -126,6 +142,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
     if (!uid) return;
     this.expectations.forget(uid);
     this.access.forget(uid);
+    this.kubeconfigRenewAt.delete(uid);
   }
 
   private ownedMachines(tcp: TalosControlPlane, clusterName: string): Machines {
@@ -189,7 +206,11 @@ export class TalosControlPlaneReconciler implements Reconciler {
       case 'none':
         break;
     }
-    if (view.etcdBootstrapped && !facts.kubeconfigWritten) await this.reconcileKubeconfig(view, facts, ctx);
+    if (view.etcdBootstrapped) {
+      const renewAt = this.kubeconfigRenewAt.get(uid);
+      if (!facts.kubeconfigWritten || renewAt === undefined || Date.now() >= renewAt) await this.reconcileKubeconfig(view, facts, ctx);
+      result = sooner(result, this.kubeconfigRenewAt.get(uid));
+    }
     return result;
   }
 
@@ -202,7 +223,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
     const healthy = new Set<string>();
     if (!view.etcdBootstrapped || view.activeMachines.size >= view.desiredReplicas) return healthy;
     for (const machine of joiningMachines(view, healthy)) {
-      const address = talosAddressOf(machine);
+      const address = view.talosAddress(machine);
       if (!address) continue;
       try {
         const services = unwrapSingle(await this.withTalos(view, address, TALOS_READER, (talos) => talos.serviceList({ signal: ctx.signal })), 'ServiceList');
@@ -215,14 +236,20 @@ export class TalosControlPlaneReconciler implements Reconciler {
     return healthy;
   }
 
+  /** Writes `<cluster>-kubeconfig`, or renews its certificate, through a running control-plane node. */
   private async reconcileKubeconfig(view: ControlPlane, facts: StatusFacts, ctx: ReconcileContext): Promise<void> {
-    const first = view.firstMachine();
-    const address = first && talosAddressOf(first);
+    const node = view.activeMachines.sortedByCreation().find((m) => hasNode(m) && view.talosAddress(m)) ?? view.firstMachine();
+    const address = node && view.talosAddress(node);
     if (!address) return;
-    const { created } = await ensureKubeconfig(this.deps.client, view, () =>
-      this.withTalos(view, address, TALOS_ADMIN, async (talos) => unwrapSingle(await talos.kubeconfig({ signal: ctx.signal }), 'Kubeconfig')), ctx.signal);
+    const { outcome, renewAt } = await reconcileKubeconfig(this.deps.client, view, () =>
+      this.withTalos(view, address, TALOS_ADMIN, async (talos) => unwrapSingle(await talos.kubeconfig({ signal: ctx.signal }), 'Kubeconfig')), Date.now(), ctx.signal);
     facts.kubeconfigWritten = true;
-    if (created) this.deps.recorder.event(view.tcp, 'Normal', 'KubeconfigCreated', `Created Secret ${clusterSecretNames(view.clusterName).kubeconfig}`);
+    const uid = view.tcp.metadata.uid ?? '';
+    if (renewAt === undefined) this.kubeconfigRenewAt.delete(uid);
+    else this.kubeconfigRenewAt.set(uid, renewAt);
+    const name = clusterSecretNames(view.clusterName).kubeconfig;
+    if (outcome === 'created') this.deps.recorder.event(view.tcp, 'Normal', 'KubeconfigCreated', `Created Secret ${name}`);
+    if (outcome === 'renewed') this.deps.recorder.event(view.tcp, 'Normal', 'KubeconfigRenewed', `Renewed the client certificate in Secret ${name} (half its life had passed)`);
   }
 
   /** One Machine out, etcd first (see scale-down.ts); a removal that must wait is tried again soon. */
@@ -230,7 +257,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
     const name = victim.metadata.name ?? '';
     const others = view.activeMachines.filter((m) => m.metadata.name !== name);
     const outcome = await removeControlPlaneMachine({
-      victim, others: [...others], signal: ctx.signal,
+      victim, others: [...others], signal: ctx.signal, addressOf: (machine) => view.talosAddress(machine),
       talosAt: (address, role, call) => this.withTalos(view, address, role, call),
       deleteMachine: async (machine) => {
         try {
@@ -269,9 +296,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
     const template = await this.deps.unstructured.get({ apiVersion: ref.apiVersion, kind: ref.kind, namespace: ref.namespace, name: ref.name }, signal);
     const name = machineName(view.tcp.metadata.name!, this.deps.random);
     const objects = machineObjects({ tcp: view.tcp, clusterName: view.clusterName, template, name, first });
-    await this.deps.unstructured.create(objects.infraMachine, signal);
-    await this.deps.client.create(BOOTSTRAP_V1ALPHA3.talosConfig, objects.talosConfig, signal);
-    await this.deps.client.create(MachineKind, objects.machine, signal);
+    await createMachineObjects(this.deps, objects, signal);
     this.expectations.machineCreated(view.tcp.metadata.uid ?? '', name);
     const count = view.activeMachines.size + 1;
     const outdated = view.machinesNeedingRollout().names();
@@ -281,7 +306,16 @@ export class TalosControlPlaneReconciler implements Reconciler {
   }
 
   /** Deletion: every owned Machine goes first (Cluster API drains and deletes it), then the finalizer. */
-  private async reconcileDelete(view: ControlPlane, ctx: ReconcileContext): Promise<void> {
+  private async reconcileDelete(view: ControlPlane, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+    const workers = this.deps.readers.machines
+      .list({ namespace: view.namespace, labels: { [CLUSTER_NAME_LABEL]: view.clusterName } })
+      .filter((m) => !(CONTROL_PLANE_LABEL in (m.metadata.labels ?? {})));
+    if (workers.length > 0) {
+      const names = workers.map((m) => m.metadata.name).sort();
+      markDeleting(view, 'WaitingForWorkers', `Waiting for ${workers.length} worker Machine${workers.length === 1 ? '' : 's'} to be deleted first: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}`);
+      return { requeueAfter: DELETION_POLL_MS };
+    }
+    markDeleting(view, 'DeletingMachines', view.machines.size > 0 ? `Deleting ${view.machines.size} control-plane Machines` : 'All control-plane Machines are gone');
     for (const machine of view.activeMachines) {
       try {
         await this.deps.client.delete(MachineKind, view.namespace, machine.metadata.name!, ctx.signal);

@@ -8,7 +8,6 @@ import type { Machine } from '../api/capi/v1beta2/types';
 import { unwrapSingle, type ServiceInfo, type TalosClient } from '../talos/api';
 import { errorMessage } from '../util/errors';
 import { TALOS_ADMIN, TALOS_READER, type TalosRole } from '../cluster/talos-access';
-import { talosAddressOf } from './control-plane';
 import { etcdServiceHealthy } from './etcd';
 
 /** Run one call against the Talos API of the node at `address`, with a certificate of `role`. */
@@ -23,6 +22,8 @@ export interface RemovalInput {
   talosAt: TalosAt;
   signal: AbortSignal;
   deleteMachine: (machine: Machine) => Promise<void>;
+  /** Where a Machine's own Talos API answers (see ControlPlane.talosAddress). */
+  addressOf: (machine: Machine) => string | undefined;
 }
 
 /** The etcd service of a node that answers: undefined when it has none (a worker, or wiped). */
@@ -43,7 +44,7 @@ async function servicesOf(talosAt: TalosAt, address: string, signal: AbortSignal
 async function unhealthyPeer(input: RemovalInput): Promise<string | undefined> {
   for (const machine of input.others) {
     const name = machine.metadata.name;
-    const address = talosAddressOf(machine);
+    const address = input.addressOf(machine);
     if (!address) return `Machine ${name} has no address yet`;
     try {
       if (!etcdServiceHealthy(await servicesOf(input.talosAt, address, input.signal))) return `etcd on Machine ${name} (${address}) is not healthy`;
@@ -58,7 +59,7 @@ async function unhealthyPeer(input: RemovalInput): Promise<string | undefined> {
 export async function removeControlPlaneMachine(input: RemovalInput): Promise<RemovalOutcome> {
   const { victim, talosAt, signal } = input;
   const name = victim.metadata.name;
-  const address = talosAddressOf(victim);
+  const address = input.addressOf(victim);
   if (!address) {
     // Never reported an address: it never booted, so it holds no etcd member.
     await input.deleteMachine(victim);

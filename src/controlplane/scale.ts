@@ -5,7 +5,7 @@
 // being deleted. Each waiting step says what it waits for, in words for a condition.
 import type { Machine } from '../api/capi/v1beta2/types';
 import { createsBeforeRemoving } from '../api/controlplane/spec';
-import { type ControlPlane, hasNode, talosAddressOf } from './control-plane';
+import { type ControlPlane, hasNode } from './control-plane';
 import { machineToRemove } from './rollout';
 
 export type ChangeReason = 'scale' | 'rollout';
@@ -39,7 +39,7 @@ export function nextStep(view: ControlPlane, etcdHealthyOn: ReadonlySet<string> 
   if (!view.etcdBootstrapped) {
     const first = view.firstMachine();
     if (!first) return { action: 'wait', message: 'Waiting for the deleted Machines to be gone before creating the first one' };
-    const address = talosAddressOf(first);
+    const address = view.talosAddress(first);
     if (!address) return { action: 'wait', message: `Waiting for Machine ${first.metadata.name} to report an address to bootstrap etcd on` };
     return { action: 'bootstrapEtcd', machine: first, address };
   }

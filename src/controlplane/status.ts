@@ -15,12 +15,13 @@ export const PAUSED = 'Paused';
 export const SCALING_UP = 'ScalingUp';
 export const SCALING_DOWN = 'ScalingDown';
 export const ROLLING_OUT = 'RollingOut';
+export const DELETING = 'Deleting';
 /** CACPPT's v1beta1 conditions. */
 export const MACHINES_BOOTSTRAPPED = 'MachinesBootstrapped';
 export const READY = 'Ready';
 
 /** Condition types this controller is the authority for (its values win in the patch helper). */
-export const OWNED_CONDITIONS = [AVAILABLE, PAUSED, SCALING_UP, SCALING_DOWN, ROLLING_OUT, MACHINES_BOOTSTRAPPED, READY] as const;
+export const OWNED_CONDITIONS = [AVAILABLE, PAUSED, SCALING_UP, SCALING_DOWN, ROLLING_OUT, DELETING, MACHINES_BOOTSTRAPPED, READY] as const;
 
 export interface StatusFacts {
   paused: boolean;
@@ -103,7 +104,16 @@ export function updateStatus(view: ControlPlane, facts: StatusFacts, now?: Date)
     ? { type: ROLLING_OUT, status: 'True', reason: 'RollingOut', message: rolloutMessage(view, outdated, waitingText) }
     : { type: ROLLING_OUT, status: 'False', reason: 'NotRollingOut', message: '' });
 
+  set({ type: DELETING, status: 'False', reason: 'NotDeleting', message: '' });
+
   status.conditions = legacyConditions(status.conditions, view, available, facts, now);
+}
+
+/** While the TalosControlPlane is deleted: what the deletion waits for (the only condition then written). */
+export function markDeleting(view: ControlPlane, reason: 'WaitingForWorkers' | 'DeletingMachines', message: string, now?: Date): void {
+  const status = (view.tcp.status ??= {});
+  status.v1beta2 ??= {};
+  status.v1beta2.conditions = setCondition(status.v1beta2.conditions, { type: DELETING, status: 'True', reason, message, observedGeneration: view.tcp.metadata.generation }, now);
 }
 
 function rolloutMessage(view: ControlPlane, outdated: Machines, waitingText: string | undefined): string {

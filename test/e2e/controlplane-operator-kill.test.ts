@@ -1,16 +1,23 @@
 // The operator killed (SIGKILL, no lease release) at seeded random points of control-plane rollouts,
 // a new one started each time: every rollout converges, quorum is never lost and never more than
-// one etcd member is in flux. This file runs its own world, so killing its operator disturbs no
+// one etcd member is in flux. An operator started after the kubeconfig's certificate passed half
+// its life renews it. This file runs its own world, so killing its operator disturbs no
 // other scenario.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { KubeClient } from '../../src/kube/client/client';
+import { SecretKind } from '../../src/kube/client/resource';
+import { fromBase64, type SecretObject } from '../../src/cluster/secrets';
+import { clientCertificateValidity } from '../../src/controlplane/kubeconfig';
+import { createCertificateAuthority, issueClientCertificate } from '../../src/talos/config/secrets/certificates';
+import { eventsFor } from '../support/capi-fixtures';
 import { TalosSimControl } from '../support/talos-sim';
 import { startWorldOperator, type WorldOperator } from '../world/operator';
 import { startWorld, stopWorld, type WorldState } from '../world/world';
 import { ControlPlaneProbe } from './controlplane-fixtures';
-import { createClusterWithControlPlane, createNamespace } from './world-fixtures';
+import { createClusterWithControlPlane, createNamespace, eventually, NodeKind } from './world-fixtures';
 
 jest.setTimeout(1_200_000);
 
@@ -79,5 +86,33 @@ describe('the operator killed during rollouts', () => {
     process.stderr.write(`[figures] seed ${seed}: killed after ${kills.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')}\n`);
     const { machines } = await cp.settled(3, version);
     await cp.expectRolledOnce(before, old, machines);
+  });
+
+  it('renews the kubeconfig’s client certificate once half its life has passed (read again by an operator started after)', async () => {
+    const client = KubeClient.load(state.kubeconfig);
+    const name = `${cp.cluster.metadata.name}-kubeconfig`;
+    const secret = await client.get<SecretObject>(SecretKind, cp.namespace, name);
+    const original = fromBase64(secret.data?.value);
+    // The same kubeconfig with a client certificate 2 of its 3 hours old (from another CA: only its validity is read).
+    const ca = await createCertificateAuthority({ algorithm: 'ecdsa-p256', notBefore: new Date(Date.now() - 86_400_000), notAfter: new Date(Date.now() + 86_400_000) });
+    const spent = await issueClientCertificate({ ca, organizations: ['system:masters'], notBefore: new Date(Date.now() - 2 * 3_600_000), notAfter: new Date(Date.now() + 3_600_000) });
+    const doc = parseYaml(original) as { users: { user: Record<string, string> }[] };
+    doc.users[0]!.user['client-certificate-data'] = Buffer.from(spent.crt).toString('base64');
+    doc.users[0]!.user['client-key-data'] = Buffer.from(spent.key).toString('base64');
+    const startedAt = Date.now();
+    await client.patch(SecretKind, cp.namespace, name, { data: { value: Buffer.from(stringifyYaml(doc)).toString('base64') } }, 'merge');
+
+    killOperator();
+    await startOperator();
+    const renewed = await eventually('a renewed kubeconfig', async () => {
+      const value = fromBase64((await client.get<SecretObject>(SecretKind, cp.namespace, name)).data?.value);
+      const validity = clientCertificateValidity(value);
+      return validity && validity.notBefore > startedAt - 10 * 60_000 && validity.notAfter > Date.now() + 86_400_000 ? value : undefined;
+    }, { timeoutMs: 120_000, intervalMs: 500 });
+    await eventsFor(client, cp.namespace, cp.name, 'KubeconfigRenewed');
+    const path = join(dir, 'renewed-kubeconfig');
+    writeFileSync(path, renewed, { mode: 0o600 });
+    const nodes = await KubeClient.load(path).list(NodeKind, {});
+    expect(nodes.items).toHaveLength(3);
   });
 });

@@ -53,7 +53,7 @@ describe('a TalosControlPlane of 3 replicas and 2 workers', () => {
       versions: [{ version: KUBERNETES_VERSION, replicas: 3 }], selector: 'cluster.x-k8s.io/cluster-name=gamma,cluster.x-k8s.io/control-plane=',
     });
     const conditions = Object.fromEntries((tcp.status?.v1beta2?.conditions ?? []).map((c) => [c.type, c.status]));
-    expect(conditions).toEqual({ Available: 'True', Paused: 'False', ScalingUp: 'False', ScalingDown: 'False', RollingOut: 'False' });
+    expect(conditions).toEqual({ Available: 'True', Paused: 'False', ScalingUp: 'False', ScalingDown: 'False', RollingOut: 'False', Deleting: 'False' });
 
     let last: Cluster | undefined;
     await eventually('Cluster ControlPlaneInitialized and ControlPlaneAvailable', async () => {
@@ -83,7 +83,15 @@ describe('a TalosControlPlane of 3 replicas and 2 workers', () => {
     expect(nodes.items).toHaveLength(5);
   });
 
-  it('goes away with its Cluster: the TalosControlPlane deletes its Machines, then lets itself go', async () => {
+  it('deleted by itself, it waits for the workers to go first and says so; with its Cluster it deletes its Machines, then lets itself go', async () => {
+    await w.client.delete(TalosControlPlaneKind, namespace, 'gamma-control-plane');
+    const deleting = await eventually('Deleting=True WaitingForWorkers', async () => {
+      const tcp = await w.client.get<TalosControlPlane>(TalosControlPlaneKind, namespace, 'gamma-control-plane');
+      return tcp.status?.v1beta2?.conditions?.find((c) => c.type === 'Deleting' && c.reason === 'WaitingForWorkers');
+    }, { timeoutMs: 60_000, intervalMs: 250 });
+    expect(deleting.message).toMatch(/^Waiting for 2 worker Machines to be deleted first: gamma-workers-/);
+    expect((await machinesOf(w.client, namespace, 'gamma')).filter((m) => controlPlanes(m) && m.metadata.deletionTimestamp)).toEqual([]);
+
     await w.client.delete(ClusterKind, namespace, 'gamma');
     await eventually('Cluster, TalosControlPlane and Machines gone', async () => {
       const [machines, tcp, gone] = await Promise.all([

@@ -1,6 +1,7 @@
 import type { Machine } from '../../../src/api/capi/v1beta2/types';
 import { EtcdLeaveFailed, removeControlPlaneMachine, type TalosAt } from '../../../src/controlplane/scale-down';
 import type { ServiceInfo, TalosClient } from '../../../src/talos/api';
+import { talosAddressOf } from '../../../src/controlplane/control-plane';
 import { machine } from './fixtures';
 
 type NodeState = 'healthy' | 'unhealthy' | 'left' | 'unreachable';
@@ -36,7 +37,7 @@ const signal = new AbortController().signal;
 async function remove(victim: Machine, others: Machine[], talos: ReturnType<typeof fakeTalos>) {
   const deleted: string[] = [];
   const outcome = await removeControlPlaneMachine({
-    victim, others, signal, talosAt: talos.talosAt,
+    victim, others, signal, talosAt: talos.talosAt, addressOf: (m: Machine) => talosAddressOf(m),
     deleteMachine: async (m) => { deleted.push(m.metadata.name!); },
   });
   return { outcome, deleted };
@@ -76,9 +77,9 @@ describe('removeControlPlaneMachine', () => {
   it('a failed leave stops the deletion and says why', async () => {
     const talos = fakeTalos({ '10.0.0.1': 'healthy', '10.0.0.2': 'healthy', '10.0.0.3': 'healthy' }, { leaveFails: true });
     const deleted: string[] = [];
-    await expect(removeControlPlaneMachine({ victim: a, others: [b, c], signal, talosAt: talos.talosAt, deleteMachine: async (m) => { deleted.push(m.metadata.name!); } }))
+    await expect(removeControlPlaneMachine({ victim: a, others: [b, c], signal, talosAt: talos.talosAt, addressOf: (m: Machine) => talosAddressOf(m), deleteMachine: async (m) => { deleted.push(m.metadata.name!); } }))
       .rejects.toThrow(EtcdLeaveFailed);
-    await expect(removeControlPlaneMachine({ victim: a, others: [b, c], signal, talosAt: talos.talosAt, deleteMachine: async () => undefined }))
+    await expect(removeControlPlaneMachine({ victim: a, others: [b, c], signal, talosAt: talos.talosAt, addressOf: (m: Machine) => talosAddressOf(m), deleteMachine: async () => undefined }))
       .rejects.toThrow('Machine a (10.0.0.1) could not leave etcd, so it is not deleted: etcdserver: re-configuration failed due to not enough started members');
     expect(deleted).toEqual([]);
   });

@@ -55,6 +55,15 @@ describe('nextStep: what the control plane does next', () => {
   });
 });
 
+describe('the address a Machine’s Talos API is asked at', () => {
+  it('is its own: a VIP (the cluster endpoint host) listed among its addresses is skipped (upstream #242)', () => {
+    const withVip = machine('cp-a', { address: '127.0.100.1' });
+    const both = { ...withVip, status: { ...withVip.status, addresses: [{ type: 'InternalIP' as const, address: '127.0.100.1' }, { type: 'InternalIP' as const, address: '10.0.0.5' }] } };
+    expect(view(tcp()).talosAddress(both)).toBe('10.0.0.5');
+    expect(view(tcp()).talosAddress(machine('cp-b', { address: '10.0.0.6' }))).toBe('10.0.0.6');
+  });
+});
+
 describe('nextStep: rolling updates', () => {
   const upgraded = (shape: Parameters<typeof tcp>[0] = {}) => tcp({ bootstrapped: true, version: '1.35.0', ...shape });
 
