@@ -16,7 +16,7 @@ import { deepCopy } from '../util/json';
 import { errorMessage } from '../util/errors';
 import { ClusterKind, MachineKind } from '../api/capi/v1beta2/resources';
 import { CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL, type Cluster, type Machine } from '../api/capi/v1beta2/types';
-import { V1ALPHA3 as BOOTSTRAP_V1ALPHA3, V1BETA1 as BOOTSTRAP_V1BETA1 } from '../api/bootstrap/resources';
+import { V1BETA1 as BOOTSTRAP_V1BETA1 } from '../api/bootstrap/resources';
 import { V1ALPHA3 } from '../api/controlplane/resources';
 import { TALOS_CONTROL_PLANE_FINALIZER } from '../api/controlplane/group';
 import { infrastructureTemplateOf } from '../api/controlplane/spec';
