@@ -1,0 +1,283 @@
+// npm run bench:controlplane -- [--runs N] [--keep]
+//
+// In a world of its own (test bed, Cluster API core, simulated infrastructure, our operator from the
+// sources), per run and in a new namespace: a 3-replica TalosControlPlane cluster from apply to the
+// TCP's readyReplicas 3 and ready, then a rolling upgrade of its 3 Machines (v1.34.1 → v1.35.0,
+// maxSurge 1) until settled. Each time is printed next to the floor for the same work, read from
+// what the simulator and Cluster API did in that run (see floorUp / floorUpgrade), with the
+// operator's CPU time and API requests (its /metrics) and its peak RSS (/proc) per phase.
+// --runs N repeats the cluster (the previous one deleted first) and prints min/median;
+// --keep leaves the world up and prints how to bring it down.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClusterKind } from '../src/api/capi/v1beta2/resources';
+import type { Cluster, Machine } from '../src/api/capi/v1beta2/types';
+import type { TalosControlPlane } from '../src/api/controlplane/v1alpha3/types';
+import type { SimNode } from '../test/support/talos-sim';
+import { countersSince, operatorCounters, operatorNodeProcess, RssSampler, type OperatorCounters } from '../test/support/process-watch';
+import { ControlPlaneProbe } from '../test/e2e/controlplane-fixtures';
+import { conditionOf, createClusterWithControlPlane, createNamespace, eventually, KUBERNETES_VERSION, world, type World } from '../test/e2e/world-fixtures';
+import { startWorldOperator } from '../test/world/operator';
+import { readWorld, startWorld, stopWorld, worldFile } from '../test/world/world';
+
+const REPLICAS = 3;
+const UPGRADE_TO = 'v1.35.0';
+const CLUSTER = 'bench';
+/** Cluster API core v1.13.6's ClusterCache: a failed connection is retried after this, with no flag to change it. */
+const CLUSTER_CACHE_RETRY_SECONDS = 30;
+const POLL_MS = 200;
+
+interface Options {
+  runs: number;
+  keep: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const i = argv.indexOf('--runs');
+  const runs = i >= 0 ? Number(argv[i + 1]) : 1;
+  if (!(Number.isInteger(runs) && runs > 0)) throw new Error('--runs needs a whole number above 0');
+  return { runs, keep: argv.includes('--keep') };
+}
+
+const seconds = (ms: number) => ms / 1000;
+const fmt = (s: number) => `${s.toFixed(1)} s`;
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+/** The simulator's first boot of a node: its first event to its first MachineStatusEvent RUNNING. */
+function bootSeconds(node: SimNode): number {
+  const events = node.events ?? [];
+  const running = events.find((e) => e.type === 'machine.MachineStatusEvent' && (e.data as { stage?: string } | undefined)?.stage === 'RUNNING');
+  if (!running || events.length === 0) throw new Error(`node ${node.id} has no RUNNING event in the simulator`);
+  return seconds(Date.parse(running.at) - Date.parse(events[0]!.at));
+}
+
+/** "a + b + c = total s", to the millisecond. */
+const sum = (boots: number[]) => `${boots.map((b) => b.toFixed(3)).join(' + ')} = ${boots.reduce((a, b) => a + b, 0).toFixed(3)} s`;
+
+interface Floor {
+  seconds: number;
+  how: string;
+}
+
+/**
+ * Bring-up: the Machines are created one at a time (the next once the previous one joined), so
+ * their boots add up; and Cluster API's ClusterCache, which first tries to connect as soon as the
+ * infrastructure is provisioned (no kubeconfig Secret or workload apiserver yet), only tries again
+ * 30 s later — no Machine is Ready before that connection.
+ */
+function floorUp(boots: number[], appliedAt: number, provisionedAt: number): Floor {
+  const serial = boots.reduce((a, b) => a + b, 0);
+  const provisioned = Math.max(0, seconds(provisionedAt - appliedAt));
+  const capi = provisioned + CLUSTER_CACHE_RETRY_SECONDS;
+  return {
+    seconds: Math.max(serial, capi),
+    how: `max(Σ serial boots ${sum(boots)}, ` +
+      `infrastructure provisioned +${provisioned.toFixed(1)} s after apply (Cluster InfrastructureReady lastTransitionTime, 1 s resolution) ` +
+      `+ ClusterCache retry ${CLUSTER_CACHE_RETRY_SECONDS} s = ${capi.toFixed(1)} s)`,
+  };
+}
+
+/** Upgrade with maxSurge 1: each new Machine boots once the previous replacement is done. */
+function floorUpgrade(boots: number[]): Floor {
+  const serial = boots.reduce((a, b) => a + b, 0);
+  return { seconds: serial, how: `Σ serial boots of the ${boots.length} new nodes ${sum(boots)}` };
+}
+
+interface Phase {
+  seconds: number;
+  floor: Floor;
+  /** Each Machine the phase ended with: seconds from its start to the Machine's creation and to its Ready. */
+  timeline: string;
+  counters: OperatorCounters;
+  peakRss: number;
+}
+
+interface Run {
+  up: Phase;
+  upgrade: Phase;
+  /** Cluster API connected to the workload cluster (RemoteConnectionProbe True), seconds after apply. */
+  connectedAfter: number;
+}
+
+/** The operator as the benchmark watches it: counters from /metrics, RSS from /proc. */
+interface Watched {
+  metricsAddress: string;
+  rss: RssSampler;
+}
+
+type PhaseResult = Pick<Phase, 'floor' | 'timeline'> & { ms: number };
+
+async function measure(operator: Watched, work: () => Promise<PhaseResult>): Promise<Phase> {
+  const before = await operatorCounters(operator.metricsAddress);
+  operator.rss.startPhase();
+  const { ms, ...result } = await work();
+  const counters = countersSince(before, await operatorCounters(operator.metricsAddress));
+  return { seconds: seconds(ms), ...result, counters, peakRss: operator.rss.phasePeak() };
+}
+
+/** "name +created → +Ready" per Machine, oldest first, in seconds after `since` (the objects' timestamps: 1 s resolution). */
+function timeline(machines: Machine[], since: number): string {
+  // A timestamp truncated to its second may fall before `since`: that is +0.
+  const after = (at: string | undefined) => (at ? `+${Math.max(0, seconds(Date.parse(at) - since)).toFixed(0)}` : '?');
+  return [...machines]
+    .sort((a, b) => Date.parse(a.metadata.creationTimestamp!) - Date.parse(b.metadata.creationTimestamp!))
+    .map((m) => `${m.metadata.name} ${after(m.metadata.creationTimestamp)} → ${after(conditionOf(m, 'Ready')?.lastTransitionTime)}`)
+    .join(', ');
+}
+
+const isReady = (m: Machine) => conditionOf(m, 'Ready')?.status === 'True';
+
+async function bootsOf(w: World, cp: ControlPlaneProbe, machines: Machine[]): Promise<number[]> {
+  const nodes = await Promise.all(machines.map(async (m) => w.sim.inspect(await cp.nodeIdOf(m))));
+  return nodes.map(bootSeconds);
+}
+
+async function oneRun(w: World, operator: Watched): Promise<{ run: Run; cluster: Cluster }> {
+  const namespace = await createNamespace(w.client, 'bench-cp');
+  let cp: ControlPlaneProbe | undefined;
+  let appliedAt = 0;
+  const up = await measure(operator, async () => {
+    appliedAt = Date.now();
+    cp = new ControlPlaneProbe(w.client, w.sim, await createClusterWithControlPlane(w.client, namespace, CLUSTER, REPLICAS));
+    const probe = cp;
+    await eventually(`${probe.name} readyReplicas ${REPLICAS} and ready`, async () => {
+      const s = (await probe.tcp()).status;
+      return s?.readyReplicas === REPLICAS && s.ready === true;
+    }, { timeoutMs: 300_000, intervalMs: POLL_MS });
+    const ms = Date.now() - appliedAt;
+    const cluster = await w.client.get<Cluster>(ClusterKind, namespace, CLUSTER);
+    const provisioned = conditionOf(cluster, 'InfrastructureReady');
+    if (provisioned?.status !== 'True' || !provisioned.lastTransitionTime) throw new Error('the Cluster has no InfrastructureReady True');
+    const machines = await probe.machines();
+    return {
+      ms, floor: floorUp(await bootsOf(w, probe, machines), appliedAt, Date.parse(provisioned.lastTransitionTime)), timeline: timeline(machines, appliedAt),
+    };
+  });
+  const probe = cp!;
+  const cluster = await w.client.get<Cluster>(ClusterKind, namespace, CLUSTER);
+  const connected = conditionOf(cluster, 'RemoteConnectionProbe')?.lastTransitionTime;
+  const connectedAfter = connected ? seconds(Date.parse(connected) - appliedAt) : Number.NaN;
+
+  const upgrade = await measure(operator, async () => {
+    const started = Date.now();
+    await probe.patch({ version: UPGRADE_TO });
+    const machines = await eventually(`${probe.name} settled at ${REPLICAS} × ${UPGRADE_TO}`, async () => {
+      const [tcp, machines]: [TalosControlPlane, Machine[]] = await Promise.all([probe.tcp(), probe.machines()]);
+      const s = tcp.status;
+      const settled = s?.observedGeneration === tcp.metadata.generation && s?.upToDateReplicas === REPLICAS && machines.length === REPLICAS &&
+        machines.every((m) => m.spec.version === UPGRADE_TO && isReady(m) && !m.metadata.deletionTimestamp);
+      return settled ? machines : undefined;
+    }, { timeoutMs: 600_000, intervalMs: POLL_MS });
+    return { ms: Date.now() - started, floor: floorUpgrade(await bootsOf(w, probe, machines)), timeline: timeline(machines, started) };
+  });
+  return { run: { up, upgrade, connectedAfter }, cluster };
+}
+
+function requestsLine(counters: OperatorCounters): string {
+  const entries = Object.entries(counters.requestsByMethod).filter(([, n]) => n > 0);
+  if (Object.keys(counters.requestsByMethod).length === 0) return 'API requests not exported';
+  const total = entries.reduce((sum, [, n]) => sum + n, 0);
+  return `API requests ${total} (${entries.map(([m, n]) => `${m} ${n}`).join(', ')})`;
+}
+
+function phaseLines(label: string, phase: Phase): string[] {
+  return [
+    `${label.padEnd(58)} ${fmt(phase.seconds).padStart(8)}   floor ${phase.floor.seconds.toFixed(phase.floor.seconds < 1 ? 3 : 1)} s   time/floor ${(phase.seconds / phase.floor.seconds).toFixed(2)}×`,
+    `  floor = ${phase.floor.how}`,
+    `  Machines created → Ready, s after the start (1 s resolution): ${phase.timeline}`,
+    `  operator: CPU ${phase.counters.cpuSeconds.toFixed(2)} s, ${requestsLine(phase.counters)}, peak RSS ${mib(phase.peakRss)} (VmRSS every ${POLL_MS} ms)`,
+  ];
+}
+
+function runLines(index: number, runs: number, run: Run, load: string): string[] {
+  return [
+    `run ${index + 1}/${runs}  (load average at start ${load})`,
+    ...phaseLines(`bring-up: apply → TCP readyReplicas ${REPLICAS}, ready`, run.up),
+    `  Cluster API connected to the workload cluster (RemoteConnectionProbe True) +${run.connectedAfter.toFixed(0)} s after apply`,
+    ...phaseLines(`rolling upgrade ${KUBERNETES_VERSION} → ${UPGRADE_TO} (maxSurge 1): patch → settled`, run.upgrade),
+  ];
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function summaryLines(runs: Run[]): string[] {
+  const row = (label: string, values: number[], unit: string, digits = 1) =>
+    `${label.padEnd(34)} min ${Math.min(...values).toFixed(digits)}${unit}  median ${median(values).toFixed(digits)}${unit}`;
+  const requests = (p: Phase) => Object.values(p.counters.requestsByMethod).reduce((a, b) => a + b, 0);
+  return [
+    `over ${runs.length} runs`,
+    row('bring-up', runs.map((r) => r.up.seconds), ' s'),
+    row('bring-up time/floor', runs.map((r) => r.up.seconds / r.up.floor.seconds), '×', 2),
+    row('bring-up operator CPU', runs.map((r) => r.up.counters.cpuSeconds), ' s', 2),
+    row('bring-up API requests', runs.map((r) => requests(r.up)), '', 0),
+    row('rolling upgrade', runs.map((r) => r.upgrade.seconds), ' s'),
+    row('rolling upgrade time/floor', runs.map((r) => r.upgrade.seconds / r.upgrade.floor.seconds), '×', 2),
+    row('rolling upgrade operator CPU', runs.map((r) => r.upgrade.counters.cpuSeconds), ' s', 2),
+    row('rolling upgrade API requests', runs.map((r) => requests(r.upgrade)), '', 0),
+  ];
+}
+
+/** Deletes a run's cluster and waits until it is gone, so that the next run has the world to itself. */
+async function deleteCluster(w: World, cluster: Cluster): Promise<void> {
+  const { namespace, name } = cluster.metadata;
+  await w.client.delete(ClusterKind, namespace!, name!);
+  await eventually(`Cluster ${namespace}/${name} gone`, async () => !(await w.client.get(ClusterKind, namespace!, name!).then(() => true, () => false)), {
+    timeoutMs: 300_000, intervalMs: 1000,
+  });
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const dir = mkdtempSync(join(tmpdir(), 'talos-capi-bench-cp-'));
+  const bringDown = async () => {
+    if (options.keep) {
+      process.stdout.write(`world kept in ${dir}: npm run testbed -- down --dir ${dir}\n`);
+      return;
+    }
+    await stopWorld(dir).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= bringDown());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void stop().then(() => process.exit(130)));
+  }
+
+  try {
+    const worldStarted = Date.now();
+    const state = await startWorld({ dir, operator: false });
+    const started = await startWorldOperator({ dir, kubeconfig: state.kubeconfig });
+    // Recorded with the world, so that stopping the world (here or `testbed down`) stops it too.
+    writeFileSync(worldFile(dir), JSON.stringify({ ...readWorld(dir), operator: started }, null, 2));
+    const pid = operatorNodeProcess(started.process.pid);
+    const operator: Watched = { metricsAddress: started.metricsAddress, rss: new RssSampler(pid, POLL_MS) };
+    process.env.WORLD_DIR = dir;
+    const w = world();
+    process.stdout.write(`bench:controlplane  runs=${options.runs}  world and operator up in ${fmt(seconds(Date.now() - worldStarted))}  operator pid ${pid} (node ${process.version})\n`);
+
+    const runs: Run[] = [];
+    for (let i = 0; i < options.runs; i++) {
+      const load = loadavg();
+      const { run, cluster } = await oneRun(w, operator);
+      runs.push(run);
+      process.stdout.write(runLines(i, options.runs, run, load).join('\n') + '\n');
+      if (i < options.runs - 1) await deleteCluster(w, cluster);
+    }
+    const summary = options.runs > 1 ? summaryLines(runs) : [];
+    process.stdout.write([...summary, `operator peak RSS over the whole run ${mib(operator.rss.lifetimePeak())} (VmHWM)`, `load average at end ${loadavg()}`].join('\n') + '\n');
+    operator.rss.stop();
+  } finally {
+    await stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:controlplane: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exit(1);
+});
