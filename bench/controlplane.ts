@@ -270,7 +270,7 @@ async function main(): Promise<void> {
       if (i < options.runs - 1) await deleteCluster(w, cluster);
     }
     const summary = options.runs > 1 ? summaryLines(runs) : [];
-    process.stdout.write([...summary, `operator peak RSS over the whole run ${mib(operator.rss.lifetimePeak())} (VmHWM)`, `load average at end ${loadavg()}`].join('\n') + '\n');
+    process.stdout.write([...summary, `operator peak RSS over the whole run ${mib(operator.rss.lifetimePeak())} (VmHWM or the highest sample)`, `load average at end ${loadavg()}`].join('\n') + '\n');
     operator.rss.stop();
   } finally {
     await stop();

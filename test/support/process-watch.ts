@@ -33,6 +33,7 @@ export function operatorNodeProcess(pid: number): number {
 /** Samples a process's VmRSS every `intervalMs`; `phasePeak()` is the highest since the last `startPhase()`. */
 export class RssSampler {
   private peak = 0;
+  private highest = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(readonly pid: number, intervalMs = 200) {
@@ -43,7 +44,9 @@ export class RssSampler {
 
   private sample(): void {
     try {
-      this.peak = Math.max(this.peak, statusField(this.pid, 'VmRSS'));
+      const rss = statusField(this.pid, 'VmRSS');
+      this.peak = Math.max(this.peak, rss);
+      this.highest = Math.max(this.highest, rss);
     } catch {
       // the process is gone: stop() follows
     }
@@ -59,9 +62,13 @@ export class RssSampler {
     return this.peak;
   }
 
-  /** The kernel's high-water mark over the process's life (VmHWM), which sampling can miss. */
+  /**
+   * The peak over the process's life: the kernel's high-water mark (VmHWM, which catches what
+   * sampling misses but is updated lazily) or the highest sample, whichever is higher.
+   */
   lifetimePeak(): number {
-    return statusField(this.pid, 'VmHWM');
+    this.sample();
+    return Math.max(statusField(this.pid, 'VmHWM'), this.highest);
   }
 
   stop(): void {
