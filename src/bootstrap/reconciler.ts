@@ -22,14 +22,13 @@ import type { TalosConfig } from '../api/bootstrap/v1beta1/types';
 import type { SecretsBundle } from '../talos/config';
 import { InvalidSecretsBundle } from '../cluster/bundle-secret';
 import { SecretOwnershipConflict } from '../cluster/ownership';
-import { writeBootstrapData, bootstrapDataSecret, MAX_SECRET_DATA_BYTES } from './bootstrap-data';
+import { writeBootstrapData, bootstrapDataSecret } from './bootstrap-data';
 import { IssuedCertificates, reconcileTalosconfig, type TalosconfigResult } from './client-config';
 import { ClusterSecrets } from './cluster-secrets';
 import {
   adoptableDataSecretName,
   bootstrapDataSecretName,
   configClaimingOwner,
-  patchDepthProblem,
   planFor,
   requeueForRenewal,
   talosconfigEndpoints,
@@ -38,7 +37,8 @@ import {
   type ConfigOwner,
 } from './decisions';
 import { OwnWrites } from './own-writes';
-import { contractOf, InvalidTalosConfig, renderGenerated, renderUserData, requirePlan } from './render';
+import { checkedPlan, renderBootstrapData } from './machine-config';
+import { contractOf, InvalidTalosConfig, renderUserData } from './render';
 import {
   OWNED_CONDITIONS,
   Reasons,
@@ -286,34 +286,25 @@ export class TalosConfigReconciler implements Reconciler {
 
   private async generate({ config, ctx }: Pass, owner: ConfigOwner, cluster: Cluster): Promise<string> {
     const { signal } = ctx;
-    const plan = requirePlan(config.spec);
-    const tooDeep = patchDepthProblem(config.spec);
-    if (tooDeep) throw new InvalidTalosConfig(tooDeep);
-    let data: string;
-    if (plan.kind === 'userData') {
-      const user = renderUserData(config.spec, owner);
-      if (user.kubernetesCA) await this.secrets.ensureKubernetesCA(cluster, user.kubernetesCA, signal);
-      data = user.data;
-    } else {
-      const { bundle, outcome } = await this.secrets.bundle(cluster, {
+    const plan = checkedPlan(config.spec);
+    let bundle: SecretsBundle | undefined;
+    if (plan.kind === 'generate') {
+      const result = await this.secrets.bundle(cluster, {
         contract: contractOf(config.spec),
         verify: true,
         signal,
         clusterUsedABundle: () => this.clusterUsedABundle(cluster, signal),
       });
-      if (outcome === 'created') this.deps.recorder.event(cluster, 'Normal', 'SecretsBundleCreated', `Created the Talos secrets bundle for cluster ${cluster.metadata.name}`);
-      if (outcome === 'restored') {
+      bundle = result.bundle;
+      if (result.outcome === 'created') this.deps.recorder.event(cluster, 'Normal', 'SecretsBundleCreated', `Created the Talos secrets bundle for cluster ${cluster.metadata.name}`);
+      if (result.outcome === 'restored') {
         this.deps.recorder.event(cluster, 'Warning', 'SecretsBundleRestored', `The Talos secrets bundle Secret of cluster ${cluster.metadata.name} was deleted; restored it from the copy this operator held`);
       }
       if (bundle.certs.k8s) await this.secrets.ensureKubernetesCA(cluster, bundle.certs.k8s, signal);
-      const rendered = renderGenerated({ spec: config.spec, machineType: plan.machineType, owner, cluster, bundle });
-      for (const note of rendered.notes) this.deps.recorder.event(config, 'Warning', 'ConfigPatchRewritten', note);
-      data = rendered.data;
     }
-    const size = Buffer.byteLength(data);
-    if (size > MAX_SECRET_DATA_BYTES) {
-      throw new InvalidTalosConfig(`the rendered machine config is ${size} bytes, more than the ${MAX_SECRET_DATA_BYTES} bytes a Secret can hold`);
-    }
+    const { data, notes, kubernetesCA } = renderBootstrapData({ spec: config.spec, owner, cluster, bundle });
+    if (kubernetesCA) await this.secrets.ensureKubernetesCA(cluster, kubernetesCA, signal);
+    for (const note of notes) this.deps.recorder.event(config, 'Warning', 'ConfigPatchRewritten', note);
     const name = bootstrapDataSecretName(owner);
     const outcome = await writeBootstrapData(this.deps.client, bootstrapDataSecret(config, name, owner.spec.clusterName, data), config, signal);
     ctx.log.info({ secretName: name, outcome }, 'bootstrap data written');
