@@ -8,10 +8,11 @@ import type { Command, FlagCommand } from './commands/command';
 import { genConfig } from './commands/gen-config';
 import { genSecrets } from './commands/gen-secrets';
 import { genTalosconfig } from './commands/gen-talosconfig';
+import { render } from './commands/render';
 import { run } from './commands/run';
 import { processIO, type CommandIO } from './io';
 
-export const COMMANDS: readonly Command[] = [genSecrets, genConfig, genTalosconfig, run];
+export const COMMANDS: readonly Command[] = [genSecrets, genConfig, genTalosconfig, render, run];
 
 const HELP_FLAGS = new Set(['--help', '-h', 'help']);
 
