@@ -41,18 +41,19 @@ export function bootstrapClusterRules(): PolicyRule[] {
 /** Cluster-wide: everything the TalosControlPlane controller does, on its own (clusterctl installs it alone). */
 export function controlPlaneClusterRules(): PolicyRule[] {
   return [
-    // The cluster CA is read; the workload kubeconfig Secret is created once.
-    rule(SecretKind, ['get', 'create']),
+    // The cluster CA is read; the workload kubeconfig Secret is created once and its client certificate renewed (patch).
+    rule(SecretKind, ['get', 'create', 'patch']),
     // Informer; the patch helper patches finalizers and status and re-reads on conflict.
     rule(CONTROLPLANE_V1ALPHA3.talosControlPlane, ['get', 'list', 'watch', 'patch']),
     rule(CONTROLPLANE_V1ALPHA3.talosControlPlane, ['patch'], 'status'),
     rule(ClusterKind, ['list', 'watch']),
     // Control-plane Machines are created, and deleted on scale-down and with the control plane.
     rule(MachineKind, ['list', 'watch', 'create', 'delete']),
-    // Its Machines' TalosConfigs are watched (informer) and created.
-    rule(V1BETA1.talosConfig, ['list', 'watch', 'create']),
-    // Infrastructure templates (read) and machines (cloned, then watched) belong to whatever infrastructure provider is installed.
-    { apiGroups: ['infrastructure.cluster.x-k8s.io'], resources: ['*'], verbs: ['get', 'list', 'watch', 'create'] },
+    // Its Machines' TalosConfigs are watched (informer) and created; taken back when a later create of the Machine fails.
+    rule(V1BETA1.talosConfig, ['list', 'watch', 'create', 'delete']),
+    // Infrastructure templates (read) and machines (cloned, watched, taken back like TalosConfigs) belong to whatever
+    // infrastructure provider is installed.
+    { apiGroups: ['infrastructure.cluster.x-k8s.io'], resources: ['*'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
     rule(EventsV1Kind, ['create', 'patch']),
     rule(CoreEventKind, ['create', 'patch']),
   ];

@@ -33,7 +33,7 @@ const FORBIDDEN: Access[] = [
   { group: '', resource: 'secrets', verb: 'delete', namespace: 'default' },
   { group: 'rbac.authorization.k8s.io', resource: 'clusterrolebindings', verb: 'create' },
   { group: 'coordination.k8s.io', resource: 'leases', verb: 'update', namespace: 'kube-system' },
-  { group: 'bootstrap.cluster.x-k8s.io', resource: 'talosconfigs', verb: 'delete', namespace: 'default' },
+  { group: 'bootstrap.cluster.x-k8s.io', resource: 'talosconfigtemplates', verb: 'delete', namespace: 'default' },
   { group: 'cluster.x-k8s.io', resource: 'clusters', verb: 'patch', namespace: 'default' },
 ];
 
