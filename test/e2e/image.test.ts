@@ -47,7 +47,9 @@ async function worldWithoutOperator(): Promise<{ state: WorldState; stop: () => 
   const shared = process.env.WORLD_DIR ? readWorld(process.env.WORLD_DIR) : undefined;
   if (shared && !shared.operator) return { state: shared, stop: async () => undefined };
   const dir = mkdtempSync(join(tmpdir(), 'talos-capi-image-world-'));
+  const started = Date.now();
   const state = await startWorld({ dir, operator: false });
+  process.stderr.write(`[figures] the shared world runs our operator: a world of this test's own, without it, up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   return { state, stop: async () => { await stopWorld(dir); rmSync(dir, { recursive: true, force: true }); } };
 }
 
