@@ -1,5 +1,5 @@
-// The operator: flags → manager + webhook server → run until SIGTERM/SIGINT. `talos-capi run` and
-// src/main.ts (the image's entry point) both come here.
+// The operator: flags → manager + webhook server → run until SIGTERM/SIGINT. `talos-capi run`
+// (the image's entry point, through bin/talos-capi.cjs) comes here.
 import { registerControllers } from './controllers';
 import { KubeClient } from './kube/client/client';
 import { UsageError } from './cli/args';
@@ -7,7 +7,6 @@ import { createLogger } from './kube/log/logger';
 import { Manager } from './kube/manager/manager';
 import { RuntimeMetrics } from './kube/http/metrics';
 import { type OperatorFlags, describeFlags, operatorUsage, parseOperatorFlags, resolveLeaseNamespace } from './operator-flags';
-import { providerWebhookRoutes } from './webhooks/routes';
 import { startWebhookServer } from './webhooks/server';
 
 export interface OperatorOutput {
@@ -56,10 +55,10 @@ export async function runOperator(argv: readonly string[], output: OperatorOutpu
     concurrency: flags.concurrency,
     defaultConcurrency: flags.defaultConcurrency,
   });
-  registerControllers(manager, flags);
+  const webhookRoutes = registerControllers(manager, flags);
   // Every replica serves webhooks, leader or not: the apiserver may call any of them.
   const webhooks = flags.webhookPort >= 0
-    ? await startWebhookServer({ ...providerWebhookRoutes(), host: flags.webhookHost || undefined, port: flags.webhookPort, certDir: flags.webhookCertDir, logger })
+    ? await startWebhookServer({ ...webhookRoutes, host: flags.webhookHost || undefined, port: flags.webhookPort, certDir: flags.webhookCertDir, logger })
     : undefined;
   if (webhooks) logger.info({ url: webhooks.url }, 'webhook server listening');
   manager.handleSignals();

@@ -8,6 +8,7 @@ import { getCondition } from '../kube/patch/conditions';
 import { Machines, isDeleting, not } from '../cluster/machines';
 import { ON_DELETE } from '../api/controlplane/group';
 import { rolloutStrategyTypeOf } from '../api/controlplane/spec';
+import { isNodeReady, type NodeIndex } from '../cluster/workload-nodes';
 import { type MachineParts, outdatedReasons } from './rollout';
 
 /** CAPI's Machine condition that is True once the Machine's Node is Ready (and nothing else is wrong). */
@@ -43,6 +44,8 @@ export class ControlPlane {
     private readonly parts: ReadonlyMap<string, MachineParts> = new Map(),
     /** The TalosConfig version those parts are in (they are compared in it). */
     private readonly talosConfigVersion?: string,
+    /** The workload cluster's control-plane Nodes, once its cache has synced. */
+    private readonly nodes?: NodeIndex,
   ) {
     this.machines = Machines.of(machines);
   }
@@ -72,6 +75,17 @@ export class ControlPlane {
   /** Why a Machine no longer matches the spec (empty: up to date). */
   outdatedReasons(machine: Machine): string[] {
     return outdatedReasons(this.tcp, machine, this.parts.get(machine.metadata.name ?? ''), this.talosConfigVersion);
+  }
+
+  /**
+   * Ready as CACPPT counts it: the Machine's Node is Ready in the workload cluster, seen there
+   * directly rather than once Cluster API has copied it into the Machine's conditions. Without a
+   * synced cache of the workload cluster, the Machine's Ready condition.
+   */
+  isReady(machine: Machine): boolean {
+    if (!this.nodes) return isReady(machine);
+    const node = this.nodes.nodeOf(machine);
+    return node !== undefined && isNodeReady(node);
   }
 
   isUpToDate(machine: Machine): boolean {

@@ -44,7 +44,10 @@ export function clusterChangesForControlPlane(): Predicate<Cluster> {
 export function setupControlPlaneController(manager: Manager): Controller {
   const informer = <T extends KubeObject>(kind: Parameters<Manager['informer']>[0]) => manager.informer(kind) as unknown as Informer<T>;
   const controlPlanes = informer<TalosControlPlane>(V1ALPHA3.talosControlPlane);
+  // The reconciler asks for passes through the controller built from it.
+  const late: { controller?: Controller } = {};
   const reconciler = new TalosControlPlaneReconciler({
+    enqueue: (key) => late.controller?.enqueue(key),
     client: manager.client,
     unstructured: manager.unstructured,
     recorder: manager.recorder(),
@@ -61,11 +64,13 @@ export function setupControlPlaneController(manager: Manager): Controller {
       },
     },
   });
-  controlPlanes.addHandlers({ delete: (tcp) => reconciler.forget(tcp.metadata.uid) });
-  return manager
+  controlPlanes.addHandlers({ delete: (tcp) => reconciler.forget(tcp) });
+  void manager.done.then(() => reconciler.close());
+  late.controller = manager
     .controller(CONTROL_PLANE_CONTROLLER)
     .for(V1ALPHA3.talosControlPlane)
     .owns<Machine>(MachineKind)
     .watches<Cluster>(ClusterKind, controlPlaneKeyOf, { predicates: [clusterChangesForControlPlane()] })
     .complete(reconciler);
+  return late.controller;
 }

@@ -52,6 +52,8 @@ export type KubeconfigOutcome = 'created' | 'renewed' | 'unchanged';
 
 export interface KubeconfigResult {
   outcome: KubeconfigOutcome;
+  /** The kubeconfig the Secret holds after this pass. */
+  kubeconfig: string;
   /** When the client certificate is due for renewal (undefined: nothing to renew, e.g. a token). */
   renewAt?: number;
 }
@@ -69,9 +71,10 @@ export async function reconcileKubeconfig(
     async () => kubeconfigSecret(view.cluster, view.tcp, V1ALPHA3.talosControlPlane, await issue()),
     { signal },
   );
-  const validity = clientCertificateValidity(fromBase64(secret.data?.value));
-  if (created) return { outcome: 'created', renewAt: validity && renewalTime(validity) };
-  if (!validity || now < renewalTime(validity)) return { outcome: 'unchanged', renewAt: validity && renewalTime(validity) };
+  const kubeconfig = fromBase64(secret.data?.value);
+  const validity = clientCertificateValidity(kubeconfig);
+  if (created) return { outcome: 'created', kubeconfig, renewAt: validity && renewalTime(validity) };
+  if (!validity || now < renewalTime(validity)) return { outcome: 'unchanged', kubeconfig, renewAt: validity && renewalTime(validity) };
 
   requireWritable(secret, { object: view.tcp, kind: V1ALPHA3.talosControlPlane });
   const renewed = await issue();
@@ -81,9 +84,9 @@ export async function reconcileKubeconfig(
       metadata: { resourceVersion: secret.metadata.resourceVersion }, data: replacement.data,
     }, 'merge', { signal });
   } catch (error) {
-    if (isNotFound(error)) return { outcome: 'unchanged' };
+    if (isNotFound(error)) return { outcome: 'unchanged', kubeconfig };
     throw error;
   }
   const renewedValidity = clientCertificateValidity(renewed);
-  return { outcome: 'renewed', renewAt: renewedValidity && renewalTime(renewedValidity) };
+  return { outcome: 'renewed', kubeconfig: renewed, renewAt: renewedValidity && renewalTime(renewedValidity) };
 }

@@ -27,8 +27,9 @@ import { Machines, ownedBy } from '../cluster/machines';
 import { clusterSecretNames, type SecretObject } from '../cluster/secrets';
 import { bundleFromSecret, InvalidSecretsBundle } from '../cluster/bundle-secret';
 import { TALOS_ADMIN, TALOS_READER, TalosAccess, type TalosRole } from '../cluster/talos-access';
+import { type ConnectWorkload, WorkloadNodes } from '../cluster/workload-nodes';
 import type { IssuedCertificate } from '../talos/config/secrets/certificates';
-import { TalosClient, unwrapSingle } from '../talos/api';
+import { TalosClient, unwrapSingle, type TalosEvent } from '../talos/api';
 import { ControlPlane, hasNode } from './control-plane';
 import { bootstrapEtcdOnce, etcdServiceHealthy } from './etcd';
 import { Expectations } from './expectations';
@@ -38,6 +39,7 @@ import { machineName, machineObjects, type RandomIndex } from './machine-objects
 import { joiningMachines, nextStep, type ChangeReason } from './scale';
 import type { MachineParts } from './rollout';
 import { removeControlPlaneMachine } from './scale-down';
+import { etcdWell, ServiceWatch, type OpenEvents } from './service-watch';
 import { markDeleting, OWNED_CONDITIONS, updateStatus, type StatusFacts } from './status';
 
 /** Talos API calls made while reconciling are short: a node that does not answer is tried again later. */
@@ -76,7 +78,17 @@ export interface ControlPlaneDependencies {
   readers: ControlPlaneReaders;
   recorder: EventRecorder;
   random?: RandomIndex;
+  /** Asks for a pass of a TalosControlPlane (what its nodes' streams or its workload Nodes said changed). */
+  enqueue?: (key: ObjectKey) => void;
+  /** How a workload cluster is read from its kubeconfig (default: a client of its apiserver). */
+  connectWorkload?: ConnectWorkload;
 }
+
+const ownerKey = (tcp: TalosControlPlane) => `${tcp.metadata.namespace}/${tcp.metadata.name}`;
+const keyOf = (owner: string): ObjectKey => {
+  const [namespace = '', name = ''] = owner.split('/');
+  return { namespace, name };
+};
 
 /** The Cluster that owns the control plane (Cluster API sets the reference), by name. */
 export function ownerClusterName(tcp: TalosControlPlane): string | undefined {
@@ -87,11 +99,24 @@ const endpointIsValid = (cluster: Cluster) => Boolean(cluster.spec?.controlPlane
 
 export class TalosControlPlaneReconciler implements Reconciler {
   private readonly access = new TalosAccess();
+  private readonly services: ServiceWatch;
+  /** Each control plane's Nodes in its workload cluster, read through `<cluster>-kubeconfig`. */
+  private readonly nodes: WorkloadNodes;
+  /** Where each followed control plane's streams get their certificates from. */
+  private readonly watchTargets = new Map<string, { uid: string; namespace: string; clusterName: string }>();
   /** When each control plane's kubeconfig certificate is due for renewal (read again after a restart). */
   private readonly kubeconfigRenewAt = new Map<string, number>();
+
+  /** Stops every Events stream (the manager stopped). */
+  close(): void {
+    this.services.close();
+    this.nodes.close();
+  }
   private readonly expectations = new Expectations();
 
   constructor(private readonly deps: ControlPlaneDependencies) {
+    this.services = new ServiceWatch((owner) => this.openEvents(owner), (owner) => deps.enqueue?.(keyOf(owner)));
+    this.nodes = new WorkloadNodes((owner) => deps.enqueue?.(keyOf(owner)), { connect: deps.connectWorkload });
   }
 
   async reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void> {
@@ -112,7 +137,8 @@ export class TalosControlPlaneReconciler implements Reconciler {
     // Our own bootstrap, not yet back through the cache, counts: it is written again below.
     if (this.expectations.wasEtcdBootstrapped(uid)) tcp.status = { ...(tcp.status ?? {}), bootstrapped: true };
     const machines = this.ownedMachines(tcp, clusterName);
-    const view = new ControlPlane(tcp, cluster, machines, await this.partsOf(tcp, machines, ctx.signal), BOOTSTRAP_V1BETA1.talosConfig.version);
+    const parts = await this.partsOf(tcp, machines, ctx.signal);
+    const view = new ControlPlane(tcp, cluster, machines, parts, BOOTSTRAP_V1BETA1.talosConfig.version, this.nodes.nodesOf(ownerKey(tcp)));
     const paused = cluster.spec?.paused === true || PAUSED_ANNOTATION in (tcp.metadata.annotations ?? {});
     const facts: StatusFacts = { paused, kubeconfigWritten: tcp.status?.initialized === true };
     return reconcileInFrame(
@@ -137,8 +163,12 @@ export class TalosControlPlaneReconciler implements Reconciler {
     );
   }
 
-  /** The TalosControlPlane is gone: drop what was remembered for it. */
-  forget(uid: string | undefined): void {
+  /** The TalosControlPlane is gone: drop what was remembered for it and stop following its nodes. */
+  forget(tcp: TalosControlPlane): void {
+    this.services.forget(ownerKey(tcp));
+    this.nodes.forget(ownerKey(tcp));
+    this.watchTargets.delete(ownerKey(tcp));
+    const uid = tcp.metadata.uid;
     if (!uid) return;
     this.expectations.forget(uid);
     this.access.forget(uid);
@@ -179,7 +209,9 @@ export class TalosControlPlaneReconciler implements Reconciler {
     }
     const uid = view.tcp.metadata.uid ?? '';
     const unseen = this.expectations.machineNotYetSeen(uid, view.machines.names()) ?? this.expectations.deletionNotYetSeen(uid, view.activeMachines.names());
-    const etcdHealthyOn = unseen ? new Set<string>() : await this.etcdHealthOfJoiningMachines(view, ctx);
+    this.followServices(view, facts);
+    const etcd = unseen ? { healthy: new Set<string>(), polled: false } : await this.etcdHealth(view, ctx);
+    const etcdHealthyOn = etcd.healthy;
     const step = unseen ? { action: 'wait' as const, message: `Waiting for the cache to see the change to Machine ${unseen}` } : nextStep(view, etcdHealthyOn);
     let result: ReconcileResult | void = undefined;
     switch (step.action) {
@@ -201,7 +233,8 @@ export class TalosControlPlaneReconciler implements Reconciler {
       }
       case 'wait':
         facts.waiting = step.message;
-        if (view.etcdBootstrapped && joiningMachines(view, etcdHealthyOn).length > 0) result = { requeueAfter: JOIN_POLL_MS };
+        // A join seen through a node's Events stream triggers the next pass; one only polled is looked at again soon.
+        if (etcd.polled && joiningMachines(view, etcdHealthyOn).length > 0) result = { requeueAfter: JOIN_POLL_MS };
         break;
       case 'none':
         break;
@@ -215,16 +248,24 @@ export class TalosControlPlaneReconciler implements Reconciler {
   }
 
   /**
-   * While scaling up, which Machines without a Node already run a healthy etcd member (asked of
-   * each through its own address, so no name matching is needed). A node that does not answer
-   * yet is simply not joined.
+   * Which Machines run a healthy etcd member: from their nodes' Events streams (see
+   * service-watch.ts), and, for a joining Machine whose stream has not answered yet, by asking the
+   * node once (each node about itself, so no name matching is needed). `polled` says whether such
+   * a Machine was only polled, so the pass looks again soon.
    */
-  private async etcdHealthOfJoiningMachines(view: ControlPlane, ctx: ReconcileContext): Promise<Set<string>> {
+  private async etcdHealth(view: ControlPlane, ctx: ReconcileContext): Promise<{ healthy: Set<string>; polled: boolean }> {
     const healthy = new Set<string>();
-    if (!view.etcdBootstrapped || view.activeMachines.size >= view.desiredReplicas) return healthy;
+    let polled = false;
+    if (!view.etcdBootstrapped) return { healthy, polled };
+    for (const machine of view.activeMachines) {
+      const address = view.talosAddress(machine);
+      const streamed = address ? this.services.servicesAt(address) : undefined;
+      if (streamed?.reachable && etcdWell(streamed.services)) healthy.add(machine.metadata.name ?? '');
+    }
     for (const machine of joiningMachines(view, healthy)) {
       const address = view.talosAddress(machine);
-      if (!address) continue;
+      if (!address || this.services.servicesAt(address)?.reachable) continue;
+      polled = true;
       try {
         const services = unwrapSingle(await this.withTalos(view, address, TALOS_READER, (talos) => talos.serviceList({ signal: ctx.signal })), 'ServiceList');
         if (etcdServiceHealthy(services)) healthy.add(machine.metadata.name ?? '');
@@ -233,7 +274,40 @@ export class TalosControlPlaneReconciler implements Reconciler {
         ctx.log.debug({ machine: machine.metadata.name, err: errorMessage(error) }, 'etcd not answering yet on a joining Machine');
       }
     }
-    return healthy;
+    return { healthy, polled };
+  }
+
+  /** Keeps one Events stream per control-plane node with an address, and reports what they say. */
+  private followServices(view: ControlPlane, facts: StatusFacts): void {
+    const owner = ownerKey(view.tcp);
+    this.watchTargets.set(owner, { uid: view.tcp.metadata.uid ?? view.clusterName, namespace: view.namespace, clusterName: view.clusterName });
+    const addresses = new Map<string, string>();
+    for (const machine of view.activeMachines) {
+      const address = view.talosAddress(machine);
+      if (address) addresses.set(machine.metadata.name ?? '', address);
+    }
+    this.services.follow(owner, new Set(addresses.values()));
+    facts.nodeServices = new Map([...addresses].map(([name, address]) => [name, this.services.servicesAt(address)]));
+  }
+
+  /** The Events stream of one node, read with an os:reader certificate. */
+  private openEvents(owner: string): OpenEvents {
+    return (address, signal) => this.eventsOf(owner, address, signal);
+  }
+
+  private async *eventsOf(owner: string, address: string, signal: AbortSignal): AsyncGenerator<TalosEvent> {
+    const target = this.watchTargets.get(owner);
+    if (!target) return;
+    const credentials = await this.access.credentials(target.uid, TALOS_READER, () => this.osCaOf(target.namespace, target.clusterName));
+    const talos = new TalosClient({ ...credentials, endpoints: [address] });
+    try {
+      for await (const reply of talos.events({ tailEvents: -1 }, { signal })) {
+        if (!reply.ok) throw reply.error;
+        yield reply.value;
+      }
+    } finally {
+      talos.close();
+    }
   }
 
   /** Writes `<cluster>-kubeconfig`, or renews its certificate, through a running control-plane node. */
@@ -241,9 +315,10 @@ export class TalosControlPlaneReconciler implements Reconciler {
     const node = view.activeMachines.sortedByCreation().find((m) => hasNode(m) && view.talosAddress(m)) ?? view.firstMachine();
     const address = node && view.talosAddress(node);
     if (!address) return;
-    const { outcome, renewAt } = await reconcileKubeconfig(this.deps.client, view, () =>
+    const { outcome, kubeconfig, renewAt } = await reconcileKubeconfig(this.deps.client, view, () =>
       this.withTalos(view, address, TALOS_ADMIN, async (talos) => unwrapSingle(await talos.kubeconfig({ signal: ctx.signal }), 'Kubeconfig')), Date.now(), ctx.signal);
     facts.kubeconfigWritten = true;
+    this.nodes.follow(ownerKey(view.tcp), kubeconfig);
     const uid = view.tcp.metadata.uid ?? '';
     if (renewAt === undefined) this.kubeconfigRenewAt.delete(uid);
     else this.kubeconfigRenewAt.set(uid, renewAt);
@@ -330,7 +405,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
 
   /** One call to the node at `address`, with a short-lived certificate of `role` (see cluster/talos-access.ts). */
   private async withTalos<T>(view: ControlPlane, address: string, role: TalosRole, call: (talos: TalosClient) => Promise<T>): Promise<T> {
-    const credentials = await this.access.credentials(view.tcp.metadata.uid ?? view.clusterName, role, () => this.osCaOf(view));
+    const credentials = await this.access.credentials(view.tcp.metadata.uid ?? view.clusterName, role, () => this.osCaOf(view.namespace, view.clusterName));
     const talos = new TalosClient({ ...credentials, endpoints: [address], defaultTimeoutMs: TALOS_CALL_TIMEOUT_MS });
     try {
       return await call(talos);
@@ -340,17 +415,17 @@ export class TalosControlPlaneReconciler implements Reconciler {
   }
 
   /** The cluster's Talos API CA, from the secrets bundle the bootstrap provider keeps. */
-  private async osCaOf(view: ControlPlane): Promise<IssuedCertificate> {
-    const name = clusterSecretNames(view.clusterName).bundle;
+  private async osCaOf(namespace: string, clusterName: string): Promise<IssuedCertificate> {
+    const name = clusterSecretNames(clusterName).bundle;
     let secret: SecretObject;
     try {
-      secret = await this.deps.client.get<SecretObject>(SecretKind, view.namespace, name);
+      secret = await this.deps.client.get<SecretObject>(SecretKind, namespace, name);
     } catch (error) {
       if (isNotFound(error)) throw new Error(`Waiting for Secret ${name} (the secrets bundle the bootstrap provider writes) to reach the Talos API`, { cause: error });
       throw error;
     }
     const os = bundleFromSecret(secret, new Date()).certs.os;
-    if (!os?.key) throw new InvalidSecretsBundle(`${view.namespace}/${name}`, 'has no Talos API CA key (certs.os)');
+    if (!os?.key) throw new InvalidSecretsBundle(`${namespace}/${name}`, 'has no Talos API CA key (certs.os)');
     return os;
   }
 }

@@ -8,7 +8,8 @@ import type { StatusVersion, TalosControlPlaneStatus } from '../api/controlplane
 import { setCondition, type ConditionInput } from '../kube/patch/conditions';
 import { markFalseV1Beta1, markTrueV1Beta1, setV1Beta1, summaryV1Beta1, type V1Beta1Condition } from '../kube/patch/conditions-v1beta1';
 import type { Machines } from '../cluster/machines';
-import { type ControlPlane, isAvailable, isReady } from './control-plane';
+import { etcdWell, serviceWell, type NodeServices, type ServiceState } from './service-watch';
+import { type ControlPlane, isAvailable } from './control-plane';
 
 export const AVAILABLE = 'Available';
 export const PAUSED = 'Paused';
@@ -16,12 +17,22 @@ export const SCALING_UP = 'ScalingUp';
 export const SCALING_DOWN = 'ScalingDown';
 export const ROLLING_OUT = 'RollingOut';
 export const DELETING = 'Deleting';
+export const ETCD_CLUSTER_HEALTHY = 'EtcdClusterHealthy';
+export const COMPONENTS_HEALTHY = 'ControlPlaneComponentsHealthy';
+/** The Talos services a control-plane node needs running (etcd's health is judged on its own). */
+const CONTROL_PLANE_SERVICES = ['apid', 'containerd', 'cri', 'etcd', 'kubelet', 'machined', 'trustd'];
 /** CACPPT's v1beta1 conditions. */
 export const MACHINES_BOOTSTRAPPED = 'MachinesBootstrapped';
 export const READY = 'Ready';
+/**
+ * kstatus's abnormal-true condition (what Flux and Argo CD read as InProgress), in the list kstatus
+ * reads (`status.conditions`): present while the control plane is not yet what its spec asks —
+ * Ready=True alone says Current as soon as one replica is Ready, in the middle of a scale-up.
+ */
+export const RECONCILING = 'Reconciling';
 
 /** Condition types this controller is the authority for (its values win in the patch helper). */
-export const OWNED_CONDITIONS = [AVAILABLE, PAUSED, SCALING_UP, SCALING_DOWN, ROLLING_OUT, DELETING, MACHINES_BOOTSTRAPPED, READY] as const;
+export const OWNED_CONDITIONS = [AVAILABLE, PAUSED, SCALING_UP, SCALING_DOWN, ROLLING_OUT, DELETING, ETCD_CLUSTER_HEALTHY, COMPONENTS_HEALTHY, MACHINES_BOOTSTRAPPED, READY, RECONCILING] as const;
 
 export interface StatusFacts {
   paused: boolean;
@@ -31,6 +42,8 @@ export interface StatusFacts {
   waiting?: string;
   /** The last step failed: its message. */
   failure?: string;
+  /** What each control-plane node's Events stream said, by Machine name (undefined: nothing yet). */
+  nodeServices?: ReadonlyMap<string, NodeServices | undefined>;
 }
 
 function versionParts(version: string): number[] {
@@ -61,7 +74,7 @@ export function updateStatus(view: ControlPlane, facts: StatusFacts, now?: Date)
 
   status.selector = controlPlaneSelector(view.clusterName);
   status.replicas = machines.length;
-  status.readyReplicas = machines.filter(isReady).length;
+  status.readyReplicas = machines.filter((m) => view.isReady(m)).length;
   status.availableReplicas = machines.filter(isAvailable).length;
   status.upToDateReplicas = machines.filter((m) => view.isUpToDate(m)).length;
   status.updatedReplicas = status.upToDateReplicas;
@@ -105,8 +118,64 @@ export function updateStatus(view: ControlPlane, facts: StatusFacts, now?: Date)
     : { type: ROLLING_OUT, status: 'False', reason: 'NotRollingOut', message: '' });
 
   set({ type: DELETING, status: 'False', reason: 'NotDeleting', message: '' });
+  for (const condition of healthConditions(view, facts)) set(condition);
 
-  status.conditions = legacyConditions(status.conditions, view, available, facts, now);
+  status.conditions = withReconciling(legacyConditions(status.conditions, view, available, facts, now), reconcilingMessage(view, status.readyReplicas, waitingText), now);
+}
+
+/** What is still to be done before the control plane matches its spec; undefined when nothing is. */
+function reconcilingMessage(view: ControlPlane, readyReplicas: number, waitingText: string | undefined): string | undefined {
+  const active = view.activeMachines.size;
+  const desired = view.desiredReplicas;
+  const waiting = waitingText ? `: ${waitingText}` : '';
+  const deleting = view.deletingMachine();
+  if (active !== desired) return `Scaling from ${active} to ${desired} replicas${waiting}`;
+  const outdated = view.machinesNeedingRollout().size;
+  if (outdated > 0) return `Rolling out ${outdated} outdated Machine${outdated === 1 ? '' : 's'}${waiting}`;
+  if (deleting) return `Waiting for Machine ${deleting.metadata.name} to be deleted`;
+  if (readyReplicas < desired) return `${readyReplicas} of ${desired} replicas Ready${waiting}`;
+  return undefined;
+}
+
+function withReconciling(conditions: V1Beta1Condition[], message: string | undefined, now?: Date): V1Beta1Condition[] {
+  if (message === undefined) return conditions.filter((c) => c.type !== RECONCILING);
+  return setV1Beta1(conditions, { type: RECONCILING, status: 'True', reason: 'Progressing', message }, now);
+}
+
+type Problem = (services: ReadonlyMap<string, ServiceState>) => string | undefined;
+
+const etcdProblem: Problem = (services) => {
+  if (etcdWell(services)) return undefined;
+  const etcd = services.get('etcd');
+  return etcd ? `etcd ${etcd.state.toLowerCase()}${etcd.healthy ? '' : ', not healthy'}${etcd.message ? ` (${etcd.message})` : ''}` : 'etcd not reported';
+};
+
+const componentsProblem: Problem = (services) => {
+  const sick = CONTROL_PLANE_SERVICES.filter((id) => (id === 'etcd' ? !etcdWell(services) : !serviceWell(services.get(id))));
+  return sick.length === 0 ? undefined : `${sick.join(', ')} not running healthy`;
+};
+
+/** One health condition from every node's stream: True when all are well, False naming each problem, Unknown until streams answer. */
+function healthCondition(type: string, view: ControlPlane, facts: StatusFacts, problem: Problem): ConditionInput {
+  if (!view.etcdBootstrapped) return { type, status: 'Unknown', reason: 'WaitingForBootstrap', message: 'Waiting for etcd to be bootstrapped' };
+  const nodes = [...(facts.nodeServices ?? new Map<string, NodeServices | undefined>())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const problems: string[] = [];
+  const unknown: string[] = [];
+  for (const [name, services] of nodes) {
+    if (!services) unknown.push(name);
+    else if (!services.reachable) problems.push(`* Machine ${name}: Talos API not answering (${services.error})`);
+    else {
+      const text = problem(services.services);
+      if (text) problems.push(`* Machine ${name}: ${text}`);
+    }
+  }
+  if (problems.length > 0) return { type, status: 'False', reason: 'NotHealthy', message: problems.join('\n') };
+  if (unknown.length > 0 || nodes.length === 0) return { type, status: 'Unknown', reason: 'HealthUnknown', message: `Waiting to hear from ${unknown.length > 0 ? unknown.join(', ') : 'the control-plane nodes'}` };
+  return { type, status: 'True', reason: 'Healthy', message: '' };
+}
+
+function healthConditions(view: ControlPlane, facts: StatusFacts): ConditionInput[] {
+  return [healthCondition(ETCD_CLUSTER_HEALTHY, view, facts, etcdProblem), healthCondition(COMPONENTS_HEALTHY, view, facts, componentsProblem)];
 }
 
 /** While the TalosControlPlane is deleted: what the deletion waits for (the only condition then written). */

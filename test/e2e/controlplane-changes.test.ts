@@ -115,4 +115,19 @@ describe('a control plane of 3 through pause, scaling, upgrades and OnDelete', (
     }, { timeoutMs: 300_000, intervalMs: 500 });
     expect(replaced.filter((m) => m.spec.version === 'v1.35.1')).toHaveLength(2);
   });
+
+  it('a node that stops is seen through its Events stream at once: EtcdClusterHealthy False naming it, True again once it is back', async () => {
+    const [machine] = (await cp.machines()).filter((m) => !m.metadata.deletionTimestamp);
+    const node = await cp.nodeIdOf(machine!);
+    const stoppedAt = Date.now();
+    await w.sim.stopNode(node);
+    const message = await eventually('EtcdClusterHealthy=False naming the stopped Machine', async () => {
+      const c = cp.condition(await cp.tcp(), 'EtcdClusterHealthy');
+      return c?.status === 'False' && c.message?.includes(`Machine ${machine!.metadata.name}`) ? c.message : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 100 });
+    process.stderr.write(`[figures] node stopped → EtcdClusterHealthy False: ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s\n`);
+    expect(message).toContain('Talos API not answering');
+    await w.sim.startNode(node);
+    await eventually('EtcdClusterHealthy=True again', async () => cp.condition(await cp.tcp(), 'EtcdClusterHealthy')?.status === 'True' || undefined, { timeoutMs: 120_000, intervalMs: 250 });
+  });
 });

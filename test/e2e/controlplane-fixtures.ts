@@ -43,13 +43,13 @@ export class ControlPlaneProbe {
     return (await simMachine(this.client, this.namespace, machine.metadata.name!)).status!.nodeId!;
   }
 
-  /** Settled: `replicas` Machines, all Ready and up to date at `version`, none deleting, the generation seen. */
+  /** Settled: `replicas` Machines, all Ready and up to date at `version`, none deleting, each with its Node known to Cluster API, the generation seen. */
   async settled(replicas: number, version: string, timeoutMs = 400_000): Promise<{ tcp: TalosControlPlane; machines: Machine[] }> {
     const found = await eventually(`${this.name} settled at ${replicas} × ${version}`, async () => {
       const [tcp, machines] = await Promise.all([this.tcp(), this.machines()]);
       const s = tcp.status;
       const ok = s?.observedGeneration === tcp.metadata.generation && s?.replicas === replicas && s?.readyReplicas === replicas &&
-        s?.upToDateReplicas === replicas && machines.length === replicas && machines.every((m) => m.spec.version === version && !m.metadata.deletionTimestamp);
+        s?.upToDateReplicas === replicas && machines.length === replicas && machines.every((m) => m.spec.version === version && !m.metadata.deletionTimestamp && m.status?.nodeRef);
       return ok ? { tcp, machines } : undefined;
     }, { timeoutMs, intervalMs: 500 });
     await this.followHistory(found.machines);

@@ -35,8 +35,15 @@ describe('a TalosControlPlane of 3 replicas and 2 workers', () => {
       return tcp.status?.readyReplicas === 3 && tcp.status.ready ? tcp : undefined;
     }, { timeoutMs: 300_000, intervalMs: 250 }).then((tcp) => ({ tcp, at: Date.now() }));
     const machines = await waitForRunningMachines(w.client, namespace, 'gamma', 5, { timeoutMs: 300_000 });
-    const { tcp, at } = await tcpReady;
-    process.stderr.write(`[figures] apply → control plane 3/3 Ready: ${((at - appliedAt) / 1000).toFixed(1)} s; → 5 Machines Running: ${((Date.now() - appliedAt) / 1000).toFixed(1)} s\n`);
+    const { at } = await tcpReady;
+    const running = Date.now();
+    // Ready counts Nodes Ready in the workload cluster; Available counts Cluster API's Machine
+    // Available, which follows once Cluster API's own cache of the workload cluster has connected.
+    const tcp = await eventually('TalosControlPlane 3/3 available', async () => {
+      const current = await w.client.get<TalosControlPlane>(TalosControlPlaneKind, namespace, 'gamma-control-plane');
+      return current.status?.availableReplicas === 3 ? current : undefined;
+    }, { timeoutMs: 120_000, intervalMs: 250 });
+    process.stderr.write(`[figures] apply → control plane 3/3 Ready: ${((at - appliedAt) / 1000).toFixed(1)} s; → 5 Machines Running: ${((running - appliedAt) / 1000).toFixed(1)} s; → 3/3 Available: ${((Date.now() - appliedAt) / 1000).toFixed(1)} s\n`);
 
     const cps = machines.filter(controlPlanes);
     expect(cps).toHaveLength(3);
@@ -53,7 +60,12 @@ describe('a TalosControlPlane of 3 replicas and 2 workers', () => {
       versions: [{ version: KUBERNETES_VERSION, replicas: 3 }], selector: 'cluster.x-k8s.io/cluster-name=gamma,cluster.x-k8s.io/control-plane=',
     });
     const conditions = Object.fromEntries((tcp.status?.v1beta2?.conditions ?? []).map((c) => [c.type, c.status]));
-    expect(conditions).toEqual({ Available: 'True', Paused: 'False', ScalingUp: 'False', ScalingDown: 'False', RollingOut: 'False', Deleting: 'False' });
+    expect(conditions).toMatchObject({ Available: 'True', Paused: 'False', ScalingUp: 'False', ScalingDown: 'False', RollingOut: 'False', Deleting: 'False' });
+    await eventually('etcd and the Talos services reported healthy', async () => {
+      const current = await w.client.get<TalosControlPlane>(TalosControlPlaneKind, namespace, 'gamma-control-plane');
+      const healthy = (type: string) => current.status?.v1beta2?.conditions?.find((c) => c.type === type)?.status === 'True';
+      return healthy('EtcdClusterHealthy') && healthy('ControlPlaneComponentsHealthy') ? true : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 250 });
 
     let last: Cluster | undefined;
     await eventually('Cluster ControlPlaneInitialized and ControlPlaneAvailable', async () => {

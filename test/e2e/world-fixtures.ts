@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { readWorld } from '../world/world';
 import { KubeClient } from '../../src/kube/client/client';
 import type { KubeObject } from '../../src/kube/meta/object';
-import type { ResourceKind } from '../../src/kube/client/resource';
+import { NodeKind, type ResourceKind } from '../../src/kube/client/resource';
+
+export { NodeKind };
 import { ClusterKind, MachineKind } from '../../src/api/capi/v1beta2/resources';
 import { API_VERSION as CAPI_API_VERSION, CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL, type Cluster, type Machine } from '../../src/api/capi/v1beta2/types';
 import type { Condition } from '../../src/api/meta';
@@ -25,7 +27,6 @@ const kind = (name: string, plural: string, group = 'cluster.x-k8s.io', version 
 export const MachineDeploymentKind = kind('MachineDeployment', 'machinedeployments');
 export const MachineHealthCheckKind = kind('MachineHealthCheck', 'machinehealthchecks');
 export const SecretKind: ResourceKind = { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true };
-export const NodeKind: ResourceKind = { group: '', version: 'v1', kind: 'Node', plural: 'nodes', namespaced: false };
 
 /** Kubernetes version the scenarios run (its kubelet image is in every rendered config). */
 export const KUBERNETES_VERSION = 'v1.34.1';

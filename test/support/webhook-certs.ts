@@ -14,7 +14,8 @@ import { KubeClient } from '../../src/kube/client/client';
 import type { ResourceKind } from '../../src/kube/client/resource';
 import { VALIDATING_WEBHOOK_CONFIGURATION_NAME, validatingWebhookConfiguration } from '../../src/webhooks/admission';
 import { CERT_FILE, KEY_FILE } from '../../src/webhooks/certs';
-import { providerWebhookRoutes } from '../../src/webhooks/routes';
+import { webhookRoutesFor } from '../../src/controllers';
+import { PROVIDERS } from '../../src/operator-flags';
 import { startWebhookServer, type WebhookServer } from '../../src/webhooks/server';
 import { createCertificateAuthority, issueCertificate } from '../testbed/pki';
 
@@ -118,7 +119,7 @@ export async function registerWebhooks(kubeconfig: string, endpoint: WebhookEndp
   }
   await until('conversion webhook', () => conversionAnswers(client));
 
-  const configuration = validatingWebhookConfiguration(providerWebhookRoutes().validators, (path) => ({ url: `${endpoint.url}${path}`, caBundle }));
+  const configuration = validatingWebhookConfiguration(webhookRoutesFor(PROVIDERS).validators, (path) => ({ url: `${endpoint.url}${path}`, caBundle }));
   await client.delete(VwcKind, '', VALIDATING_WEBHOOK_CONFIGURATION_NAME).catch((error: unknown) => {
     if (!isNotFound(error)) throw error;
   });
@@ -165,7 +166,7 @@ export async function startRegisteredWebhooks(kubeconfig: string, options: { cer
   const certDir = mkdtempSync(join(tmpdir(), 'talos-capi-webhook-certs-'));
   writeWebhookCerts(certDir, certs);
   const server = await startWebhookServer({
-    ...providerWebhookRoutes(), host: '127.0.0.1', port: 0, certDir, certReloadIntervalMs: options.certReloadIntervalMs,
+    ...webhookRoutesFor(PROVIDERS), host: '127.0.0.1', port: 0, certDir, certReloadIntervalMs: options.certReloadIntervalMs,
   });
   try {
     await registerWebhooks(kubeconfig, { url: server.url, caBundle: certs.caPem });

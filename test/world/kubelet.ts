@@ -9,7 +9,9 @@ import { isAlreadyExists, isNotFound } from '../../src/kube/client/api-error';
 import { KubeClient } from '../../src/kube/client/client';
 import { accessFor } from '../../src/kube/client/kubeconfig';
 import type { KubeObject } from '../../src/kube/meta/object';
-import { LeaseKind, type ResourceKind } from '../../src/kube/client/resource';
+import { LeaseKind, NodeKind } from '../../src/kube/client/resource';
+
+export { NodeKind };
 import { issueCertificate, loadCertificateAuthority, type CertificateAuthority } from '../testbed/pki';
 
 export type NodeAddressType = 'InternalIP' | 'Hostname' | 'ExternalIP';
@@ -145,7 +147,6 @@ export function shouldPostStatus(beatsSinceStatus: number, previousBeatFailed: b
   return previousBeatFailed || beatsSinceStatus >= statusEveryBeats;
 }
 
-export const NodeKind: ResourceKind = { group: '', version: 'v1', kind: 'Node', plural: 'nodes', namespaced: false };
 const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
 /** Status every fifth beat: 10 s at the default interval, the kubelet's nodeStatusUpdateFrequency. */
 const STATUS_EVERY_BEATS = 5;

@@ -53,6 +53,9 @@ export const CoreEventKind: ResourceKind = {
 export const ConfigMapKind: ResourceKind = {
   group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true,
 };
+export const NodeKind: ResourceKind = {
+  group: '', version: 'v1', kind: 'Node', plural: 'nodes', namespaced: false,
+};
 export const SecretKind: ResourceKind = {
   group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true,
 };

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { providerWebhookRoutes } from '../../../src/webhooks/routes';
+import { webhookRoutesFor } from '../../../src/controllers';
+import { PROVIDERS } from '../../../src/operator-flags';
 import { MAX_BODY_BYTES, startWebhookServer, type WebhookServer } from '../../../src/webhooks/server';
 import { generateWebhookCerts, type WebhookCerts, writeWebhookCerts } from '../../support/webhook-certs';
 
@@ -42,7 +43,7 @@ describe('webhook server', () => {
     certDir = mkdtempSync(join(tmpdir(), 'talos-capi-webhook-server-'));
     certs = await generateWebhookCerts();
     writeWebhookCerts(certDir, certs);
-    server = await startWebhookServer({ ...providerWebhookRoutes(), host: '127.0.0.1', port: 0, certDir, certReloadIntervalMs: 50 });
+    server = await startWebhookServer({ ...webhookRoutesFor(PROVIDERS), host: '127.0.0.1', port: 0, certDir, certReloadIntervalMs: 50 });
   });
 
   afterAll(async () => {
@@ -108,7 +109,7 @@ describe('webhook server', () => {
   });
 
   it('does not start without a certificate, and says where it looked', async () => {
-    await expect(startWebhookServer({ ...providerWebhookRoutes(), port: 0, certDir: join(certDir, 'missing') })).rejects.toThrow(
+    await expect(startWebhookServer({ ...webhookRoutesFor(PROVIDERS), port: 0, certDir: join(certDir, 'missing') })).rejects.toThrow(
       `webhook serving certificate: cannot read tls.crt/tls.key in ${join(certDir, 'missing')}`,
     );
   });

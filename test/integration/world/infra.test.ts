@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { KubeClient } from '../../../src/kube/client/client';
 import { isNotFound } from '../../../src/kube/client/api-error';
 import type { KubeObject } from '../../../src/kube/meta/object';
-import { SecretKind, type ResourceKind } from '../../../src/kube/client/resource';
+import { NodeKind, SecretKind, type ResourceKind } from '../../../src/kube/client/resource';
 import { TalosClient, unwrapSingle } from '../../../src/talos/api';
 import { ClusterKind, MachineKind } from '../../../src/api/capi/v1beta2/resources';
 import { CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL, type Cluster, type Machine } from '../../../src/api/capi/v1beta2/types';
@@ -25,7 +25,6 @@ import { startSimInfra, INFRA_STATE_FILE, type SimInfra, type SimInfraState } fr
 import { PROCESS_RECORD_FILE, type WorkloadRecord } from '../../world/infra/workloads';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
-const NodeKind: ResourceKind = { group: '', version: 'v1', kind: 'Node', plural: 'nodes', namespaced: false };
 const figures: string[] = [];
 const ms = (since: number) => `${Math.round(performance.now() - since)} ms`;
 

@@ -1,11 +1,12 @@
 import { reviewAdmission, validatingWebhookConfiguration } from '../../../src/webhooks/admission';
 import { TALOS_CONFIG_TEMPLATE_WEBHOOK } from '../../../src/webhooks/bootstrap';
 import { ConversionRegistry } from '../../../src/webhooks/conversion';
-import { providerWebhookRoutes } from '../../../src/webhooks/routes';
+import { webhookRoutesFor } from '../../../src/controllers';
+import { PROVIDERS } from '../../../src/operator-flags';
 import { routeWebhookRequest } from '../../../src/webhooks/server';
 import { fullV1alpha3, fullV1beta1 } from './bootstrap-fixtures';
 
-const routes = providerWebhookRoutes();
+const routes = webhookRoutesFor(PROVIDERS);
 
 function conversionReview(desiredAPIVersion: string, objects: unknown[]) {
   return { apiVersion: 'apiextensions.k8s.io/v1', kind: 'ConversionReview', request: { uid: 'u-1', desiredAPIVersion, objects } };

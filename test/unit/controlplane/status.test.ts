@@ -22,7 +22,26 @@ describe('updateStatus', () => {
       Available: { status: 'True' }, Paused: { status: 'False' }, ScalingUp: { status: 'False' }, ScalingDown: { status: 'False' },
       RollingOut: { status: 'True', reason: 'RollingOut', message: 'Rolling out 1 outdated Machine\n* Machine cp-c: Kubernetes version v1.33.5, v1.34.1 wanted' },
     });
-    expect(v.tcp.status?.conditions?.map((c) => [c.type, c.status])).toEqual([['Ready', 'True'], ['Available', 'True'], ['MachinesBootstrapped', 'True']]);
+    expect(v.tcp.status?.conditions?.map((c) => [c.type, c.status])).toEqual([['Ready', 'True'], ['Available', 'True'], ['MachinesBootstrapped', 'True'], ['Reconciling', 'True']]);
+  });
+
+  it('says Reconciling (kstatus: InProgress) until the Machines are what the spec asks and all Ready, and drops it then', () => {
+    const legacy = (v: ReturnType<typeof view>) => v.tcp.status?.conditions?.find((c) => c.type === 'Reconciling');
+    const ready = (name: string) => machine(name, { node: true, ready: 'True', available: 'True' });
+
+    const scaling = view(tcp({ bootstrapped: true, initialized: true }), [ready('cp-a')]);
+    updateStatus(scaling, { paused: false, kubeconfigWritten: true, waiting: 'Waiting for the new Machine to be provisioned' });
+    expect(scaling.tcp.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(legacy(scaling)).toMatchObject({ status: 'True', reason: 'Progressing', message: 'Scaling from 1 to 3 replicas: Waiting for the new Machine to be provisioned' });
+
+    const joining = view(tcp({ bootstrapped: true, initialized: true }), [ready('cp-a'), ready('cp-b'), machine('cp-c', { ready: 'False' })]);
+    updateStatus(joining, { paused: false, kubeconfigWritten: true });
+    expect(legacy(joining)).toMatchObject({ status: 'True', message: '2 of 3 replicas Ready' });
+
+    const done = view(tcp({ bootstrapped: true, initialized: true }), [ready('cp-a'), ready('cp-b'), ready('cp-c')]);
+    done.tcp.status!.conditions = joining.tcp.status!.conditions;
+    updateStatus(done, { paused: false, kubeconfigWritten: true });
+    expect(legacy(done)).toBeUndefined();
   });
 
   it('is initialized once etcd is bootstrapped and the kubeconfig written, and says what Available waits for', () => {
@@ -71,5 +90,32 @@ describe('versionsOf', () => {
   it('orders versions oldest first by number, not by text', () => {
     expect(versionsOf([machine('a', { version: 'v1.10.0' }), machine('b', { version: 'v1.9.3' }), machine('c', { version: 'v1.10.0' })]))
       .toEqual([{ version: 'v1.9.3', replicas: 1 }, { version: 'v1.10.0', replicas: 2 }]);
+  });
+
+  it('reports etcd and Talos service health from the nodes’ streams, naming each problem', () => {
+    const running = (healthy = true) => ({ state: 'RUNNING', healthy, healthUnknown: false, message: '' });
+    const well = new Map(['apid', 'containerd', 'cri', 'etcd', 'kubelet', 'machined', 'trustd'].map((id) => [id, running()]));
+    const sick = new Map([...well, ['etcd', running(false)]]);
+    const v = view(tcp({ bootstrapped: true }), [machine('cp-a'), machine('cp-b'), machine('cp-c')]);
+    updateStatus(v, {
+      paused: false, kubeconfigWritten: true,
+      nodeServices: new Map([
+        ['cp-a', { reachable: true as const, services: well }],
+        ['cp-b', { reachable: true as const, services: sick }],
+        ['cp-c', { reachable: false as const, error: 'connect ECONNREFUSED' }],
+      ]),
+    });
+    expect(conditionsOf(v).EtcdClusterHealthy).toEqual({
+      status: 'False', reason: 'NotHealthy',
+      message: '* Machine cp-b: etcd running, not healthy\n* Machine cp-c: Talos API not answering (connect ECONNREFUSED)',
+    });
+    expect(conditionsOf(v).ControlPlaneComponentsHealthy?.message).toBe('* Machine cp-b: etcd not running healthy\n* Machine cp-c: Talos API not answering (connect ECONNREFUSED)');
+
+    const healthy = view(tcp({ bootstrapped: true }), [machine('cp-a')]);
+    updateStatus(healthy, { paused: false, kubeconfigWritten: true, nodeServices: new Map([['cp-a', { reachable: true as const, services: well }]]) });
+    expect(conditionsOf(healthy).EtcdClusterHealthy).toEqual({ status: 'True', reason: 'Healthy', message: '' });
+    const notYet = view(tcp({ bootstrapped: true }), [machine('cp-a')]);
+    updateStatus(notYet, { paused: false, kubeconfigWritten: true, nodeServices: new Map([['cp-a', undefined]]) });
+    expect(conditionsOf(notYet).EtcdClusterHealthy).toEqual({ status: 'Unknown', reason: 'HealthUnknown', message: 'Waiting to hear from cp-a' });
   });
 });
