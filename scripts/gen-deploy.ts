@@ -25,6 +25,7 @@ export const RELEASE_SERIES = [{ major: 0, minor: 1, contract: 'v1beta2' }];
 export const CLUSTERCTL_VARIABLES = {
   machinePool: `\${EXP_MACHINE_POOL:=${DEFAULT_FEATURE_GATES.MachinePool}}`,
   metricsBindAddress: `\${TALOS_CAPI_DIAGNOSTICS_ADDRESS:=:${PORTS.metrics}}`,
+  insecureDiagnostics: '${TALOS_CAPI_INSECURE_DIAGNOSTICS:=false}',
 };
 
 /** The components file of each clusterctl provider (clusterctl's default names for a bootstrap and a control-plane provider). */
@@ -37,7 +38,7 @@ const yaml = (value: unknown) => `# ${HEADER}\n${stringify(value, { lineWidth: 0
 
 function kustomizeFiles(): Record<string, string> {
   const parts = manifestParts(literalSettings(COMBINED_INSTALL, {
-    machinePool: String(DEFAULT_FEATURE_GATES.MachinePool), metricsBindAddress: `:${PORTS.metrics}`, extra: [],
+    machinePool: String(DEFAULT_FEATURE_GATES.MachinePool), metricsBindAddress: `:${PORTS.metrics}`, insecureDiagnostics: 'false', extra: [],
   }));
   const files: Record<string, string> = {};
   const resources: string[] = [];

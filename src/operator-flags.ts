@@ -21,7 +21,12 @@ export const OPERATOR_FLAGS: readonly FlagSpec[] = [
   { name: 'leader-elect-renew-deadline', value: 'DURATION', default: '10s', description: 'How long the leader retries renewing before giving up leadership.' },
   { name: 'leader-elect-retry-period', value: 'DURATION', default: '2s', description: 'Interval between lease acquisition/renewal attempts.' },
   { name: 'health-addr', aliases: ['health-probe-bind-address'], value: 'ADDRESS', default: ':9440', description: 'Address of /healthz and /readyz.' },
-  { name: 'metrics-bind-address', aliases: ['diagnostics-address'], value: 'ADDRESS', default: ':8080', description: 'Address of /metrics; "0" disables.' },
+  {
+    name: 'diagnostics-address', aliases: ['metrics-bind-address'], value: 'ADDRESS', default: ':8443',
+    description: 'Address of /metrics: HTTPS, for callers the apiserver authenticates (TokenReview) and lets get /metrics (SubjectAccessReview); "0" disables.',
+  },
+  { name: 'insecure-diagnostics', description: 'Serve /metrics over plain HTTP without authentication or authorization.' },
+  { name: 'metrics-cert-dir', value: 'DIR', description: 'Folder with the metrics serving certificate (tls.crt, tls.key); default: a self-signed one made at start.' },
   {
     name: 'controllers', value: 'WHICH', default: ALL_PROVIDERS,
     description: 'Which provider to run: bootstrap, controlplane or all (clusterctl installs the two as separate providers).',
@@ -53,6 +58,8 @@ export interface OperatorFlags {
   retryPeriodMs: number;
   healthAddr: string;
   metricsAddr: string;
+  insecureDiagnostics: boolean;
+  metricsCertDir: string;
   /** The providers whose controllers and webhooks this process runs. */
   controllers: ProviderName[];
   watchFilter: string;
@@ -131,7 +138,9 @@ export function parseOperatorFlags(argv: readonly string[]): OperatorFlags {
     renewDeadlineMs: duration('leader-elect-renew-deadline'),
     retryPeriodMs: duration('leader-elect-retry-period'),
     healthAddr: str('health-addr'),
-    metricsAddr: str('metrics-bind-address'),
+    metricsAddr: str('diagnostics-address'),
+    insecureDiagnostics: values.bool('insecure-diagnostics'),
+    metricsCertDir: str('metrics-cert-dir'),
     controllers: parseControllers(str('controllers')),
     watchFilter: str('watch-filter'),
     namespace: str('namespace'),

@@ -8,6 +8,8 @@ import { Manager } from './kube/manager/manager';
 import { RuntimeMetrics } from './kube/http/metrics';
 import { type OperatorFlags, describeFlags, operatorUsage, parseOperatorFlags, resolveLeaseNamespace } from './operator-flags';
 import { startWebhookServer } from './webhooks/server';
+import { readServingCertificate } from './webhooks/certs';
+import { registerProviderMetrics } from './metrics/provider-metrics';
 
 export interface OperatorOutput {
   stdout: (text: string) => void;
@@ -36,6 +38,7 @@ export async function runOperator(argv: readonly string[], output: OperatorOutpu
   const logger = createLogger({ level: flags.logLevel, name: 'talos-capi' });
   logger.info({ flags: describeFlags(flags) }, 'starting talos-capi');
   const metrics = new RuntimeMetrics({ defaultMetrics: true });
+  registerProviderMetrics(metrics.registry);
   const client = KubeClient.load(flags.kubeconfig || undefined, { qps: flags.kubeApiQps, burst: flags.kubeApiBurst, metrics });
   const manager = new Manager({
     client, logger, metrics,
@@ -50,6 +53,8 @@ export async function runOperator(argv: readonly string[], output: OperatorOutpu
       : undefined,
     healthAddr: flags.healthAddr,
     metricsAddr: flags.metricsAddr,
+    insecureMetrics: flags.insecureDiagnostics,
+    metricsCertificate: flags.metricsCertDir ? readServingCertificate(flags.metricsCertDir, 'metrics') : undefined,
     gracefulShutdownTimeoutMs: flags.gracefulShutdownTimeoutMs,
     syncPeriodMs: flags.syncPeriodMs,
     concurrency: flags.concurrency,

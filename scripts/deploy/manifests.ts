@@ -8,7 +8,7 @@ import { projectCrds } from '../../src/api/generate-crds';
 import { webhookRoutesFor } from '../../src/controllers';
 import { PROVIDERS, controllersArg, type ProviderName } from '../../src/operator-flags';
 import { validatingWebhookConfiguration } from '../../src/webhooks/admission';
-import { clusterRulesFor, leaderElectionRules } from './rbac';
+import { METRICS_READER_RULES, clusterRulesFor, leaderElectionRules } from './rbac';
 
 /** What one Deployment runs, and where: both providers (Helm, kustomize) or one (each clusterctl provider). */
 export interface Install {
@@ -48,6 +48,7 @@ export function objectNames(install: Pick<Install, 'namePrefix'>) {
     deployment: `${prefix}-controller-manager`,
     webhookService: `${prefix}-webhook-service`,
     metricsService: `${prefix}-metrics-service`,
+    metricsReaderRole: `${prefix}-metrics-reader`,
     validatingWebhookConfiguration: `${prefix}-validating-webhook-configuration`,
     issuer: `${prefix}-selfsigned-issuer`,
     certificate: `${prefix}-serving-cert`,
@@ -62,7 +63,7 @@ export function selectorLabels(install: Pick<Install, 'namePrefix'>): Record<str
 }
 
 export const CONTAINER_NAME = 'manager';
-export const PORTS = { health: 9440, metrics: 8080, webhook: 9443 } as const;
+export const PORTS = { health: 9440, metrics: 8443, webhook: 9443 } as const;
 export const WEBHOOK_CERT_DIR = '/tmp/k8s-webhook-server/serving-certs';
 /**
  * No image is published: `localhost/` marks one you build from the Dockerfile and load or push
@@ -88,6 +89,8 @@ export interface OperatorArgs {
   /** The MachinePool gate; only the bootstrap provider has machine pools to serve. */
   machinePool: string;
   metricsBindAddress: string;
+  /** `true` serves /metrics over plain HTTP without authentication (the upstream --insecure-diagnostics). */
+  insecureDiagnostics: string;
   /** Extra list entries after the fixed flags (the Helm chart's watchFilter and free-form flags). */
   extra: string[];
 }
@@ -165,7 +168,8 @@ export function operatorArgs(install: Install, args: OperatorArgs): string[] {
     `--leader-election-id=${objectNames(install).leaderElectionId}`,
     `--graceful-shutdown-timeout=${GRACEFUL_SHUTDOWN_SECONDS}s`,
     `--health-addr=:${PORTS.health}`,
-    `--metrics-bind-address=${args.metricsBindAddress}`,
+    `--diagnostics-address=${args.metricsBindAddress}`,
+    `--insecure-diagnostics=${args.insecureDiagnostics}`,
     // No webhooks, no serving certificate to mount: the server stays off.
     ...(servesWebhooks(install) ? [`--webhook-port=${PORTS.webhook}`, `--webhook-cert-dir=${WEBHOOK_CERT_DIR}`] : ['--webhook-port=-1']),
     ...(install.providers.includes('bootstrap') ? [`--feature-gates=MachinePool=${args.machinePool}`] : []),
@@ -231,6 +235,8 @@ function rbac(settings: DeploySettings): ManifestObject[] {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: names.leaderElectionRole },
       subjects,
     },
+    // For Prometheus (or whoever scrapes) to be bound to: /metrics answers only identities that may get it.
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: objectMeta(settings, names.metricsReaderRole, false), rules: METRICS_READER_RULES },
   ];
 }
 

@@ -6,6 +6,7 @@ import { ClusterKind, MachineKind, MachinePoolKind } from '../../src/api/capi/v1
 import { V1ALPHA3 as CONTROLPLANE_V1ALPHA3 } from '../../src/api/controlplane/resources';
 import type { ProviderName } from '../../src/operator-flags';
 import { CoreEventKind, EventsV1Kind, LeaseKind, SecretKind, type ResourceKind } from '../../src/kube/client/resource';
+import { SubjectAccessReviewKind, TokenReviewKind } from '../../src/kube/http/metrics-auth';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
 
@@ -59,6 +60,14 @@ export function controlPlaneClusterRules(): PolicyRule[] {
   ];
 }
 
+/** Every process: /metrics lets a caller in only once the apiserver has reviewed its token and its access. */
+export function metricsAuthRules(): PolicyRule[] {
+  return [rule(TokenReviewKind, ['create']), rule(SubjectAccessReviewKind, ['create'])];
+}
+
+/** What a scraper's identity is bound to (the install ships the ClusterRole; the monitoring stack binds it). */
+export const METRICS_READER_RULES = [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }];
+
 const VERB_ORDER: readonly Verb[] = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
 
 /** One rule per group and resource, with the verbs of every rule that names them (for one process running both providers). */
@@ -77,7 +86,7 @@ const PROVIDER_RULES: Record<ProviderName, () => PolicyRule[]> = { bootstrap: bo
 
 /** The ClusterRole rules of a process running these providers. */
 export function clusterRulesFor(providers: readonly ProviderName[]): PolicyRule[] {
-  return mergeRules(providers.flatMap((provider) => PROVIDER_RULES[provider]()));
+  return mergeRules([...providers.flatMap((provider) => PROVIDER_RULES[provider]()), ...metricsAuthRules()]);
 }
 
 /** In the operator's own namespace: the leader election Lease (read, create, renew by PUT). */

@@ -12,6 +12,7 @@ import { encodeSecretsBundle, generateKey, generateSecretsBundle, type KeyAlgori
 import { SingleFlight } from '../kube/controller/single-flight';
 import { createIfAbsent } from '../cluster/create-if-absent';
 import { BUNDLE_KEY, bundleFromSecret, InvalidSecretsBundle } from '../cluster/bundle-secret';
+import { countBundleCreated } from '../metrics/provider-metrics';
 import { clusterOwnedSecret, clusterSecretNames, type SecretObject } from '../cluster/secrets';
 import { KeyPool, POOLED_ALGORITHM } from './key-pool';
 
@@ -145,6 +146,7 @@ export class ClusterSecrets {
       { expectAbsent: true, signal },
     );
     if (!created) return { bundle: this.remember(uid, secret), outcome: 'read' };
+    countBundleCreated(generated ? 'generated' : 'restored');
     return { bundle: this.remember(uid, secret, generated ?? held!.bundle), outcome: generated ? 'created' : 'restored' };
   }
 

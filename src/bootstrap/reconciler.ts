@@ -39,6 +39,7 @@ import {
 import { OwnWrites } from './own-writes';
 import { checkedPlan, renderBootstrapData } from './machine-config';
 import { contractOf, InvalidTalosConfig, renderUserData } from './render';
+import { countConfigRender } from '../metrics/provider-metrics';
 import {
   OWNED_CONDITIONS,
   Reasons,
@@ -302,7 +303,7 @@ export class TalosConfigReconciler implements Reconciler {
       }
       if (bundle.certs.k8s) await this.secrets.ensureKubernetesCA(cluster, bundle.certs.k8s, signal);
     }
-    const { data, notes, kubernetesCA } = renderBootstrapData({ spec: config.spec, owner, cluster, bundle });
+    const { data, notes, kubernetesCA } = countConfigRender(() => renderBootstrapData({ spec: config.spec, owner, cluster, bundle }), (error) => error instanceof InvalidTalosConfig);
     if (kubernetesCA) await this.secrets.ensureKubernetesCA(cluster, kubernetesCA, signal);
     for (const note of notes) this.deps.recorder.event(config, 'Warning', 'ConfigPatchRewritten', note);
     const name = bootstrapDataSecretName(owner);

@@ -3,6 +3,7 @@
 // operator that died before recording it), call Bootstrap only when no node has it, and count
 // ALREADY_EXISTS (a concurrent or earlier call won) as success.
 import { TalosApiError, type FileInfo, type NodeResult, type ServiceInfo, type TalosClient } from '../talos/api';
+import { countEtcdOperation } from '../metrics/provider-metrics';
 
 /** Where Talos keeps etcd's member data; it exists once etcd has been bootstrapped or joined. */
 export const ETCD_MEMBER_DIR = '/var/lib/etcd/member';
@@ -29,7 +30,11 @@ async function listEtcdData(talos: TalosClient, options: { signal?: AbortSignal;
   return entries;
 }
 
-export async function bootstrapEtcdOnce(talos: TalosClient, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<EtcdBootstrapOutcome> {
+export function bootstrapEtcdOnce(talos: TalosClient, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<EtcdBootstrapOutcome> {
+  return countEtcdOperation('bootstrap', bootstrapUnlessDone(talos, options), (outcome) => (outcome === 'bootstrapped' ? 'success' : 'already_bootstrapped'));
+}
+
+async function bootstrapUnlessDone(talos: TalosClient, options: { signal?: AbortSignal; timeoutMs?: number }): Promise<EtcdBootstrapOutcome> {
   if (etcdDataFound(await listEtcdData(talos, options))) return 'alreadyBootstrapped';
   try {
     const replies = await talos.bootstrap({}, options);

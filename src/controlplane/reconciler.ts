@@ -39,6 +39,7 @@ import { machineName, machineObjects, type RandomIndex } from './machine-objects
 import { joiningMachines, nextStep, type ChangeReason } from './scale';
 import type { MachineParts } from './rollout';
 import { removeControlPlaneMachine } from './scale-down';
+import { countRolloutStep } from '../metrics/provider-metrics';
 import { etcdWell, ServiceWatch, type OpenEvents } from './service-watch';
 import { markDeleting, OWNED_CONDITIONS, updateStatus, type StatusFacts } from './status';
 
@@ -356,6 +357,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
     const etcd = outcome.left ? 'its etcd member left the cluster' : 'it held no etcd member';
     this.deps.recorder.event(view.tcp, 'Normal', 'MachineRemoved', `Deleted control-plane Machine ${name} (${why}); ${etcd}`);
     ctx.log.info({ machine: name, reason, left: outcome.left }, 'control-plane Machine removed');
+    countRolloutStep('removed', reason);
     facts.waiting = `Waiting for Machine ${name} to be deleted`;
   }
 
@@ -378,6 +380,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
     const why = reason === 'rollout' ? `to replace outdated ${outdated.join(', ')}` : `${count} of ${view.desiredReplicas}`;
     this.deps.recorder.event(view.tcp, 'Normal', 'MachineCreated', `Created control-plane Machine ${name} (${why})`);
     ctx.log.info({ machine: name, first }, 'control-plane Machine created');
+    countRolloutStep('created', reason);
   }
 
   /** Deletion: every owned Machine goes first (Cluster API drains and deletes it), then the finalizer. */

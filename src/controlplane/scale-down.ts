@@ -9,6 +9,7 @@ import { unwrapSingle, type ServiceInfo, type TalosClient } from '../talos/api';
 import { errorMessage } from '../util/errors';
 import { TALOS_ADMIN, TALOS_READER, type TalosRole } from '../cluster/talos-access';
 import { etcdServiceHealthy } from './etcd';
+import { countEtcdOperation } from '../metrics/provider-metrics';
 
 /** Run one call against the Talos API of the node at `address`, with a certificate of `role`. */
 export type TalosAt = <T>(address: string, role: TalosRole, call: (talos: TalosClient) => Promise<T>) => Promise<T>;
@@ -81,8 +82,8 @@ export async function removeControlPlaneMachine(input: RemovalInput): Promise<Re
   }
   try {
     await talosAt(address, TALOS_ADMIN, async (talos) => {
-      unwrapSingle(await talos.etcdForfeitLeadership({ signal }), 'EtcdForfeitLeadership');
-      unwrapSingle(await talos.etcdLeaveCluster({ signal }), 'EtcdLeaveCluster');
+      await countEtcdOperation('forfeit_leadership', talos.etcdForfeitLeadership({ signal }).then((replies) => unwrapSingle(replies, 'EtcdForfeitLeadership')));
+      await countEtcdOperation('leave', talos.etcdLeaveCluster({ signal }).then((replies) => unwrapSingle(replies, 'EtcdLeaveCluster')));
     });
   } catch (error) {
     if (signal.aborted) throw error;

@@ -17,19 +17,19 @@ export interface ServingCertificate {
 }
 
 /** Reads and checks the pair; the error names the directory and what is wrong (never the key). */
-export function readServingCertificate(certDir: string): ServingCertificate {
+export function readServingCertificate(certDir: string, purpose = 'webhook'): ServingCertificate {
   let pair: ServingCertificate;
   try {
     pair = { cert: readFileSync(join(certDir, CERT_FILE)), key: readFileSync(join(certDir, KEY_FILE)) };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`webhook serving certificate: cannot read ${CERT_FILE}/${KEY_FILE} in ${certDir}: ${reason}`, { cause: error });
+    throw new Error(`${purpose} serving certificate: cannot read ${CERT_FILE}/${KEY_FILE} in ${certDir}: ${reason}`, { cause: error });
   }
   try {
     createSecureContext(pair);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`webhook serving certificate in ${certDir} is not a usable certificate and key pair: ${reason}`, { cause: error });
+    throw new Error(`${purpose} serving certificate in ${certDir} is not a usable certificate and key pair: ${reason}`, { cause: error });
   }
   return pair;
 }

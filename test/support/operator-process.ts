@@ -59,7 +59,7 @@ export async function startOperator(options: OperatorOptions = {}): Promise<Oper
   const args = [
     ...(options.nodeArgs ?? []),
     ...(options.compiled ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts']), `--kubeconfig=${kubeconfig}`,
-    '--health-addr=127.0.0.1:0', '--metrics-bind-address=127.0.0.1:0',
+    '--health-addr=127.0.0.1:0', '--metrics-bind-address=127.0.0.1:0', '--insecure-diagnostics',
     // No webhook server unless a test asks for one (it needs serving certificates).
     ...(options.args?.some((arg) => arg.startsWith('--webhook-port')) ? [] : ['--webhook-port=-1']),
     ...(options.args ?? []),

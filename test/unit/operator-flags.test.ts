@@ -10,7 +10,7 @@ describe('operator flags', () => {
   it('has upstream-compatible defaults', () => {
     const flags = parseOperatorFlags([]);
     expect(flags).toMatchObject({
-      leaderElect: false, healthAddr: ':9440', metricsAddr: ':8080', kubeApiQps: 20, kubeApiBurst: 30,
+      leaderElect: false, healthAddr: ':9440', metricsAddr: ':8443', insecureDiagnostics: false, metricsCertDir: '', kubeApiQps: 20, kubeApiBurst: 30,
       leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, defaultConcurrency: 10, concurrency: {},
       watchFilter: '', namespace: '', logLevel: 'info', syncPeriodMs: 600_000, controllers: ['bootstrap', 'controlplane'],
     });
@@ -36,8 +36,8 @@ describe('operator flags', () => {
   });
 
   it('accepts the upstream aliases', () => {
-    const flags = parseOperatorFlags(['--enable-leader-election', '--diagnostics-address=:8443', '--health-probe-bind-address', ':9441']);
-    expect(flags).toMatchObject({ leaderElect: true, metricsAddr: ':8443', healthAddr: ':9441' });
+    const flags = parseOperatorFlags(['--enable-leader-election', '--metrics-bind-address=:8080', '--insecure-diagnostics', '--health-probe-bind-address', ':9441']);
+    expect(flags).toMatchObject({ leaderElect: true, metricsAddr: ':8080', insecureDiagnostics: true, healthAddr: ':9441' });
   });
 
   it('maps per-controller concurrency flags onto controller names', () => {
@@ -60,7 +60,7 @@ describe('operator flags', () => {
     const described = describeFlags(parseOperatorFlags(['--kubeconfig=/tmp/kc']));
     expect(described.kubeconfigPath).toBe('/tmp/kc');
     expect(described).not.toHaveProperty('kubeconfig');
-    expect(operatorUsage()).toContain('--metrics-bind-address, --diagnostics-address');
+    expect(operatorUsage()).toContain('--diagnostics-address, --metrics-bind-address');
   });
 
   it('finds the lease namespace: flag, then service-account file, then context, then default', () => {

@@ -62,7 +62,8 @@ export async function startWorldOperator(options: StartWorldOperatorOptions): Pr
     '--leader-elect',
     '--leader-election-namespace=default',
     '--health-addr=127.0.0.1:0',
-    '--metrics-bind-address=127.0.0.1:0',
+    // Plain HTTP /metrics, read by the benchmarks and tests without a token.
+    '--metrics-bind-address=127.0.0.1:0', '--insecure-diagnostics',
     '--webhook-host=127.0.0.1',
     `--webhook-port=${webhookPort}`,
     `--webhook-cert-dir=${certDir}`,

@@ -1,6 +1,9 @@
-// Probe and metrics endpoints (/healthz, /readyz, /metrics) on plain HTTP, as the upstream managers serve them.
+// Probe and metrics endpoints (/healthz, /readyz, /metrics), as the upstream managers serve them:
+// plain HTTP, or HTTPS with a guard that every request passes first (the metrics filter).
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { ServingCertificate } from './self-signed';
 
 export interface ListenAddress {
   host?: string;
@@ -26,16 +29,31 @@ export function formatAddress(address: AddressInfo): string {
   return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
 }
 
-export type RouteHandler = () => Promise<{ status: number; body: string; contentType?: string }>;
+export interface RouteReply {
+  status: number;
+  body: string;
+  contentType?: string;
+}
+
+export type RouteHandler = () => Promise<RouteReply>;
+
+export interface EndpointOptions {
+  /** Serve HTTPS with this certificate (TLS 1.2 or later). */
+  tls?: ServingCertificate;
+  /** Asked before a route answers: a reply refuses the request (authentication, authorization). */
+  guard?: (request: IncomingMessage) => Promise<RouteReply | undefined>;
+}
 
 export class HttpEndpoints {
   private server?: Server;
 
-  constructor(private readonly routes: Record<string, RouteHandler>) {}
+  constructor(private readonly routes: Record<string, RouteHandler>, private readonly options: EndpointOptions = {}) {}
 
   /** Listens and returns the bound address ("127.0.0.1:9440"), useful when port 0 was asked for. */
   async listen(address: ListenAddress): Promise<string> {
-    const server = createServer((request, response) => void this.handle(request, response));
+    const handler = (request: IncomingMessage, response: ServerResponse) => void this.handle(request, response);
+    const tls = this.options.tls;
+    const server: Server = tls ? createTlsServer({ ...tls, minVersion: 'TLSv1.2' }, handler) : createServer(handler);
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -60,7 +78,7 @@ export class HttpEndpoints {
       return;
     }
     try {
-      const { status, body, contentType } = await route();
+      const { status, body, contentType } = (await this.options.guard?.(request)) ?? (await route());
       response.writeHead(status, { 'Content-Type': contentType ?? 'text/plain; charset=utf-8' });
       response.end(request.method === 'HEAD' ? undefined : body);
     } catch (error) {

@@ -8,7 +8,9 @@ import { ControllerBuilder, type BuilderHost } from '../controller/builder';
 import type { KubeClient } from '../client/client';
 import type { Controller } from '../controller/controller';
 import { type EventRecorder, KubeEventRecorder } from '../patch/events';
-import { HttpEndpoints, type RouteHandler, parseListenAddress } from '../http/http-server';
+import { type EndpointOptions, HttpEndpoints, type RouteHandler, parseListenAddress } from '../http/http-server';
+import { MetricsAuthorizer } from '../http/metrics-auth';
+import { type ServingCertificate, selfSignedCertificate } from '../http/self-signed';
 import { Informer, type InformerOptions } from '../cache/informer';
 import { LeaderElector, kubeLeaseStore } from './leader-election';
 import { type Logger, silentLogger } from '../log/logger';
@@ -38,6 +40,10 @@ export interface ManagerOptions {
   /** "host:port"; "" or "0" disables. */
   healthAddr?: string;
   metricsAddr?: string;
+  /** Plain HTTP /metrics for anyone; by default HTTPS, and only for callers the apiserver lets `get` /metrics. */
+  insecureMetrics?: boolean;
+  /** The HTTPS metrics server's certificate; default one made in memory at start. */
+  metricsCertificate?: ServingCertificate;
   gracefulShutdownTimeoutMs?: number;
   cacheSyncTimeoutMs?: number;
   /** Periodic resync of every informer (controller-runtime's SyncPeriod). */
@@ -253,7 +259,9 @@ export class Manager implements BuilderHost {
     };
     const healthAddr = parseListenAddress(this.options.healthAddr ?? '');
     const metricsAddr = parseListenAddress(this.options.metricsAddr ?? '');
-    const same = healthAddr && metricsAddr && healthAddr.port !== 0 && healthAddr.port === metricsAddr.port && healthAddr.host === metricsAddr.host;
+    const secure = !this.options.insecureMetrics;
+    // One plain HTTP listener may serve both; HTTPS metrics never share the probes' port.
+    const same = !secure && healthAddr && metricsAddr && healthAddr.port !== 0 && healthAddr.port === metricsAddr.port && healthAddr.host === metricsAddr.host;
     if (healthAddr) {
       const endpoint = new HttpEndpoints(same ? { ...health, ...metrics } : health);
       this.endpoints.push(endpoint);
@@ -262,10 +270,16 @@ export class Manager implements BuilderHost {
       this.logger.info({ healthProbeAddress: this.healthAddress }, 'serving health probes');
     }
     if (metricsAddr && !same) {
-      const endpoint = new HttpEndpoints(metrics);
+      const endpoint = new HttpEndpoints(metrics, secure ? await this.secureMetrics() : {});
       this.endpoints.push(endpoint);
       this.metricsAddress = await endpoint.listen(metricsAddr);
     }
-    if (this.metricsAddress) this.logger.info({ metricsAddress: this.metricsAddress }, 'serving metrics');
+    if (this.metricsAddress) this.logger.info({ metricsAddress: this.metricsAddress, secure }, 'serving metrics');
+  }
+
+  private async secureMetrics(): Promise<EndpointOptions> {
+    const authorizer = new MetricsAuthorizer(this.client);
+    const tls = this.options.metricsCertificate ?? (await selfSignedCertificate('talos-capi-metrics'));
+    return { tls, guard: (request) => authorizer.check(request) };
   }
 }

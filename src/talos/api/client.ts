@@ -21,6 +21,7 @@ import { iterateStream } from './streams';
 import { loadTalosconfigContext } from './talosconfig';
 import { defaultReplyNode, targetMetadata, type NodeTarget } from './targeting';
 import { toUint64String } from './uint64';
+import { countTalosCall } from '../../metrics/provider-metrics';
 import type * as wire from './wire';
 
 export interface TalosClientOptions extends TlsSettings {
@@ -331,9 +332,11 @@ export class TalosClient {
       }
       try {
         const reply = (await this.invokeUnary(channel.client, method, request, metadata.clone(), deadline, options.signal)) as wire.WireReply<M>;
+        countTalosCall(method, 'OK');
         return splitReplies(reply.messages, this.replyContext(method, channel, options.target), toValue);
       } catch (err) {
         const error = this.describeFailure(err, method, channel, options.target);
+        countTalosCall(method, error.codeName);
         const delay = this.retryDelay(method, error, attempt, deadline, 0);
         if (delay === undefined) throw error;
         await sleep(delay, method, options.signal);
@@ -383,10 +386,12 @@ export class TalosClient {
           delivered += 1;
           yield toNodeResult(message as M, context, toValue);
         }
+        countTalosCall(method, 'OK');
         return;
       } catch (err) {
         if (options.signal?.aborted) throw abortedError(method);
         const error = this.describeFailure(err, method, channel, options.target);
+        countTalosCall(method, error.codeName);
         const delay = this.retryDelay(method, error, attempt, deadline ?? Number.POSITIVE_INFINITY, delivered);
         if (delay === undefined) throw error;
         await sleep(delay, method, options.signal);

@@ -84,7 +84,8 @@ describe('the real clusterctl', () => {
       'talos', TYPES[provider], VERSION, CLUSTERCTL_COMPONENTS[provider], clusterctlInstall(provider).namespace,
     ]);
     const list = (heading: string) => new RegExp(`^${heading}:\\n((?:  - .*\\n?)*)`, 'm').exec(described)?.[1]?.split('\n').filter(Boolean).map((line) => line.slice(4));
-    expect(list('Variables')).toEqual(provider === 'bootstrap' ? ['EXP_MACHINE_POOL', 'TALOS_CAPI_DIAGNOSTICS_ADDRESS'] : ['TALOS_CAPI_DIAGNOSTICS_ADDRESS']);
+    const diagnostics = ['TALOS_CAPI_DIAGNOSTICS_ADDRESS', 'TALOS_CAPI_INSECURE_DIAGNOSTICS'];
+    expect(list('Variables')).toEqual(provider === 'bootstrap' ? ['EXP_MACHINE_POOL', ...diagnostics] : diagnostics);
     expect(list('Images')).toEqual(['localhost/talos-capi:0.1.0']);
   });
 

@@ -125,7 +125,7 @@ describe('the real helm', () => {
     expect(findObject(await template(CERT_MANAGER_OFF, 'capi-providers'), 'Secret').data).not.toEqual(secret.data);
   });
 
-  it('ServiceMonitor on: it selects the metrics Service (not the webhook one) and scrapes its port', async () => {
+  it('ServiceMonitor on: it selects the metrics Service (not the webhook one) and scrapes its port over HTTPS with its token, or HTTP when metrics are insecure', async () => {
     const rendered = await template({ metrics: { serviceMonitor: { enabled: true, interval: '15s', labels: { release: 'prometheus' } } } });
     const monitor = findObject(rendered, 'ServiceMonitor') as unknown as {
       metadata: { labels: Record<string, string> };
@@ -135,8 +135,16 @@ describe('the real helm', () => {
     const selected = rendered.filter((o) => o.kind === 'Service' && Object.entries(monitor.spec.selector.matchLabels).every(([k, v]) => (o.metadata.labels as Record<string, string>)[k] === v));
     expect(selected.map((o) => o.metadata.name)).toEqual(['talos-capi-metrics-service']);
     const ports = (selected[0] as unknown as { spec: { ports: { name: string }[] } }).spec.ports.map((p) => p.name);
-    expect(monitor.spec.endpoints).toEqual([{ port: 'metrics', path: '/metrics', scheme: 'http', interval: '15s' }]);
+    const tlsConfig = { insecureSkipVerify: true };
+    expect(monitor.spec.endpoints).toEqual([{
+      port: 'metrics', path: '/metrics', scheme: 'https', interval: '15s', bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token', tlsConfig,
+    }]);
     expect(ports).toContain(monitor.spec.endpoints[0]!.port);
+    const insecure = await template({ metrics: { insecure: true, serviceMonitor: { enabled: true } } });
+    expect((findObject(insecure, 'ServiceMonitor').spec as { endpoints: unknown[] }).endpoints).toEqual([
+      { port: 'metrics', path: '/metrics', scheme: 'http', interval: '30s', tlsConfig },
+    ]);
+    expect(parseOperatorFlags(managerContainer(insecure).args)).toMatchObject({ insecureDiagnostics: true, metricsAddr: ':8443' });
   });
 
   it('turns replicas, image, resources, feature gates, watch filter and free-form flags into the Deployment', async () => {
@@ -198,8 +206,8 @@ describe('what helm renders, on the test bed', () => {
   });
 
   it.each([
-    ['default values', {}, 12],
-    ['cert-manager off, ServiceMonitor on', { ...CERT_MANAGER_OFF, metrics: { serviceMonitor: { enabled: true } } }, 13],
+    ['default values', {}, 13],
+    ['cert-manager off, ServiceMonitor on', { ...CERT_MANAGER_OFF, metrics: { serviceMonitor: { enabled: true } } }, 14],
   ])('with %s: every object but cert-manager\'s and the ServiceMonitor passes a server-side apply dry run', async (_name, values, count) => {
     const objects = retarget(await template(values, namespace), namespace, namespace, suffix);
     const checked = objects.filter((o) => !FOREIGN_KINDS.has(o.kind));
@@ -207,7 +215,7 @@ describe('what helm renders, on the test bed', () => {
       const result = await serverApply(client, object, true);
       expect([result.kind, result.metadata.name]).toEqual([object.kind, object.metadata.name]);
     }
-    // CRDs (3), RBAC (5), Deployment, Services (2), webhook configuration; the Secret when the chart makes the certificate.
+    // CRDs (3), RBAC (5, and the metrics reader ClusterRole), Deployment, Services (2), webhook configuration; the Secret when the chart makes the certificate.
     expect(checked.length).toBe(count);
   });
 

@@ -8,11 +8,12 @@ import { V1ALPHA3, V1BETA1 } from '../../../src/api/bootstrap/resources';
 import { ClusterKind, MachineKind, MachinePoolKind } from '../../../src/api/capi/v1beta2/resources';
 import { V1ALPHA3 as CONTROLPLANE_V1ALPHA3 } from '../../../src/api/controlplane/resources';
 import { ConfigMapKind, CoreEventKind, EventsV1Kind, LeaseKind, SecretKind, type ResourceKind } from '../../../src/kube/client/resource';
+import { SubjectAccessReviewKind, TokenReviewKind } from '../../../src/kube/http/metrics-auth';
 
 const SRC_DIR = resolve(__dirname, '..', '..', '..', 'src');
 
 const KINDS: Record<string, ResourceKind> = {
-  SecretKind, ConfigMapKind, LeaseKind, EventsV1Kind, CoreEventKind, ClusterKind, MachineKind, MachinePoolKind,
+  SecretKind, ConfigMapKind, LeaseKind, EventsV1Kind, CoreEventKind, ClusterKind, MachineKind, MachinePoolKind, TokenReviewKind, SubjectAccessReviewKind,
   'V1BETA1.talosConfig': V1BETA1.talosConfig,
   'V1BETA1.talosConfigTemplate': V1BETA1.talosConfigTemplate,
   'V1ALPHA3.talosConfig': V1ALPHA3.talosConfig,

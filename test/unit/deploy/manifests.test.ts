@@ -24,7 +24,8 @@ describe('deploy/ files', () => {
   });
 
   it('parse as Kubernetes objects: the kustomize base (both providers) and one components file per clusterctl provider', () => {
-    const rbacAndManager = ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Deployment'];
+    // The second ClusterRole is the metrics reader, for scrapers to be bound to.
+    const rbacAndManager = ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ClusterRole', 'Deployment'];
     expect(kustomizeObjects().map((o) => o.kind)).toEqual([
       'Namespace', ...Array(3).fill('CustomResourceDefinition'), ...rbacAndManager, 'Service', 'Service', 'ValidatingWebhookConfiguration', 'Issuer', 'Certificate',
     ]);
@@ -89,10 +90,10 @@ describe.each([KUSTOMIZE, CLUSTERCTL_BOOTSTRAP, CLUSTERCTL_CONTROL_PLANE])('%s',
     const flags = parseOperatorFlags(container.args);
     expect(flags).toMatchObject({
       controllers: expected.providers, leaderElect: true, leaderElectionId: `controller-leader-election-${expected.prefix}`,
-      healthAddr: ':9440', metricsAddr: ':8080', webhookPort: webhooks ? 9443 : -1,
+      healthAddr: ':9440', metricsAddr: ':8443', insecureDiagnostics: false, webhookPort: webhooks ? 9443 : -1,
       featureGates: webhooks ? { MachinePool: true } : {},
     });
-    expect(container.ports.map((p) => [p.name, p.containerPort])).toEqual([['healthz', 9440], ['metrics', 8080], ...(webhooks ? [['webhook-server', 9443]] : [])]);
+    expect(container.ports.map((p) => [p.name, p.containerPort])).toEqual([['healthz', 9440], ['metrics', 8443], ...(webhooks ? [['webhook-server', 9443]] : [])]);
     expect(container.volumeMounts).toEqual(webhooks ? [expect.objectContaining({ name: 'cert', mountPath: flags.webhookCertDir })] : undefined);
     expect([container.livenessProbe.httpGet, container.readinessProbe.httpGet]).toEqual([
       { path: '/healthz', port: 'healthz' }, { path: '/readyz', port: 'healthz' },
@@ -100,7 +101,7 @@ describe.each([KUSTOMIZE, CLUSTERCTL_BOOTSTRAP, CLUSTERCTL_CONTROL_PLANE])('%s',
     const services = objects.filter((o) => o.kind === 'Service') as unknown as { metadata: { name: string }; spec: { ports: unknown[]; selector: unknown } }[];
     expect(services.map((s) => [s.metadata.name, s.spec.ports])).toEqual([
       ...(webhooks ? [[`${expected.prefix}-webhook-service`, [{ name: 'webhook-server', port: 443, targetPort: 'webhook-server', protocol: 'TCP' }]]] : []),
-      [`${expected.prefix}-metrics-service`, [{ name: 'metrics', port: 8080, targetPort: 'metrics', protocol: 'TCP' }]],
+      [`${expected.prefix}-metrics-service`, [{ name: 'metrics', port: 8443, targetPort: 'metrics', protocol: 'TCP' }]],
     ]);
     const deployment = findObject(objects, 'Deployment') as unknown as { spec: { selector: { matchLabels: unknown } } };
     for (const service of services) expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
@@ -179,12 +180,14 @@ describe('clusterctl', () => {
 
   it('exposes its variables with defaults, named the way Cluster API names them or prefixed with TALOS_CAPI_', () => {
     const variables = (provider: ProviderName) => [...new Set([...clusterctlText(provider).matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1]))];
-    expect(variables('bootstrap')).toEqual(['TALOS_CAPI_DIAGNOSTICS_ADDRESS:=:8080', 'EXP_MACHINE_POOL:=true']);
-    expect(variables('controlplane')).toEqual(['TALOS_CAPI_DIAGNOSTICS_ADDRESS:=:8080']);
-    expect(Object.values(CLUSTERCTL_VARIABLES)).toEqual(['${EXP_MACHINE_POOL:=true}', '${TALOS_CAPI_DIAGNOSTICS_ADDRESS:=:8080}']);
+    const diagnostics = ['TALOS_CAPI_DIAGNOSTICS_ADDRESS:=:8443', 'TALOS_CAPI_INSECURE_DIAGNOSTICS:=false'];
+    expect(variables('bootstrap')).toEqual([...diagnostics, 'EXP_MACHINE_POOL:=true']);
+    expect(variables('controlplane')).toEqual(diagnostics);
+    expect(Object.values(CLUSTERCTL_VARIABLES)).toEqual(['${EXP_MACHINE_POOL:=true}', '${TALOS_CAPI_DIAGNOSTICS_ADDRESS:=:8443}', '${TALOS_CAPI_INSECURE_DIAGNOSTICS:=false}']);
     // A user who sets the variables gets flags the operator still accepts.
-    const custom = clusterctlText('bootstrap').replaceAll('${EXP_MACHINE_POOL:=true}', 'false').replaceAll('${TALOS_CAPI_DIAGNOSTICS_ADDRESS:=:8080}', '0');
-    expect(parseOperatorFlags(managerContainer(parseManifests(custom, 'custom')).args)).toMatchObject({ featureGates: { MachinePool: false }, metricsAddr: '0' });
+    const custom = clusterctlText('bootstrap').replaceAll('${EXP_MACHINE_POOL:=true}', 'false').replaceAll('${TALOS_CAPI_DIAGNOSTICS_ADDRESS:=:8443}', '0')
+      .replaceAll('${TALOS_CAPI_INSECURE_DIAGNOSTICS:=false}', 'true');
+    expect(parseOperatorFlags(managerContainer(parseManifests(custom, 'custom')).args)).toMatchObject({ featureGates: { MachinePool: false }, metricsAddr: '0', insecureDiagnostics: true });
   });
 
   it('metadata maps release series 0.1 to contract v1beta2, the contract both providers\' CRDs label', () => {

@@ -1,6 +1,6 @@
 import { PROVIDERS, type ProviderName } from '../../../src/operator-flags';
 import { CLUSTERCTL_COMPONENTS } from '../../../scripts/gen-deploy';
-import { bootstrapClusterRules, clusterRulesFor, controlPlaneClusterRules, leaderElectionRules, type PolicyRule } from '../../../scripts/deploy/rbac';
+import { bootstrapClusterRules, clusterRulesFor, controlPlaneClusterRules, leaderElectionRules, metricsAuthRules, type PolicyRule } from '../../../scripts/deploy/rbac';
 import type { ManifestObject } from '../../../scripts/deploy/manifests';
 import { filesLoadedBy, permissionKey, scanCodePermissions, type Permission } from './code-permissions';
 import { findObject, kustomizeObjects, readManifests } from './deploy-files';
@@ -30,7 +30,7 @@ describe('RBAC', () => {
   it.each(PROVIDERS)('%s: grants exactly what the code that provider runs requests (leases only through the namespaced Role)', (provider) => {
     const scan = scanCodePermissions(filesLoadedBy([provider]));
     expect(scan.unresolved).toEqual([]);
-    expect(keys(expand([...PROVIDER_RULES[provider](), ...leaderElectionRules()]))).toEqual(keys(scan.permissions));
+    expect(keys(expand([...PROVIDER_RULES[provider](), ...metricsAuthRules(), ...leaderElectionRules()]))).toEqual(keys(scan.permissions));
     expect(keys(expand(leaderElectionRules()))).toEqual(keys(scan.permissions.filter((p) => p.group === 'coordination.k8s.io')));
     expect(expand(PROVIDER_RULES[provider]()).some((p) => p.group === 'coordination.k8s.io')).toBe(false);
   });
