@@ -1,4 +1,4 @@
-// Starts the operator (src/main.ts through tsx) as a child process against the test bed, finds the
+// Starts the operator (`talos-capi run`, src/cli/main.ts through tsx) as a child process against the test bed, finds the
 // probe and metrics addresses it bound (port 0) from its JSON log, and waits until /healthz answers.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -10,7 +10,7 @@ export interface OperatorOptions {
   /** Defaults to $KUBECONFIG (set by the integration globalSetup). */
   kubeconfig?: string;
   startTimeoutMs?: number;
-  /** Run the compiled operator (dist/src/main.js, from `npm run build`) instead of the sources through tsx. */
+  /** Run the compiled operator (dist/src/cli/main.js, from `npm run build`) instead of the sources through tsx. */
   compiled?: boolean;
   /** Node.js flags before the script (--cpu-prof, --max-semi-space-size=…); NODE_OPTIONS refuses some. */
   nodeArgs?: string[];
@@ -58,7 +58,7 @@ export async function startOperator(options: OperatorOptions = {}): Promise<Oper
   if (!kubeconfig) throw new Error('no kubeconfig: set KUBECONFIG or pass one');
   const args = [
     ...(options.nodeArgs ?? []),
-    ...(options.compiled ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts']), `--kubeconfig=${kubeconfig}`,
+    ...(options.compiled ? ['dist/src/cli/main.js'] : ['--import', 'tsx', 'src/cli/main.ts']), 'run', `--kubeconfig=${kubeconfig}`,
     '--health-addr=127.0.0.1:0', '--metrics-bind-address=127.0.0.1:0', '--insecure-diagnostics',
     // No webhook server unless a test asks for one (it needs serving certificates).
     ...(options.args?.some((arg) => arg.startsWith('--webhook-port')) ? [] : ['--webhook-port=-1']),
