@@ -10,6 +10,7 @@ import { ON_DELETE } from '../api/controlplane/group';
 import { rolloutStrategyTypeOf } from '../api/controlplane/spec';
 import { isNodeReady, type NodeIndex } from '../cluster/workload-nodes';
 import { type MachineParts, outdatedReasons } from './rollout';
+import { controlPlaneFailureDomains, failureDomainForNewMachine } from './failure-domains';
 
 /** CAPI's Machine condition that is True once the Machine's Node is Ready (and nothing else is wrong). */
 export const MACHINE_READY = 'Ready';
@@ -106,6 +107,16 @@ export class ControlPlane {
   /** Where this Machine's own Talos API answers (the cluster's endpoint host, a VIP, excluded). */
   talosAddress(machine: Machine): string | undefined {
     return talosAddressOf(machine, this.cluster.spec?.controlPlaneEndpoint?.host);
+  }
+
+  /** The Cluster's failure domains for control-plane Machines (none: Machines get no domain). */
+  get failureDomains(): string[] {
+    return controlPlaneFailureDomains(this.cluster);
+  }
+
+  /** Where the next Machine goes: the domain with the fewest up-to-date Machines. */
+  failureDomainForNewMachine(): string | undefined {
+    return failureDomainForNewMachine(this.failureDomains, [...this.activeMachines], (m) => this.isUpToDate(m));
   }
 
   /** The Machine etcd is bootstrapped on: the oldest control-plane Machine. */

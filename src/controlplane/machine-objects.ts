@@ -11,6 +11,7 @@ import type { TalosControlPlane } from '../api/controlplane/v1alpha3/types';
 import { splitApiVersion } from '../api/meta';
 import type { KubeObject, OwnerReference } from '../kube/meta/object';
 import { controllerOwnerReference } from '../kube/meta/owners';
+import { WATCH_FILTER_LABEL } from '../kube/controller/predicates';
 import { apiVersionOf } from '../kube/client/resource';
 import type { Unstructured } from '../kube/client/unstructured';
 import { isObject } from '../util/json';
@@ -62,11 +63,22 @@ export interface MachineObjectsInput {
   name: string;
   /** The first Machine of the control plane gets the `init` config when there is one. */
   first: boolean;
+  /** Where Cluster API should place the Machine (left out when the Cluster has no control-plane failure domains). */
+  failureDomain?: string;
 }
 
-export function machineObjects({ tcp, clusterName, template, name, first }: MachineObjectsInput): MachineObjects {
+/**
+ * The TalosControlPlane's watch-filter label, for what it creates: the operator instance (shard)
+ * that reconciles the control plane then also sees its Machines and reconciles their TalosConfigs.
+ */
+function watchFilterLabel(tcp: TalosControlPlane): Record<string, string> {
+  const value = tcp.metadata.labels?.[WATCH_FILTER_LABEL];
+  return value === undefined ? {} : { [WATCH_FILTER_LABEL]: value };
+}
+
+export function machineObjects({ tcp, clusterName, template, name, first, failureDomain }: MachineObjectsInput): MachineObjects {
   const namespace = tcp.metadata.namespace!;
-  const clusterLabels = { [CLUSTER_NAME_LABEL]: clusterName, [CONTROL_PLANE_LABEL]: '' };
+  const clusterLabels = { ...watchFilterLabel(tcp), [CLUSTER_NAME_LABEL]: clusterName, [CONTROL_PLANE_LABEL]: '' };
   const owner = ownerReference(tcp);
 
   const templateSpec = isObject(template.spec) ? template.spec : {};
@@ -113,6 +125,7 @@ export function machineObjects({ tcp, clusterName, template, name, first }: Mach
       version: kubernetesVersionOf(tcp.spec),
       bootstrap: { configRef: { apiGroup: BOOTSTRAP_GROUP, kind: TALOS_CONFIG_KIND, name } },
       infrastructureRef: { apiGroup: group, kind: infraKind, name },
+      ...(failureDomain ? { failureDomain } : {}),
     },
   };
   return { talosConfig, infraMachine, machine };

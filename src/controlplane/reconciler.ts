@@ -204,6 +204,12 @@ export class TalosControlPlaneReconciler implements Reconciler {
   }
 
   private async reconcileControlPlane(view: ControlPlane, facts: StatusFacts, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+    // As KCP: nothing is created before the infrastructure is provisioned, so that the Machines
+    // see what it offers (the endpoint, the failure domains to spread them over).
+    if (view.cluster.status?.initialization?.infrastructureProvisioned !== true) {
+      facts.waiting = `Waiting for Cluster ${view.clusterName}'s infrastructure to be provisioned`;
+      return;
+    }
     if (!endpointIsValid(view.cluster)) {
       facts.waiting = `Waiting for Cluster ${view.clusterName} to have a control-plane endpoint`;
       return;
@@ -372,13 +378,15 @@ export class TalosControlPlaneReconciler implements Reconciler {
     if (!ref.apiVersion || !ref.kind || !ref.name) throw new Error('spec.infrastructureTemplate must name apiVersion, kind and name');
     const template = await this.deps.unstructured.get({ apiVersion: ref.apiVersion, kind: ref.kind, namespace: ref.namespace, name: ref.name }, signal);
     const name = machineName(view.tcp.metadata.name!, this.deps.random);
-    const objects = machineObjects({ tcp: view.tcp, clusterName: view.clusterName, template, name, first });
+    const failureDomain = view.failureDomainForNewMachine();
+    const objects = machineObjects({ tcp: view.tcp, clusterName: view.clusterName, template, name, first, failureDomain });
     await createMachineObjects(this.deps, objects, signal);
     this.expectations.machineCreated(view.tcp.metadata.uid ?? '', name);
     const count = view.activeMachines.size + 1;
     const outdated = view.machinesNeedingRollout().names();
     const why = reason === 'rollout' ? `to replace outdated ${outdated.join(', ')}` : `${count} of ${view.desiredReplicas}`;
-    this.deps.recorder.event(view.tcp, 'Normal', 'MachineCreated', `Created control-plane Machine ${name} (${why})`);
+    const where = failureDomain ? ` in failure domain ${failureDomain}` : '';
+    this.deps.recorder.event(view.tcp, 'Normal', 'MachineCreated', `Created control-plane Machine ${name}${where} (${why})`);
     ctx.log.info({ machine: name, first }, 'control-plane Machine created');
     countRolloutStep('created', reason);
   }

@@ -12,6 +12,7 @@ import { splitApiVersion } from '../api/meta';
 import { apiVersionOf } from '../kube/client/resource';
 import { deepEqual } from '../util/json';
 import { CLONED_FROM_GROUPKIND, CLONED_FROM_NAME } from './machine-objects';
+import { fromMostPopulatedDomain } from './failure-domains';
 
 /** The objects a control-plane Machine was made with, as the caches hold them. */
 export interface MachineParts {
@@ -60,16 +61,19 @@ export function outdatedReasons(tcp: TalosControlPlane, machine: Machine, parts:
 const hasDeleteAnnotation = (machine: Machine) => DELETE_MACHINE_ANNOTATION in (machine.metadata.annotations ?? {});
 
 /**
- * The Machine a scale-down removes (CACPPT's order, KCP's too without failure domains): an outdated
- * one marked for deletion, any one marked, an outdated one, any one; the oldest of the first group
- * that has any.
+ * The Machine a scale-down removes (CACPPT's and KCP's order): an outdated one marked for deletion,
+ * any one marked, an outdated one, any one; in the first group that has any, from the failure
+ * domain holding most of them (see failure-domains.ts), the oldest (`machines` come oldest first).
  */
-export function machineToRemove(machines: readonly Machine[], isOutdated: (machine: Machine) => boolean): Machine | undefined {
+export function machineToRemove(
+  machines: readonly Machine[], isOutdated: (machine: Machine) => boolean, failureDomains: readonly string[] = [],
+): Machine | undefined {
   const groups = [
     machines.filter((m) => isOutdated(m) && hasDeleteAnnotation(m)),
     machines.filter(hasDeleteAnnotation),
     machines.filter(isOutdated),
     [...machines],
   ];
-  return groups.find((group) => group.length > 0)?.[0];
+  const group = groups.find((candidates) => candidates.length > 0);
+  return group && fromMostPopulatedDomain(failureDomains, group)[0];
 }

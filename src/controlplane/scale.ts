@@ -53,9 +53,9 @@ export function nextStep(view: ControlPlane, etcdHealthyOn: ReadonlySet<string> 
   const isOutdated = (machine: Machine) => !view.isUpToDate(machine);
   if (outdated.size > 0) {
     if (active.size < rolloutCeiling(view)) return { action: 'createMachine', first: false, reason: 'rollout' };
-    return { action: 'removeMachine', machine: machineToRemove(active.sortedByCreation(), isOutdated)!, reason: 'rollout' };
+    return { action: 'removeMachine', machine: machineToRemove(active.sortedByCreation(), isOutdated, view.failureDomains)!, reason: 'rollout' };
   }
   if (active.size < desired) return { action: 'createMachine', first: false, reason: 'scale' };
-  if (active.size > desired) return { action: 'removeMachine', machine: machineToRemove(active.sortedByCreation(), isOutdated)!, reason: 'scale' };
+  if (active.size > desired) return { action: 'removeMachine', machine: machineToRemove(active.sortedByCreation(), isOutdated, view.failureDomains)!, reason: 'scale' };
   return { action: 'none' };
 }

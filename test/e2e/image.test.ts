@@ -21,7 +21,8 @@ import { findLogField } from '../support/operator-process';
 import { TalosSimControl } from '../support/talos-sim';
 import { generateWebhookCerts, registerWebhooks, writeWebhookCerts } from '../support/webhook-certs';
 import { freePort } from '../testbed/testbed';
-import { descendants, readWorld, startWorld, stopWorld, type WorldState } from '../world/world';
+import { worldWithoutOperator, type WorldWithoutOperator } from '../world/own-world';
+import { descendants } from '../world/world';
 import {
   createClusterWithControlPlane, createMachine, createNamespace, decode, eventually, NodeKind, SecretKind, TalosControlPlaneKind,
   waitForRunningMachines, type World, workloadClient,
@@ -40,17 +41,6 @@ function installedPackages(dir: string, prefix = 'node_modules'): string[] {
   return readdirSync(dir).filter((name) => !name.startsWith('.'))
     .flatMap((name) => (name.startsWith('@') ? readdirSync(join(dir, name)).map((scoped) => `${name}/${scoped}`) : [name]))
     .flatMap((name) => [`${prefix}/${name}`, ...installedPackages(join(dir, name, 'node_modules'), `${prefix}/${name}/node_modules`)]);
-}
-
-/** The shared world if it runs without our operator (`up --world --no-operator`), else one of our own. */
-async function worldWithoutOperator(): Promise<{ state: WorldState; stop: () => Promise<void> }> {
-  const shared = process.env.WORLD_DIR ? readWorld(process.env.WORLD_DIR) : undefined;
-  if (shared && !shared.operator) return { state: shared, stop: async () => undefined };
-  const dir = mkdtempSync(join(tmpdir(), 'talos-capi-image-world-'));
-  const started = Date.now();
-  const state = await startWorld({ dir, operator: false });
-  process.stderr.write(`[figures] the shared world runs our operator: a world of this test's own, without it, up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-  return { state, stop: async () => { await stopWorld(dir); rmSync(dir, { recursive: true, force: true }); } };
 }
 
 /** Every path below `root` with what a write, a replacement or a chmod would change. */
@@ -97,7 +87,7 @@ describe('the image, assembled by its Dockerfile steps, on a read-only root file
   // Root may become the image's user; anyone else runs it as itself.
   const asImageUser = process.getuid?.() === 0;
   let image: ImageConfig;
-  let world: { state: WorldState; stop: () => Promise<void> };
+  let world: WorldWithoutOperator;
   let w: World;
   let operator: ChildProcess;
   let exited: Promise<number | null>;
@@ -110,7 +100,7 @@ describe('the image, assembled by its Dockerfile steps, on a read-only root file
     const steps = builder.report.map((s) => `${s.stage}: ${s.step.slice(0, 60)} ${s.cached ? `cached (${s.seconds.toFixed(1)} s to copy)` : `${s.seconds.toFixed(1)} s`}`).join('; ');
     process.stderr.write(`[figures] image assembled in ${((Date.now() - started) / 1000).toFixed(1)} s (${steps})\n`);
 
-    world = await worldWithoutOperator();
+    world = await worldWithoutOperator('image');
     w = { client: KubeClient.load(world.state.kubeconfig, { qps: 50, burst: 100 }), sim: new TalosSimControl(world.state.infra.simControlUrl), dir: world.state.dir };
 
     // What the pod would have mounted: the webhook certificate Secret and (here) a kubeconfig, readable, not writable.

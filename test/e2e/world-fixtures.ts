@@ -12,7 +12,7 @@ import { NodeKind, type ResourceKind } from '../../src/kube/client/resource';
 
 export { NodeKind };
 import { ClusterKind, MachineKind } from '../../src/api/capi/v1beta2/resources';
-import { API_VERSION as CAPI_API_VERSION, CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL, type Cluster, type Machine } from '../../src/api/capi/v1beta2/types';
+import { API_VERSION as CAPI_API_VERSION, CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL, type Cluster, type FailureDomain, type Machine } from '../../src/api/capi/v1beta2/types';
 import type { Condition } from '../../src/api/meta';
 import { V1BETA1 } from '../../src/api/bootstrap/resources';
 import type { TalosConfigSpec } from '../../src/api/bootstrap/v1beta1/types';
@@ -76,6 +76,8 @@ export interface MachineOptions {
   /** Create the TalosConfig from this manifest instead (e.g. a seed, as v1alpha3). */
   configManifest?: { kind: ResourceKind; body: KubeObject };
   version?: string;
+  /** Labels of all three objects besides the cluster ones (e.g. a watch filter). */
+  labels?: Record<string, string>;
 }
 
 /** A Machine with its TalosConfig and SimMachine, all named `name`. */
@@ -86,10 +88,10 @@ export async function createMachine(client: KubeClient, cluster: Cluster, name: 
     await client.create(options.configManifest.kind, { ...options.configManifest.body, metadata: { ...options.configManifest.body.metadata, name, namespace } });
   } else {
     const spec = options.config ?? { generateType: options.controlPlane ? 'init' : 'worker', talosVersion: TALOS_VERSION, configPatches: [INSTALL_DISK_PATCH] };
-    await client.create(V1BETA1.talosConfig, { apiVersion: 'bootstrap.cluster.x-k8s.io/v1beta1', kind: 'TalosConfig', metadata: { name, namespace }, spec });
+    await client.create(V1BETA1.talosConfig, { apiVersion: 'bootstrap.cluster.x-k8s.io/v1beta1', kind: 'TalosConfig', metadata: { name, namespace, labels: options.labels }, spec });
   }
-  await client.create(SimMachineKind, { apiVersion: INFRA_API_VERSION, kind: 'SimMachine', metadata: { name, namespace }, spec: {} });
-  const labels: Record<string, string> = { [CLUSTER_NAME_LABEL]: clusterName, ...(options.controlPlane ? { [CONTROL_PLANE_LABEL]: '' } : {}) };
+  await client.create(SimMachineKind, { apiVersion: INFRA_API_VERSION, kind: 'SimMachine', metadata: { name, namespace, labels: options.labels }, spec: {} });
+  const labels: Record<string, string> = { ...options.labels, [CLUSTER_NAME_LABEL]: clusterName, ...(options.controlPlane ? { [CONTROL_PLANE_LABEL]: '' } : {}) };
   return client.create<Machine>(MachineKind, {
     apiVersion: CAPI_API_VERSION, kind: 'Machine', metadata: { name, namespace, labels },
     spec: {
@@ -215,13 +217,24 @@ export async function workloadClient(w: World, namespace: string, clusterName: s
  * SimMachineTemplate, seed style: the controlplane config leaves nothing but the Talos version and
  * the install disk to say. All objects are named after the cluster.
  */
-export async function createClusterWithControlPlane(client: KubeClient, namespace: string, name: string, replicas: number): Promise<Cluster> {
-  await client.create(SimClusterKind, { apiVersion: INFRA_API_VERSION, kind: 'SimCluster', metadata: { name, namespace }, spec: {} });
+export interface ClusterOptions {
+  /** Labels of every object created here (e.g. a watch filter). */
+  labels?: Record<string, string>;
+  /** The failure domains the SimCluster offers (Cluster API copies them to the Cluster). */
+  failureDomains?: FailureDomain[];
+}
+
+export async function createClusterWithControlPlane(
+  client: KubeClient, namespace: string, name: string, replicas: number, { labels, failureDomains }: ClusterOptions = {},
+): Promise<Cluster> {
+  await client.create(SimClusterKind, {
+    apiVersion: INFRA_API_VERSION, kind: 'SimCluster', metadata: { name, namespace, labels }, spec: failureDomains ? { failureDomains } : {},
+  });
   await client.create(SimMachineTemplateKind, {
-    apiVersion: INFRA_API_VERSION, kind: 'SimMachineTemplate', metadata: { name: `${name}-control-plane`, namespace }, spec: { template: { spec: {} } },
+    apiVersion: INFRA_API_VERSION, kind: 'SimMachineTemplate', metadata: { name: `${name}-control-plane`, namespace, labels }, spec: { template: { spec: {} } },
   });
   await client.create(TalosControlPlaneKind, {
-    apiVersion: 'controlplane.cluster.x-k8s.io/v1alpha3', kind: 'TalosControlPlane', metadata: { name: `${name}-control-plane`, namespace },
+    apiVersion: 'controlplane.cluster.x-k8s.io/v1alpha3', kind: 'TalosControlPlane', metadata: { name: `${name}-control-plane`, namespace, labels },
     spec: {
       version: KUBERNETES_VERSION,
       replicas,
@@ -230,7 +243,7 @@ export async function createClusterWithControlPlane(client: KubeClient, namespac
     },
   });
   return client.create<Cluster>(ClusterKind, {
-    apiVersion: CAPI_API_VERSION, kind: 'Cluster', metadata: { name, namespace },
+    apiVersion: CAPI_API_VERSION, kind: 'Cluster', metadata: { name, namespace, labels },
     spec: {
       infrastructureRef: infraRef(name, 'SimCluster'),
       controlPlaneRef: { apiGroup: 'controlplane.cluster.x-k8s.io', kind: 'TalosControlPlane', name: `${name}-control-plane` },

@@ -27,6 +27,8 @@ export interface StartWorldOperatorOptions {
   args?: string[];
   /** Name of this instance: its log file and lease holder differ per instance. */
   instance?: string;
+  /** Registers the webhooks when the operator's own identity may not (default: `kubeconfig`). */
+  adminKubeconfig?: string;
 }
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
@@ -76,7 +78,7 @@ export async function startWorldOperator(options: StartWorldOperatorOptions): Pr
   try {
     const addresses = await waitHealthy(record, logOffset);
     const webhookUrl = `https://127.0.0.1:${webhookPort}`;
-    await registerWebhooks(options.kubeconfig, { url: webhookUrl, caBundle: certs.caPem });
+    await registerWebhooks(options.adminKubeconfig ?? options.kubeconfig, { url: webhookUrl, caBundle: certs.caPem });
     return { process: record, webhookUrl, webhookCaPem: certs.caPem, ...addresses };
   } catch (error) {
     await stopProcess(record, 5_000);

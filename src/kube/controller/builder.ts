@@ -6,7 +6,7 @@ import type { Logger } from '../log/logger';
 import type { RuntimeMetrics } from '../http/metrics';
 import { type KubeObject, type ObjectKey, objectKey } from '../meta/object';
 import { ownerKeys } from '../meta/owners';
-import { type Predicate, hasWatchFilterLabel } from './predicates';
+import { type Predicate, hasWatchFilterLabel, passesWatchFilter } from './predicates';
 import type { Reconciler } from './reconciler';
 import type { ResourceKind } from '../client/resource';
 
@@ -21,13 +21,25 @@ export interface BuilderHost {
   concurrencyFor(controllerName: string): number;
 }
 
+/**
+ * With a watch filter, a key that another kind maps to is kept only if the primary it names is not
+ * cached with another (or no) filter label: a labelled Machine or Cluster does not make this
+ * instance reconcile a primary that belongs to another shard.
+ */
+function primaryInShard(primaries: Pick<Informer, 'get'>, watchFilter: string | undefined): (key: ObjectKey) => boolean {
+  return (key) => {
+    const primary = primaries.get(key.namespace, key.name);
+    return !primary || passesWatchFilter(primary, watchFilter);
+  };
+}
+
 export interface WatchOptions<T extends KubeObject = KubeObject> {
   predicates?: Predicate<T>[];
 }
 
 export class ControllerBuilder {
   private primary?: ResourceKind;
-  private readonly sources: Array<{ kind: ResourceKind; map: (obj: KubeObject) => ObjectKey[]; predicates: Predicate[] }> = [];
+  private readonly sources: Array<{ kind: ResourceKind; map: (obj: KubeObject) => ObjectKey[]; predicates: Predicate[]; primary?: true }> = [];
   private readonly eventFilters: Predicate[] = [];
   private concurrency?: number;
   private backoff?: ItemBackoffOptions;
@@ -37,7 +49,7 @@ export class ControllerBuilder {
   for<T extends KubeObject>(kind: ResourceKind, options: WatchOptions<T> = {}): this {
     if (this.primary) throw new Error(`controller ${this.name}: for() called twice`);
     this.primary = kind;
-    this.sources.push({ kind, map: (obj) => [objectKey(obj)], predicates: (options.predicates ?? []) as Predicate[] });
+    this.sources.push({ kind, map: (obj) => [objectKey(obj)], predicates: (options.predicates ?? []) as Predicate[], primary: true });
     return this;
   }
 
@@ -73,9 +85,11 @@ export class ControllerBuilder {
   complete(reconciler: Reconciler): Controller {
     const primary = this.requirePrimary('complete');
     const filters = [hasWatchFilterLabel(this.host.watchFilter), ...this.eventFilters];
-    const sources: EventSource[] = this.sources.map((source) => ({
-      informer: this.host.informer(source.kind),
-      map: source.map,
+    const informers = this.sources.map((source) => this.host.informer(source.kind));
+    const inShard = primaryInShard(informers[this.sources.findIndex((source) => source.primary)]!, this.host.watchFilter);
+    const sources: EventSource[] = this.sources.map((source, i) => ({
+      informer: informers[i]!,
+      map: source.primary ? source.map : (obj) => source.map(obj).filter(inShard),
       predicates: [...filters, ...source.predicates],
     }));
     const controller = new Controller({

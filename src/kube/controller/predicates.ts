@@ -26,11 +26,16 @@ export function fromFilter<T extends KubeObject>(test: (obj: T) => boolean): Pre
   return { create: test, update: (_old, obj) => test(obj), delete: test };
 }
 
+/** True if `value` is empty (no filter) or the object is labelled cluster.x-k8s.io/watch-filter=<value>. */
+export function passesWatchFilter(obj: KubeObject, value: string | undefined): boolean {
+  return !value || obj.metadata.labels?.[WATCH_FILTER_LABEL] === value;
+}
+
 /**
  * CAPI's ResourceHasFilterLabel: with a non-empty --watch-filter value, only objects labelled
  * cluster.x-k8s.io/watch-filter=<value> pass; an empty value lets everything through.
  */
 export function hasWatchFilterLabel<T extends KubeObject>(value: string | undefined): Predicate<T> {
   if (!value) return {};
-  return fromFilter((obj) => obj.metadata.labels?.[WATCH_FILTER_LABEL] === value);
+  return fromFilter((obj) => passesWatchFilter(obj, value));
 }

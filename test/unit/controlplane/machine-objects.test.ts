@@ -1,5 +1,6 @@
 import { CLONED_FROM_GROUPKIND, CLONED_FROM_NAME, InvalidInfrastructureTemplate, machineName, machineObjects } from '../../../src/controlplane/machine-objects';
 import type { Unstructured } from '../../../src/kube/client/unstructured';
+import { WATCH_FILTER_LABEL } from '../../../src/kube/controller/predicates';
 import { tcp } from './fixtures';
 
 const template: Unstructured = {
@@ -50,6 +51,14 @@ describe('machineObjects', () => {
       'cluster.x-k8s.io/cluster-name': 'c', 'cluster.x-k8s.io/control-plane': '', 'cluster.x-k8s.io/control-plane-name': 'cp',
     });
     expect(objects.machine.spec).toMatchObject({ clusterName: 'c', version: 'v1.34.1' });
+  });
+
+  it('passes the control plane\'s watch-filter label on to all three, so the shard that owns it sees them', () => {
+    const sharded = { ...tcp(), metadata: { ...tcp().metadata, labels: { [WATCH_FILTER_LABEL]: 'shard-a' } } };
+    const shardedTemplate = { ...template, spec: { template: { metadata: { labels: { [WATCH_FILTER_LABEL]: 'shard-b' } }, spec: {} } } };
+    const created = machineObjects({ tcp: sharded, clusterName: 'c', template: shardedTemplate, name: 'n', first: false });
+    for (const object of [created.talosConfig, created.infraMachine, created.machine]) expect(object.metadata.labels?.[WATCH_FILTER_LABEL]).toBe('shard-a');
+    for (const object of [objects.talosConfig, objects.machine]) expect(object.metadata.labels).not.toHaveProperty([WATCH_FILTER_LABEL]);
   });
 
   it('makes a v1alpha3 TalosConfig of the controlplane config, or the init config for the first Machine when there is one', () => {

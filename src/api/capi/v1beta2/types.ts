@@ -38,8 +38,16 @@ export interface ClusterSpec {
   infrastructureRef?: ContractVersionedObjectReference;
 }
 
+/** A failure domain the infrastructure offers (v1beta2: a list, no longer a map). */
+export interface FailureDomain {
+  name: string;
+  controlPlane?: boolean;
+  attributes?: Record<string, string>;
+}
+
 export interface ClusterStatus {
   initialization?: { infrastructureProvisioned?: boolean; controlPlaneInitialized?: boolean };
+  failureDomains?: FailureDomain[];
   conditions?: Condition[];
   observedGeneration?: number;
   phase?: string;

@@ -103,6 +103,26 @@ describe('controller builder and controller', () => {
     await bed.stop();
   });
 
+  it('with a watch filter, keeps no key another kind maps to a primary cached with another shard\'s label', async () => {
+    const shard = (value: string) => ({ labels: { [WATCH_FILTER_LABEL]: value } });
+    const pointingAt = (name: string, parent: string) => obj(name, { labels: { [WATCH_FILTER_LABEL]: 'mine', parent } });
+    const bed = host({
+      parents: [obj('p1', shard('mine')), obj('p2', shard('theirs')), obj('p3')],
+      others: [pointingAt('o1', 'p1'), pointingAt('o2', 'p2'), pointingAt('o3', 'p3'), pointingAt('o4', 'p4')],
+    }, { watchFilter: 'mine' });
+    const seen = new Set<string>();
+    new ControllerBuilder(bed.h, 'test')
+      .for(Parent)
+      .watches(Other, (o) => [{ namespace: o.metadata.namespace!, name: o.metadata.labels!.parent! }])
+      .complete({ reconcile: async (key) => void seen.add(key.name) });
+    await bed.start();
+    await until(() => seen.size >= 2);
+    await new Promise((r) => setTimeout(r, 50));
+    // p4 is not cached (yet): the reconcile finds out, as it would for a deleted primary.
+    expect([...seen].sort()).toEqual(['p1', 'p4']);
+    await bed.stop();
+  });
+
   it('requeues errors with growing backoff, honours requeueAfter, and drops terminal errors', async () => {
     const metrics = new RuntimeMetrics();
     const bed = host({ parents: [obj('flaky'), obj('later'), obj('broken')] }, { metrics });
