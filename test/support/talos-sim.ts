@@ -50,8 +50,41 @@ export interface SimFaults {
   unreachable?: boolean;
   /** Added to every RPC the node serves. */
   latencyMs?: number;
-  /** Keyed by method name ("Bootstrap") or full method ("/machine.MachineService/Bootstrap"). */
+  /**
+   * Keyed by method name ("Bootstrap") or full method ("/machine.MachineService/Bootstrap"); a short
+   * name shared by services ("Upgrade", "List") matches all of them, the full one only its own
+   * ("/machine.LifecycleService/Upgrade", "/machine.ImageService/Pull").
+   */
   rpcErrors?: Record<string, RpcFault>;
+  /** LifecycleService.Upgrade's installer exits with this code (its last message); nothing is staged. */
+  installerExitCode?: number;
+  /** A reboot (Reboot, Upgrade, reset with reboot) leaves the node down until this is cleared; then it boots. */
+  staysDownAfterReboot?: boolean;
+  /** Images the node cannot fetch: pulling one fails with NOT_FOUND; a static pod running one is not ready. */
+  brokenImages?: string[];
+}
+
+/** A control-plane static pod as the node last rendered it. */
+export interface StaticPodView {
+  name: 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler';
+  image: string;
+  /** The config version that last changed this pod (Talos's talos.dev/config-version annotation). */
+  configVersion: number;
+  ready: boolean;
+  message?: string;
+}
+
+/** An image in the node's containerd. */
+export interface ImageView {
+  /** "system" (Talos's own, e.g. the installer) or "k8s.io" (the CRI's). */
+  namespace: string;
+  /** Normalized, e.g. docker.io/library/nginx:latest. */
+  name: string;
+  digest: string;
+  size: number;
+  /** pull: ImageService.Pull / MachineService.ImagePull; node: fetched for what its config runs. */
+  source: 'pull' | 'node';
+  pulledAt: string;
 }
 
 export interface ServiceView {
@@ -129,8 +162,13 @@ export interface SimNode {
   /** Talos version the node runs (its installer image tag). */
   version?: string;
   image?: string;
+  /** Installer image staged for the next boot (Upgrade with stage, LifecycleService.Upgrade). */
   stagedImage?: string;
   bootCount: number;
+  /** Configs put in effect since boot: 1 after boot, +1 per live ApplyConfiguration. */
+  configVersion?: number;
+  /** The image the kubelet runs (the config in effect). */
+  kubeletImage?: string;
   warnings?: string[];
   faults: SimFaults;
   /** Decimal string. */
@@ -141,6 +179,9 @@ export interface SimNode {
   appliedConfig?: string;
   bootConfig?: string;
   events?: EventView[];
+  /** Control-plane nodes: the static pods, by name. */
+  staticPods?: StaticPodView[];
+  images?: ImageView[];
 }
 
 export interface BootOptions {

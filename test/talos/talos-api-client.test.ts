@@ -9,7 +9,6 @@ import { status } from '@grpc/grpc-js';
 import {
   collect,
   failures,
-  TalosApiError,
   TalosClient,
   unwrapAll,
   unwrapSingle,
@@ -23,6 +22,7 @@ import {
   talosconfigYaml,
   type ClusterFixture,
 } from '../support/talos-fixtures';
+import { rejection } from '../support/talos-errors';
 import { SIM_BUILD_TIMEOUT_MS, TalosSim, type SimNode } from '../support/talos-sim';
 
 let sim: TalosSim;
@@ -43,16 +43,6 @@ async function clientFor(node: SimNode, roles?: Parameters<ClusterFixture['talos
 function track(client: TalosClient): TalosClient {
   clients.push(client);
   return client;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<TalosApiError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof TalosApiError) return err;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
 }
 
 const single = <T>(results: NodeResult<T>[]): T => unwrapSingle(results, 'test');

@@ -185,8 +185,21 @@ export class SimKubelet {
   private beatsSinceStatus = 0;
   private previousBeatFailed = false;
   private generation = 0;
+  private kubeletVersion: string;
 
-  constructor(private readonly options: SimKubeletOptions) {}
+  constructor(private readonly options: SimKubeletOptions) {
+    this.kubeletVersion = options.kubeletVersion;
+  }
+
+  /**
+   * The kubelet restarted with another image (a live ApplyConfiguration of a new kubelet image):
+   * its Node reports the new version at once, as a restarted kubelet posts its status.
+   */
+  async setKubeletVersion(version: string): Promise<void> {
+    if (version === this.kubeletVersion) return;
+    this.kubeletVersion = version;
+    if (this.kubelet) await this.postStatus(new Date());
+  }
 
   get running(): boolean {
     return this.timer !== undefined;
@@ -267,7 +280,7 @@ export class SimKubelet {
   }
 
   private async postStatus(now: Date): Promise<void> {
-    const status = nodeStatus(this.options, now, this.readySince);
+    const status = nodeStatus({ ...this.options, kubeletVersion: this.kubeletVersion }, now, this.readySince);
     await this.client().request('PATCH', `/api/v1/nodes/${encodeURIComponent(this.options.nodeName)}/status`, {
       body: { status },
       contentType: STRATEGIC_MERGE_PATCH,

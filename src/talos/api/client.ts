@@ -104,6 +104,20 @@ export interface EventsOptions {
   withActorId?: string;
 }
 
+export interface ImagePullOptions {
+  /** Image reference, e.g. ghcr.io/siderolabs/installer:v1.14.1. */
+  image: string;
+  /** SYSTEM for an installer (what LifecycleService.Upgrade reads), CRI (default) for Kubernetes images. */
+  namespace?: convert.ContainerdNamespace;
+}
+
+export interface LifecycleUpgradeOptions {
+  /** The installer image, pulled before into `namespace` (ImageService.Pull). */
+  image: string;
+  /** Where the image was pulled; default SYSTEM. */
+  namespace?: convert.ContainerdNamespace;
+}
+
 /** Events is long-lived: no deadline unless one is given. */
 export type StreamCallOptions = CallOptions;
 
@@ -130,6 +144,11 @@ function sleep(ms: number, method: string, signal?: AbortSignal): Promise<void> 
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** The containerd a namespace lives in: Talos's own for SYSTEM, the CRI's for CRI. */
+function containerdInstance(namespace: convert.ContainerdNamespace): { driver: string; namespace: string } {
+  return { driver: namespace === 'CRI' ? 'CRI' : 'CONTAINERD', namespace: `NS_${namespace}` };
 }
 
 function durationFromMs(ms: number): { seconds: string; nanos: number } {
@@ -273,6 +292,37 @@ export class TalosClient {
       reportXattrs: request.reportXattrs ?? false,
     };
     return this.serverStream('List', wireRequest, options, options.timeoutMs ?? this.defaultTimeoutMs, convert.toFileInfo);
+  }
+
+  /** Images in one containerd namespace of the node (Talos >= 1.13; `node` targeting only, apid does not fan it out). */
+  imageList(
+    request: { namespace?: convert.ContainerdNamespace } = {},
+    options: CallOptions = {},
+  ): AsyncGenerator<NodeResult<convert.ImageInfo>> {
+    const wireRequest = { containerd: containerdInstance(request.namespace ?? 'CRI') };
+    return this.serverStream('ImageServiceList', wireRequest, options, options.timeoutMs ?? this.defaultTimeoutMs, convert.toImageInfo);
+  }
+
+  /**
+   * Pulls an image into the node's containerd (Talos >= 1.13): per-layer progress, then one
+   * `pulled` update with the normalized name. Sent once; a failed pull ends the stream with its error.
+   */
+  imagePull(request: ImagePullOptions, options: CallOptions = {}): AsyncGenerator<NodeResult<convert.ImagePullUpdate>> {
+    if (!request.image || request.image.trim() === '') throw new TalosClientConfigError('ImageService.Pull needs an image');
+    const wireRequest = { containerd: containerdInstance(request.namespace ?? 'CRI'), imageRef: request.image };
+    return this.serverStream('ImageServicePull', wireRequest, options, options.timeoutMs ?? this.defaultTimeoutMs, convert.toImagePullUpdate);
+  }
+
+  /**
+   * LifecycleService.Upgrade (Talos >= 1.13; MachineService.Upgrade before): runs the installer
+   * from an image already pulled and streams its output, ending with its exit code (non-zero:
+   * the upgrade failed, nothing staged). It only writes the new boot entry: no etcd check, no
+   * reboot — the caller gates, drains and reboots. Sent once.
+   */
+  lifecycleUpgrade(request: LifecycleUpgradeOptions, options: CallOptions = {}): AsyncGenerator<NodeResult<convert.UpgradeProgress>> {
+    if (!request.image || request.image.trim() === '') throw new TalosClientConfigError('LifecycleService.Upgrade needs an image');
+    const wireRequest = { containerd: containerdInstance(request.namespace ?? 'SYSTEM'), source: { imageName: request.image } };
+    return this.serverStream('LifecycleServiceUpgrade', wireRequest, options, options.timeoutMs ?? this.defaultTimeoutMs, convert.toUpgradeProgress);
   }
 
   /** Machine events as they happen (after the replayed tail, if asked for). Ends when the caller stops iterating or aborts. */

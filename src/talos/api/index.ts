@@ -6,6 +6,8 @@ export type {
   CallOptions,
   EventsOptions,
   FromTalosconfigOptions,
+  ImagePullOptions,
+  LifecycleUpgradeOptions,
   ListOptions,
   RebootOptions,
   ResetOptions,

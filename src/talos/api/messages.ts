@@ -9,6 +9,9 @@ import type {
   WireEtcdMembers,
   WireEtcdStatus,
   WireFileInfo,
+  WireImageServiceListResponse,
+  WireImageServicePullResponse,
+  WireLifecycleServiceUpgradeResponse,
   WireServiceHealth,
   WireServiceList,
   WireTimestamp,
@@ -210,4 +213,46 @@ export function toFileInfo(m: WireFileInfo): FileInfo {
     gid: m.gid,
     error: m.error,
   };
+}
+
+/** A containerd namespace of the node: Talos's own images (the installer) or the CRI's (Kubernetes). */
+export type ContainerdNamespace = 'SYSTEM' | 'CRI';
+
+export interface ImageInfo {
+  name: string;
+  digest: string;
+  size: bigint;
+  createdAt?: Date;
+}
+
+export type PullLayerStatus = 'DOWNLOADING' | 'DOWNLOAD_COMPLETE' | 'EXTRACTING' | 'EXTRACT_COMPLETE' | 'ALREADY_EXISTS';
+
+/** One message of ImageService.Pull: per-layer progress, then the pulled image's (normalized) name. */
+export type ImagePullUpdate =
+  | { kind: 'progress'; layerId: string; status: PullLayerStatus; offset: bigint; total: bigint }
+  | { kind: 'pulled'; name: string };
+
+/** One message of LifecycleService.Upgrade: a line of installer output, then its exit code. */
+export type UpgradeProgress = { kind: 'message'; message: string } | { kind: 'exit'; exitCode: number };
+
+export function toImageInfo(m: WireImageServiceListResponse): ImageInfo {
+  const createdAt = timestampToDate(m.createdAt);
+  return { name: m.name, digest: m.digest, size: wireBigInt(m.size), ...(createdAt ? { createdAt } : {}) };
+}
+
+export function toImagePullUpdate(m: WireImageServicePullResponse): ImagePullUpdate {
+  if (m.response === 'name') return { kind: 'pulled', name: m.name ?? '' };
+  const progress = m.pullProgress?.progress;
+  return {
+    kind: 'progress',
+    layerId: m.pullProgress?.layerId ?? '',
+    status: (progress?.status ?? 'DOWNLOADING') as PullLayerStatus,
+    offset: wireBigInt(progress?.offset ?? '0'),
+    total: wireBigInt(progress?.total ?? '0'),
+  };
+}
+
+export function toUpgradeProgress(m: WireLifecycleServiceUpgradeResponse): UpgradeProgress {
+  if (m.progress?.response === 'exitCode') return { kind: 'exit', exitCode: m.progress.exitCode ?? 0 };
+  return { kind: 'message', message: m.progress?.message ?? '' };
 }

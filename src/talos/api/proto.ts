@@ -1,11 +1,24 @@
-// Loads our protos/ at runtime into a grpc-js client constructor for
-// machine.MachineService.
+// Loads our protos/ at runtime into one grpc-js client constructor for
+// machine.MachineService plus the ImageService and LifecycleService methods we
+// call (Talos >= 1.13), so one channel per endpoint serves all three.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { loadPackageDefinition, type ServiceClientConstructor } from '@grpc/grpc-js';
+import { makeClientConstructor, type ServiceClientConstructor, type ServiceDefinition } from '@grpc/grpc-js';
 import { loadSync, type Options, type PackageDefinition } from '@grpc/proto-loader';
 
 export const MACHINE_PROTO = 'machine/machine.proto';
+const PROTO_FILES = [MACHINE_PROTO, 'machine/image.proto', 'machine/lifecycle.proto'];
+
+/**
+ * Methods of the other services, under names that do not clash with
+ * MachineService's own (it has a List and an Upgrade too); each keeps its
+ * service's path (/machine.ImageService/Pull).
+ */
+export const OTHER_SERVICE_METHODS = {
+  ImageServiceList: ['machine.ImageService', 'List'],
+  ImageServicePull: ['machine.ImageService', 'Pull'],
+  LifecycleServiceUpgrade: ['machine.LifecycleService', 'Upgrade'],
+} as const;
 
 /**
  * How wire messages become objects (see wire.ts): 64-bit integers as decimal
@@ -37,16 +50,24 @@ const definitions = new Map<string, PackageDefinition>();
 export function machineDefinition(protoDir: string = findProtoDir()): PackageDefinition {
   let definition = definitions.get(protoDir);
   if (!definition) {
-    definition = loadSync(MACHINE_PROTO, { ...LOADER_OPTIONS, includeDirs: [protoDir] });
+    definition = loadSync(PROTO_FILES, { ...LOADER_OPTIONS, includeDirs: [protoDir] });
     definitions.set(protoDir, definition);
   }
   return definition;
 }
 
 export function machineServiceConstructor(protoDir: string = findProtoDir()): ServiceClientConstructor {
-  const machine = loadPackageDefinition(machineDefinition(protoDir)).machine as
-    | { MachineService?: ServiceClientConstructor }
-    | undefined;
-  if (!machine?.MachineService) throw new Error(`machine.MachineService missing from ${join(protoDir, MACHINE_PROTO)}`);
-  return machine.MachineService;
+  const definition = machineDefinition(protoDir);
+  const service = (name: string): ServiceDefinition => {
+    const found = definition[name] as ServiceDefinition | undefined;
+    if (!found) throw new Error(`${name} missing from ${protoDir}`);
+    return found;
+  };
+  const methods: Record<string, ServiceDefinition[string]> = { ...service('machine.MachineService') };
+  for (const [alias, [serviceName, method]] of Object.entries(OTHER_SERVICE_METHODS)) {
+    const found = service(serviceName)[method];
+    if (!found) throw new Error(`${serviceName}/${method} missing from ${protoDir}`);
+    methods[alias] = found;
+  }
+  return makeClientConstructor(methods as ServiceDefinition, 'machine.MachineService');
 }

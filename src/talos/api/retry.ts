@@ -25,6 +25,9 @@ export const METHOD_SAFETY = {
   EtcdRemoveMemberByID: 'mutation',
   EtcdLeaveCluster: 'mutation',
   EtcdForfeitLeadership: 'mutation',
+  ImageServiceList: 'read',
+  ImageServicePull: 'mutation',
+  LifecycleServiceUpgrade: 'mutation',
 } as const satisfies Record<string, CallSafety>;
 
 export type MachineMethod = keyof typeof METHOD_SAFETY;

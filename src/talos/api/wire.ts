@@ -16,9 +16,13 @@ export interface WireMetadata {
   status: WireStatus | null;
 }
 
-/** Every reply message of the machine API carries common.Metadata as field 1. */
+/**
+ * Every MachineService reply message carries common.Metadata as field 1;
+ * ImageService and LifecycleService replies have none (apid only proxies them
+ * one-to-one).
+ */
 export interface WireReplyMessage {
-  metadata: WireMetadata | null;
+  metadata?: WireMetadata | null;
 }
 
 export interface WireReply<M extends WireReplyMessage> {
@@ -129,4 +133,30 @@ export interface WireEvent extends WireReplyMessage {
   data: WireAny | null;
   id: string;
   actorId: string;
+}
+
+export interface WireImageServiceListResponse extends WireReplyMessage {
+  name: string;
+  digest: string;
+  size: WireLong;
+  createdAt: WireTimestamp | null;
+}
+
+export interface WirePullLayerProgress {
+  status: string;
+  elapsed: { seconds: WireLong; nanos: number } | null;
+  offset: WireLong;
+  total: WireLong;
+}
+
+/** oneof response: `name` (the last message) or `pullProgress`. */
+export interface WireImageServicePullResponse extends WireReplyMessage {
+  response?: 'name' | 'pullProgress';
+  name?: string;
+  pullProgress?: { layerId: string; progress: WirePullLayerProgress | null } | null;
+}
+
+/** oneof response: `message` (installer output) or `exitCode` (the last message). */
+export interface WireLifecycleServiceUpgradeResponse extends WireReplyMessage {
+  progress: { response?: 'message' | 'exitCode'; message?: string; exitCode?: number } | null;
 }

@@ -125,6 +125,15 @@ test('kubelets register their Nodes; the control-plane label comes from the admi
   process.stderr.write(`[workload-cluster] RSS: ${pids.join(', ')}\n`);
 });
 
+test('a kubelet restarted with another image reports its new version on its Node at once', async () => {
+  const kubelet = new SimKubelet({ ...kubeletOptions('upgraded-1', false), heartbeatIntervalMs: 60_000 });
+  kubelets.push(kubelet);
+  await kubelet.start();
+  expect((await getNode('upgraded-1')).status.nodeInfo.kubeletVersion).toBe('v1.34.1');
+  await kubelet.setKubeletVersion('v1.35.0');
+  expect((await getNode('upgraded-1')).status.nodeInfo.kubeletVersion).toBe('v1.35.0');
+});
+
 test('stop() during start(): the Node registers but never heartbeats', async () => {
   const kubelet = new SimKubelet(kubeletOptions('late-1', false));
   const starting = kubelet.start();

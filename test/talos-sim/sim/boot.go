@@ -97,6 +97,8 @@ func (s *Simulator) beginBootLocked(n *Node) (gen int, ready, ok bool) {
 		n.image = n.cfg.Facts.InstallImage
 	}
 
+	n.runConfigLocked(nil)
+
 	n.hostname = s.chooseHostname(n)
 
 	n.events.publish(&machine.SequenceEvent{Sequence: "initialize", Action: machine.SequenceEvent_STOP}, "")

@@ -80,6 +80,7 @@ type ConfigFacts struct {
 	AdminCN       string
 	AdminOrg      string
 	AdminTTL      time.Duration
+	Kubernetes    KubernetesImages
 }
 
 // ControlPlane reports whether the node runs etcd and the Kubernetes control plane.
@@ -194,6 +195,7 @@ func extractFacts(p config.Provider) (facts ConfigFacts, err error) {
 	}
 
 	facts.AdminCN, facts.AdminOrg, facts.AdminTTL = "admin", "system:masters", 365*24*time.Hour
+	facts.Kubernetes = kubernetesImagesOf(p)
 
 	if c := p.Cluster(); c != nil {
 		if etcd := c.Etcd(); etcd != nil && etcd.CA() != nil {

@@ -19,6 +19,15 @@ type Faults struct {
 	// RPCErrors makes RPCs fail, keyed by method name ("Bootstrap") or full method
 	// ("/machine.MachineService/Bootstrap").
 	RPCErrors map[string]RPCFault `json:"rpcErrors,omitempty"`
+	// InstallerExitCode makes the installer of LifecycleService.Upgrade exit with this code
+	// (streamed as the last message); nothing is staged.
+	InstallerExitCode int32 `json:"installerExitCode,omitempty"`
+	// StaysDownAfterReboot: a node that reboots (Reboot, Upgrade, reset with reboot) stays down
+	// until this fault is cleared; then it boots.
+	StaysDownAfterReboot bool `json:"staysDownAfterReboot,omitempty"`
+	// BrokenImages cannot be fetched: pulling one fails with NotFound, and a static pod that runs
+	// one is not ready until the fault is cleared.
+	BrokenImages []string `json:"brokenImages,omitempty"`
 }
 
 // RPCFault is the error an RPC returns.
@@ -76,6 +85,19 @@ func (f Faults) validate() error {
 }
 
 func (f Faults) latency() time.Duration { return time.Duration(f.LatencyMs) * time.Millisecond }
+
+// imageBroken tells whether an image is one of BrokenImages (compared normalized).
+func (f Faults) imageBroken(image string) bool {
+	name := normalizeImageRef(image)
+
+	for _, broken := range f.BrokenImages {
+		if normalizeImageRef(broken) == name {
+			return true
+		}
+	}
+
+	return false
+}
 
 // injectedErrorLocked returns the error a faulted RPC must fail with, counting the hit.
 func (n *Node) injectedErrorLocked(fullMethod string) error {

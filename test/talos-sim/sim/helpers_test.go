@@ -90,15 +90,28 @@ func mustBoot(t *testing.T, s *Simulator, req BootRequest) NodeView {
 func (c *testCluster) client(t *testing.T, address string, roles ...role.Role) machine.MachineServiceClient {
 	t.Helper()
 
+	return machine.NewMachineServiceClient(c.conn(t, address, roles...))
+}
+
+// conn is a connection to a node for any of its services, authenticated as in client.
+func (c *testCluster) conn(t *testing.T, address string, roles ...role.Role) *grpc.ClientConn {
+	t.Helper()
+
 	crt, err := c.bundle.GenerateTalosAPIClientCertificate(role.MakeSet(roles...))
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	return dial(t, address, c.bundle.Certs.OS.Crt, crt.Crt, crt.Key)
+	return dialConn(t, address, c.bundle.Certs.OS.Crt, crt.Crt, crt.Key)
 }
 
 func dial(t *testing.T, address string, caPEM, crtPEM, keyPEM []byte) machine.MachineServiceClient {
+	t.Helper()
+
+	return machine.NewMachineServiceClient(dialConn(t, address, caPEM, crtPEM, keyPEM))
+}
+
+func dialConn(t *testing.T, address string, caPEM, crtPEM, keyPEM []byte) *grpc.ClientConn {
 	t.Helper()
 
 	pair, err := tls.X509KeyPair(crtPEM, keyPEM)
@@ -118,7 +131,7 @@ func dial(t *testing.T, address string, caPEM, crtPEM, keyPEM []byte) machine.Ma
 
 	t.Cleanup(func() { _ = conn.Close() })
 
-	return machine.NewMachineServiceClient(conn)
+	return conn
 }
 
 func ctxTimeout(t *testing.T) context.Context {

@@ -57,6 +57,8 @@ func (s *Simulator) rebootAfterDowntime(n *Node, downGen int) {
 
 	s.mu.Lock()
 	stillDown := n.generation == downGen && n.state == StateRebooting && s.nodes[n.id] == n
+	n.heldDown = stillDown && n.faults.StaysDownAfterReboot
+	stillDown = stillDown && !n.heldDown
 	s.mu.Unlock()
 
 	if stillDown {
@@ -107,6 +109,7 @@ func (s *Simulator) scheduleReset(n *Node, actor string, graceful, reboot, wipeS
 
 		if wipeEphemeral {
 			n.etcdData, n.etcdMemberID, n.etcdLeft = false, 0, false
+			n.images = imageStore{}
 		}
 
 		if wipeState {

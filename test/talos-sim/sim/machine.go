@@ -27,11 +27,7 @@ type machineServer struct {
 
 // locked runs fn with the simulator mutex held.
 func (ms *machineServer) locked(fn func(n *Node, s *Simulator) error) error {
-	s := ms.node.sim
-	s.mu.Lock()
-	defer s.mu.Unlock()
-
-	return fn(ms.node, s)
+	return ms.node.withSim(func() error { return fn(ms.node, ms.node.sim) })
 }
 
 // checkControlPlane mirrors machined's CheckControlplane.
@@ -526,9 +522,12 @@ func (ms *machineServer) ApplyConfiguration(_ context.Context, req *machine.Appl
 	}}}, nil
 }
 
-// applyLiveLocked puts a config in effect without a reboot: hostname and certificate follow it.
+// applyLiveLocked puts a config in effect without a reboot: hostname, certificate, static pods
+// and the kubelet follow it.
 func (s *Simulator) applyLiveLocked(n *Node, cfg *LoadedConfig) {
+	previous := n.cfg
 	n.cfg = cfg
+	n.runConfigLocked(previous)
 	n.hostname = s.chooseHostname(n)
 
 	if err := s.issueAPICertLocked(n); err != nil {
@@ -582,16 +581,12 @@ func (ms *machineServer) Upgrade(_ context.Context, req *machine.UpgradeRequest)
 	actor := newEventID(time.Now())
 
 	err := ms.locked(func(n *Node, s *Simulator) error {
-		if n.mode == ModeContainer {
-			return status.Errorf(codes.FailedPrecondition, "method is not supported in %s mode", n.mode)
+		if err := n.checkUpgradable(); err != nil {
+			return err
 		}
 
-		if !n.mode.Installed() {
-			return status.Error(codes.FailedPrecondition, "Talos is not installed")
-		}
-
-		if req.GetImage() == "" || imageTag(req.GetImage()) == "" {
-			return status.Errorf(codes.Unknown, "error validating installer image %q: image reference has no tag", req.GetImage())
+		if err := checkInstallerTag(req.GetImage()); err != nil {
+			return err
 		}
 
 		if n.controlPlane() && !req.GetForce() && !req.GetPreserve() && n.etcdMemberID != 0 {

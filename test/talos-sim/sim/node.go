@@ -12,8 +12,6 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
-
-	"github.com/siderolabs/talos/pkg/machinery/api/machine"
 )
 
 // NodeState is the life-cycle state of a simulated node.
@@ -65,18 +63,29 @@ type Node struct {
 	faults    Faults
 	faultHits map[string]int
 
-	cert      *tls.Certificate
-	clientCAs *x509.CertPool
-	osCACert  []byte
-	server    *grpc.Server
-	applyMu   sync.Mutex
-	tryTimer  *time.Timer
+	cert        *tls.Certificate
+	clientCAs   *x509.CertPool
+	osCACert    []byte
+	server      *grpc.Server
+	applyMu     sync.Mutex
+	lifecycleMu sync.Mutex
+	tryTimer    *time.Timer
+
+	// images is the node's containerd image store
+	images imageStore
+	// configVersion counts the configs put in effect (boot or live apply), like the version of
+	// Talos's MachineConfig resource
+	configVersion int
+	// staticPods are the control-plane static pods as last rendered
+	staticPods map[string]staticPod
+	// heldDown: a reboot left the node down (fault staysDownAfterReboot) until the fault clears
+	heldDown bool
 }
 
 func newNode(s *Simulator, id, hostnameHint string, mode RuntimeMode, host string, port int, delay time.Duration) *Node {
 	return &Node{
 		sim: s, id: id, hostnameHint: hostnameHint, mode: mode, host: host, port: port, bootDelay: delay,
-		state: StateStopped, events: newEventLog(), faultHits: map[string]int{},
+		state: StateStopped, events: newEventLog(), faultHits: map[string]int{}, images: imageStore{},
 	}
 }
 
@@ -146,7 +155,9 @@ func (n *Node) listen() error {
 		grpc.UnaryInterceptor(n.unaryInterceptor),
 		grpc.StreamInterceptor(n.streamInterceptor),
 	)
-	machine.RegisterMachineServiceServer(srv, &machineServer{node: n})
+	for _, svc := range nodeServices {
+		srv.RegisterService(svc.desc, svc.handler(n))
+	}
 	n.server = srv
 
 	go func() { _ = srv.Serve(l) }()

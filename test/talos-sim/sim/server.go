@@ -25,7 +25,7 @@ import (
 )
 
 // methodRoles is Talos's RBAC table for the machine API methods the simulator serves
-// (machined's rules); methods not listed need os:admin.
+// (machined's rules), by full or short method name; methods not listed need os:admin.
 var methodRoles = map[string]role.Set{
 	"ApplyConfiguration":    role.MakeSet(role.Admin),
 	"Bootstrap":             role.MakeSet(role.Admin),
@@ -42,6 +42,11 @@ var methodRoles = map[string]role.Set{
 	"ServiceList":           role.MakeSet(role.Admin, role.Operator, role.Reader),
 	"Upgrade":               role.MakeSet(role.Admin),
 	"Version":               role.MakeSet(role.Admin, role.Operator, role.Reader),
+	"ImagePull":             role.MakeSet(role.Admin, role.Operator),
+	// ImageService and LifecycleService, by full method (their short names repeat MachineService's)
+	machine.ImageService_List_FullMethodName:        role.MakeSet(role.Admin, role.Operator, role.Reader),
+	machine.ImageService_Pull_FullMethodName:        role.MakeSet(role.Admin, role.Operator),
+	machine.LifecycleService_Upgrade_FullMethodName: role.MakeSet(role.Admin),
 }
 
 var errNotAuthorized = status.Error(codes.PermissionDenied, "not authorized")
@@ -74,7 +79,11 @@ func callerRoles(ctx context.Context) role.Set {
 func shortMethod(fullMethod string) string { return fullMethod[strings.LastIndex(fullMethod, "/")+1:] }
 
 func authorize(ctx context.Context, fullMethod string) error {
-	allowed, ok := methodRoles[shortMethod(fullMethod)]
+	allowed, ok := methodRoles[fullMethod]
+	if !ok {
+		allowed, ok = methodRoles[shortMethod(fullMethod)]
+	}
+
 	if !ok {
 		allowed = role.MakeSet(role.Admin)
 	}
@@ -86,28 +95,58 @@ func authorize(ctx context.Context, fullMethod string) error {
 	return nil
 }
 
-// Method tables of the official service descriptor, used to call a node's handler in-process.
-var (
-	unaryMethods  = map[string]grpc.MethodDesc{}
-	streamMethods = map[string]grpc.StreamDesc{}
-)
+// apiMethod is one RPC a node serves: its descriptor entry in the official stubs, the service
+// implementation that handles it, and whether apid fans it out to several nodes.
+type apiMethod struct {
+	unary   *grpc.MethodDesc
+	stream  *grpc.StreamDesc
+	handler func(n *Node) any
+	fanOut  bool
+}
+
+// apiMethods are the methods of every service a node registers, by full method name
+// ("/machine.MachineService/Version"), so a call can be run on a node's handler in-process.
+var apiMethods = map[string]apiMethod{}
+
+// nodeServices are the services a node registers. apid fans out only MachineService (of these);
+// ImageService and LifecycleService replies carry no metadata to tag.
+var nodeServices = []struct {
+	desc    *grpc.ServiceDesc
+	handler func(n *Node) any
+	fanOut  bool
+}{
+	{&machine.MachineService_ServiceDesc, func(n *Node) any { return &machineServer{node: n} }, true},
+	{&machine.ImageService_ServiceDesc, func(n *Node) any { return &imageServer{node: n} }, false},
+	{&machine.LifecycleService_ServiceDesc, func(n *Node) any { return &lifecycleServer{node: n} }, false},
+}
 
 func init() {
-	for _, m := range machine.MachineService_ServiceDesc.Methods {
-		unaryMethods[m.MethodName] = m
-	}
+	for _, svc := range nodeServices {
+		for i := range svc.desc.Methods {
+			apiMethods["/"+svc.desc.ServiceName+"/"+svc.desc.Methods[i].MethodName] = apiMethod{unary: &svc.desc.Methods[i], handler: svc.handler, fanOut: svc.fanOut}
+		}
 
-	for _, s := range machine.MachineService_ServiceDesc.Streams {
-		streamMethods[s.StreamName] = s
+		for i := range svc.desc.Streams {
+			apiMethods["/"+svc.desc.ServiceName+"/"+svc.desc.Streams[i].StreamName] = apiMethod{stream: &svc.desc.Streams[i], handler: svc.handler, fanOut: svc.fanOut}
+		}
 	}
 }
 
-// messageTypes returns the request and reply types of a MachineService method.
-func messageTypes(method string) (in, out protoreflect.MessageType, err error) {
-	md := machine.File_machine_machine_proto.Services().ByName("MachineService").Methods().ByName(protoreflect.Name(method))
-	if md == nil {
-		return nil, nil, status.Errorf(codes.Unimplemented, "unknown method %s", method)
+// messageTypes returns the request and reply types of a method ("/machine.MachineService/List").
+func messageTypes(fullMethod string) (in, out protoreflect.MessageType, err error) {
+	service, method, _ := strings.Cut(strings.TrimPrefix(fullMethod, "/"), "/")
+
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(service))
+	if err != nil {
+		return nil, nil, status.Errorf(codes.Unimplemented, "unknown service %s", service)
 	}
+
+	sd, ok := d.(protoreflect.ServiceDescriptor)
+	if !ok || sd.Methods().ByName(protoreflect.Name(method)) == nil {
+		return nil, nil, status.Errorf(codes.Unimplemented, "unknown method %s", fullMethod)
+	}
+
+	md := sd.Methods().ByName(protoreflect.Name(method))
 
 	if in, err = protoregistry.GlobalTypes.FindMessageByName(md.Input().FullName()); err != nil {
 		return nil, nil, err
@@ -128,7 +167,16 @@ const (
 	routeMany
 )
 
-func routeOf(ctx context.Context) (routeKind, []string, error) {
+func routeOf(ctx context.Context, fullMethod string) (routeKind, []string, error) {
+	kind, targets, err := routeFromMetadata(ctx)
+	if err == nil && kind == routeMany && !apiMethods[fullMethod].fanOut {
+		return routeLocal, nil, status.Errorf(codes.InvalidArgument, "one-2-many proxying is not supported for method %s", fullMethod)
+	}
+
+	return kind, targets, err
+}
+
+func routeFromMetadata(ctx context.Context) (routeKind, []string, error) {
 	md, ok := metadata.FromIncomingContext(ctx)
 	if !ok {
 		return routeLocal, nil, nil
@@ -252,8 +300,8 @@ func (n *Node) serveUnary(ctx context.Context, fullMethod string, req any) (any,
 		return nil, err
 	}
 
-	desc, ok := unaryMethods[shortMethod(fullMethod)]
-	if !ok {
+	m, ok := apiMethods[fullMethod]
+	if !ok || m.unary == nil {
 		return nil, status.Errorf(codes.Unimplemented, "method %s not implemented", fullMethod)
 	}
 
@@ -263,13 +311,13 @@ func (n *Node) serveUnary(ctx context.Context, fullMethod string, req any) (any,
 		return nil
 	}
 
-	return desc.Handler(&machineServer{node: n}, ctx, dec, nil)
+	return m.unary.Handler(m.handler(n), ctx, dec, nil)
 }
 
 func (n *Node) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, _ grpc.UnaryHandler) (any, error) {
 	ctx = withRoles(ctx, callerRoles(ctx))
 
-	kind, targets, err := routeOf(ctx)
+	kind, targets, err := routeOf(ctx, info.FullMethod)
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +342,7 @@ func (n *Node) unaryInterceptor(ctx context.Context, req any, info *grpc.UnarySe
 		return nodes[0].serveUnary(ctx, info.FullMethod, req)
 	}
 
-	_, outType, err := messageTypes(shortMethod(info.FullMethod))
+	_, outType, err := messageTypes(info.FullMethod)
 	if err != nil {
 		return nil, err
 	}
@@ -394,23 +442,23 @@ func (n *Node) serveStream(ctx context.Context, fullMethod string, base grpc.Ser
 		return err
 	}
 
-	desc, ok := streamMethods[shortMethod(fullMethod)]
-	if !ok {
+	m, ok := apiMethods[fullMethod]
+	if !ok || m.stream == nil {
 		return status.Errorf(codes.Unimplemented, "method %s not implemented", fullMethod)
 	}
 
-	return desc.Handler(&machineServer{node: n}, &callStream{ServerStream: base, ctx: ctx, req: req, send: send})
+	return m.stream.Handler(m.handler(n), &callStream{ServerStream: base, ctx: ctx, req: req, send: send})
 }
 
 func (n *Node) streamInterceptor(_ any, ss grpc.ServerStream, info *grpc.StreamServerInfo, _ grpc.StreamHandler) error {
 	ctx := withRoles(ss.Context(), callerRoles(ss.Context()))
 
-	kind, targets, err := routeOf(ctx)
+	kind, targets, err := routeOf(ctx, info.FullMethod)
 	if err != nil {
 		return err
 	}
 
-	inType, outType, err := messageTypes(shortMethod(info.FullMethod))
+	inType, outType, err := messageTypes(info.FullMethod)
 	if err != nil {
 		return err
 	}
@@ -484,7 +532,11 @@ func (n *Node) streamInterceptor(_ any, ss grpc.ServerStream, info *grpc.StreamS
 	return nil
 }
 
-// compile-time check that the handler type satisfies the official interface
-var _ machine.MachineServiceServer = (*machineServer)(nil)
+// compile-time check that the handler types satisfy the official interfaces
+var (
+	_ machine.MachineServiceServer   = (*machineServer)(nil)
+	_ machine.ImageServiceServer     = (*imageServer)(nil)
+	_ machine.LifecycleServiceServer = (*lifecycleServer)(nil)
+)
 
 var _ = fmt.Sprintf

@@ -315,14 +315,22 @@ func (s *Simulator) Delete(id string) error {
 }
 
 // SetFaults replaces a node's faults; an unreachable node closes its listener, and clearing that
-// fault opens it again.
+// fault opens it again; a node a reboot left down boots once staysDownAfterReboot is cleared.
 func (s *Simulator) SetFaults(id string, f Faults) error {
 	if err := f.validate(); err != nil {
 		return err
 	}
 
-	_, err := s.changeNode(id, func(n *Node) (*grpc.Server, error) {
+	released := false
+
+	n, err := s.changeNode(id, func(n *Node) (*grpc.Server, error) {
 		n.faults, n.faultHits = f, map[string]int{}
+		released = n.heldDown && !f.StaysDownAfterReboot
+		n.heldDown = n.heldDown && !released
+
+		if n.cfg != nil {
+			n.staticPods = renderStaticPods(n.staticPods, n.cfg.Facts.Kubernetes, n.cfg.Facts.ControlPlane(), n.configVersion, f.imageBroken)
+		}
 
 		if f.Unreachable {
 			return n.detachServer(), nil
@@ -334,6 +342,10 @@ func (s *Simulator) SetFaults(id string, f Faults) error {
 
 		return nil, nil
 	})
+
+	if err == nil && released {
+		s.startBoot(n)
+	}
 
 	return err
 }
@@ -360,7 +372,7 @@ func (s *Simulator) Close() {
 // the returned server after releasing s.mu.
 func (s *Simulator) powerOffLocked(n *Node, state NodeState) *grpc.Server {
 	n.generation++ // aborts any boot or reboot still in progress
-	n.state = state
+	n.state, n.heldDown = state, false
 	n.services = nil
 
 	if n.tryTimer != nil {

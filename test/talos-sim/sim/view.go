@@ -28,6 +28,10 @@ type NodeView struct {
 	Faults       Faults    `json:"faults"`
 	EtcdMemberID string    `json:"etcdMemberId,omitempty"`
 	EtcdData     bool      `json:"etcdData"`
+	// ConfigVersion counts the configs put in effect since boot (1 after boot, +1 per live apply).
+	ConfigVersion int `json:"configVersion,omitempty"`
+	// KubeletImage is the image the kubelet runs (the config in effect).
+	KubeletImage string `json:"kubeletImage,omitempty"`
 
 	// detailed fields (inspect only)
 	Services      []service   `json:"services,omitempty"`
@@ -35,6 +39,10 @@ type NodeView struct {
 	AppliedConfig string      `json:"appliedConfig,omitempty"`
 	BootConfig    string      `json:"bootConfig,omitempty"`
 	Events        []EventView `json:"events,omitempty"`
+	// StaticPods are the control-plane static pods as rendered, sorted by name.
+	StaticPods []staticPod `json:"staticPods,omitempty"`
+	// Images are the images in the node's containerd, by namespace and name.
+	Images []pulledImage `json:"images,omitempty"`
 }
 
 // EtcdView is the etcd cluster as a node's cluster sees it. IDs are decimal strings, lossless.
@@ -85,6 +93,8 @@ func (n *Node) view(detailed bool) NodeView {
 		v.ClusterName = n.cfg.Facts.ClusterName
 		v.Version = n.version()
 		v.Warnings = n.cfg.Warnings
+		v.ConfigVersion = n.configVersion
+		v.KubeletImage = n.cfg.Facts.Kubernetes.Kubelet
 	}
 
 	if !detailed {
@@ -111,6 +121,8 @@ func (n *Node) view(detailed bool) NodeView {
 	}
 
 	v.BootConfig = string(n.rawConfig)
+	v.StaticPods = staticPodList(n.staticPods)
+	v.Images = n.images.list("")
 
 	for _, rec := range n.events.snapshot() {
 		ev := EventView{ID: rec.ID, At: rec.At}

@@ -5,7 +5,7 @@ const ask = (method: MachineMethod, code = status.UNAVAILABLE, extra: Partial<Pa
   retryDelayMs({ method, code, attempt: 1, remainingMs: 10_000, ...extra });
 
 describe('retry policy', () => {
-  it.each(['Version', 'ServiceList', 'EtcdMemberList', 'EtcdStatus', 'List', 'Kubeconfig'] as MachineMethod[])(
+  it.each(['Version', 'ServiceList', 'EtcdMemberList', 'EtcdStatus', 'List', 'Kubeconfig', 'ImageServiceList'] as MachineMethod[])(
     'retries the read %s on UNAVAILABLE',
     (method) => {
       expect(ask(method)).toBe(DEFAULT_RETRY_POLICY.initialBackoffMs);
@@ -22,12 +22,14 @@ describe('retry policy', () => {
     'EtcdLeaveCluster',
     'EtcdForfeitLeadership',
     'Events',
+    'ImageServicePull',
+    'LifecycleServiceUpgrade',
   ] as MachineMethod[])('never retries %s', (method) => {
     expect(ask(method)).toBeUndefined();
   });
 
   it('classifies every method it knows', () => {
-    expect(Object.keys(METHOD_SAFETY)).toHaveLength(15);
+    expect(Object.keys(METHOD_SAFETY)).toHaveLength(18);
   });
 
   it.each([status.DEADLINE_EXCEEDED, status.PERMISSION_DENIED, status.INTERNAL, status.UNKNOWN, status.FAILED_PRECONDITION])(

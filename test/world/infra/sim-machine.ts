@@ -139,6 +139,8 @@ export class SimMachineReconciler implements Reconciler {
       this.deps.kubelets.stop(key);
       ctx.log.info({ node: node?.id, state: node?.state }, 'kubelet stopped');
     }
+    // A live ApplyConfiguration may change the kubelet image: the running kubelet follows it.
+    if (plan === 'keep' && node) await this.deps.kubelets.setKubeletVersion(key, kubeletVersionOf(node.appliedConfig ?? ''));
     if (plan !== 'start' || !node || !workload) return;
     const config = node.appliedConfig ?? '';
     await this.deps.kubelets.start(key, {

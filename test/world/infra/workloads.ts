@@ -93,6 +93,11 @@ export class Kubelets {
     }
   }
 
+  /** The running kubelet now runs `version` (what the node's config in effect names). */
+  async setKubeletVersion(machineKey: string, version: string): Promise<void> {
+    await this.running.get(machineKey)?.kubelet.setKubeletVersion(version);
+  }
+
   stop(machineKey: string): void {
     this.running.get(machineKey)?.kubelet.stop();
     this.running.delete(machineKey);
