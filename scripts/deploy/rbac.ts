@@ -48,8 +48,10 @@ export function controlPlaneClusterRules(): PolicyRule[] {
     rule(CONTROLPLANE_V1ALPHA3.talosControlPlane, ['get', 'list', 'watch', 'patch']),
     rule(CONTROLPLANE_V1ALPHA3.talosControlPlane, ['patch'], 'status'),
     rule(ClusterKind, ['list', 'watch']),
-    // Control-plane Machines are created, and deleted on scale-down and with the control plane.
-    rule(MachineKind, ['list', 'watch', 'create', 'delete']),
+    // Control-plane Machines are created, and deleted on scale-down and with the control plane; their UpToDate
+    // condition is patched (the patch helper re-reads on conflict).
+    rule(MachineKind, ['get', 'list', 'watch', 'create', 'patch', 'delete']),
+    rule(MachineKind, ['patch'], 'status'),
     // Its Machines' TalosConfigs are watched (informer) and created; taken back when a later create of the Machine fails.
     rule(V1BETA1.talosConfig, ['list', 'watch', 'create', 'delete']),
     // Infrastructure templates (read) and machines (cloned, watched, taken back like TalosConfigs) belong to whatever

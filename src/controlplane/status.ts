@@ -19,6 +19,9 @@ export const ROLLING_OUT = 'RollingOut';
 export const DELETING = 'Deleting';
 export const ETCD_CLUSTER_HEALTHY = 'EtcdClusterHealthy';
 export const COMPONENTS_HEALTHY = 'ControlPlaneComponentsHealthy';
+export const INITIALIZED = 'Initialized';
+export const MACHINES_READY = 'MachinesReady';
+export const MACHINES_UP_TO_DATE = 'MachinesUpToDate';
 /** The Talos services a control-plane node needs running (etcd's health is judged on its own). */
 const CONTROL_PLANE_SERVICES = ['apid', 'containerd', 'cri', 'etcd', 'kubelet', 'machined', 'trustd'];
 /** CACPPT's v1beta1 conditions. */
@@ -32,7 +35,7 @@ export const READY = 'Ready';
 export const RECONCILING = 'Reconciling';
 
 /** Condition types this controller is the authority for (its values win in the patch helper). */
-export const OWNED_CONDITIONS = [AVAILABLE, PAUSED, SCALING_UP, SCALING_DOWN, ROLLING_OUT, DELETING, ETCD_CLUSTER_HEALTHY, COMPONENTS_HEALTHY, MACHINES_BOOTSTRAPPED, READY, RECONCILING] as const;
+export const OWNED_CONDITIONS = [AVAILABLE, PAUSED, SCALING_UP, SCALING_DOWN, ROLLING_OUT, DELETING, ETCD_CLUSTER_HEALTHY, COMPONENTS_HEALTHY, INITIALIZED, MACHINES_READY, MACHINES_UP_TO_DATE, MACHINES_BOOTSTRAPPED, READY, RECONCILING] as const;
 
 export interface StatusFacts {
   paused: boolean;
@@ -117,6 +120,14 @@ export function updateStatus(view: ControlPlane, facts: StatusFacts, now?: Date)
     ? { type: ROLLING_OUT, status: 'True', reason: 'RollingOut', message: rolloutMessage(view, outdated, waitingText) }
     : { type: ROLLING_OUT, status: 'False', reason: 'NotRollingOut', message: '' });
 
+  set(initialized
+    ? { type: INITIALIZED, status: 'True', reason: 'Initialized', message: '' }
+    : { type: INITIALIZED, status: 'False', reason: 'NotInitialized', message: availabilityWait(view, facts, 0) });
+  set(machinesCondition(MACHINES_READY, machines, (m) => (view.isReady(m) ? undefined : 'not Ready (its Node is not Ready)'), 'Ready'));
+  set(machinesCondition(MACHINES_UP_TO_DATE, [...view.activeMachines], (m) => {
+    const reasons = view.outdatedReasons(m);
+    return reasons.length === 0 ? undefined : reasons.join('; ');
+  }, 'UpToDate'));
   set({ type: DELETING, status: 'False', reason: 'NotDeleting', message: '' });
   for (const condition of healthConditions(view, facts)) set(condition);
 
@@ -140,6 +151,18 @@ function reconcilingMessage(view: ControlPlane, readyReplicas: number, waitingTe
 function withReconciling(conditions: V1Beta1Condition[], message: string | undefined, now?: Date): V1Beta1Condition[] {
   if (message === undefined) return conditions.filter((c) => c.type !== RECONCILING);
   return setV1Beta1(conditions, { type: RECONCILING, status: 'True', reason: 'Progressing', message }, now);
+}
+
+/** True when no Machine has a problem; False listing each Machine's (by name); Unknown without Machines. */
+function machinesCondition(type: string, machines: readonly Machine[], problem: (machine: Machine) => string | undefined, good: string): ConditionInput {
+  if (machines.length === 0) return { type, status: 'Unknown', reason: 'NoMachines', message: 'No control-plane Machines yet' };
+  const lines = [...machines]
+    .sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1))
+    .flatMap((m) => {
+      const text = problem(m);
+      return text ? [`* Machine ${m.metadata.name}: ${text}`] : [];
+    });
+  return lines.length === 0 ? { type, status: 'True', reason: good, message: '' } : { type, status: 'False', reason: `Not${good}`, message: lines.join('\n') };
 }
 
 type Problem = (services: ReadonlyMap<string, ServiceState>) => string | undefined;

@@ -60,7 +60,10 @@ describe('a TalosControlPlane of 3 replicas and 2 workers', () => {
       versions: [{ version: KUBERNETES_VERSION, replicas: 3 }], selector: 'cluster.x-k8s.io/cluster-name=gamma,cluster.x-k8s.io/control-plane=',
     });
     const conditions = Object.fromEntries((tcp.status?.v1beta2?.conditions ?? []).map((c) => [c.type, c.status]));
-    expect(conditions).toMatchObject({ Available: 'True', Paused: 'False', ScalingUp: 'False', ScalingDown: 'False', RollingOut: 'False', Deleting: 'False' });
+    expect(conditions).toMatchObject({
+      Available: 'True', Paused: 'False', ScalingUp: 'False', ScalingDown: 'False', RollingOut: 'False', Deleting: 'False',
+      Initialized: 'True', MachinesUpToDate: 'True',
+    });
     await eventually('etcd and the Talos services reported healthy', async () => {
       const current = await w.client.get<TalosControlPlane>(TalosControlPlaneKind, namespace, 'gamma-control-plane');
       const healthy = (type: string) => current.status?.v1beta2?.conditions?.find((c) => c.type === type)?.status === 'True';
@@ -68,9 +71,10 @@ describe('a TalosControlPlane of 3 replicas and 2 workers', () => {
     }, { timeoutMs: 60_000, intervalMs: 250 });
 
     let last: Cluster | undefined;
-    await eventually('Cluster ControlPlaneInitialized and ControlPlaneAvailable', async () => {
+    await eventually('Cluster ControlPlaneInitialized, ControlPlaneAvailable and ControlPlaneMachinesUpToDate', async () => {
       last = await w.client.get<Cluster>(ClusterKind, namespace, 'gamma');
-      return ['ControlPlaneInitialized', 'ControlPlaneAvailable'].every((type) => conditionOf(last, type)?.status === 'True') ? last : undefined;
+      // ControlPlaneMachinesUpToDate: Cluster API sums up the UpToDate condition the provider keeps on each Machine.
+      return ['ControlPlaneInitialized', 'ControlPlaneAvailable', 'ControlPlaneMachinesUpToDate'].every((type) => conditionOf(last, type)?.status === 'True') ? last : undefined;
     }, { timeoutMs: 60_000, intervalMs: 500 }).catch((error: Error) => {
       const seen = (last?.status?.conditions ?? []).map((c) => `${c.type}=${c.status} (${c.reason})`).join(', ');
       throw new Error(`${error.message}; conditions: ${seen}`);

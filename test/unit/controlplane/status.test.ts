@@ -25,6 +25,24 @@ describe('updateStatus', () => {
     expect(v.tcp.status?.conditions?.map((c) => [c.type, c.status])).toEqual([['Ready', 'True'], ['Available', 'True'], ['MachinesBootstrapped', 'True'], ['Reconciling', 'True']]);
   });
 
+  it('sums up the Machines in Initialized, MachinesReady and MachinesUpToDate, naming each Machine that holds them back', () => {
+    const v = view(tcp({ bootstrapped: true, initialized: true }), [
+      machine('cp-a', { node: true, ready: 'True' }), machine('cp-b', { ready: 'False', version: 'v1.33.5' }),
+    ]);
+    updateStatus(v, { paused: false, kubeconfigWritten: true });
+    expect(conditionsOf(v)).toMatchObject({
+      Initialized: { status: 'True', reason: 'Initialized' },
+      MachinesReady: { status: 'False', reason: 'NotReady', message: '* Machine cp-b: not Ready (its Node is not Ready)' },
+      MachinesUpToDate: { status: 'False', reason: 'NotUpToDate', message: '* Machine cp-b: Kubernetes version v1.33.5, v1.34.1 wanted' },
+    });
+
+    const none = view(tcp(), []);
+    updateStatus(none, { paused: false, kubeconfigWritten: false });
+    expect(conditionsOf(none)).toMatchObject({
+      Initialized: { status: 'False', reason: 'NotInitialized' }, MachinesReady: { status: 'Unknown' }, MachinesUpToDate: { status: 'Unknown' },
+    });
+  });
+
   it('says Reconciling (kstatus: InProgress) until the Machines are what the spec asks and all Ready, and drops it then', () => {
     const legacy = (v: ReturnType<typeof view>) => v.tcp.status?.conditions?.find((c) => c.type === 'Reconciling');
     const ready = (name: string) => machine(name, { node: true, ready: 'True', available: 'True' });
