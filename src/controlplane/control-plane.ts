@@ -89,6 +89,11 @@ export class ControlPlane {
     return node !== undefined && isNodeReady(node);
   }
 
+  /** The Machine's Node exists: Cluster API set its nodeRef, or the workload cluster has it already. */
+  hasNode(machine: Machine): boolean {
+    return hasNode(machine) || this.nodes?.nodeOf(machine) !== undefined;
+  }
+
   isUpToDate(machine: Machine): boolean {
     return this.outdatedReasons(machine).length === 0;
   }

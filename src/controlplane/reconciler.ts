@@ -220,7 +220,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
     this.followServices(view, facts);
     const etcd = unseen ? { healthy: new Set<string>(), polled: false } : await this.etcdHealth(view, ctx);
     const etcdHealthyOn = etcd.healthy;
-    const step = unseen ? { action: 'wait' as const, message: `Waiting for the cache to see the change to Machine ${unseen}` } : nextStep(view, etcdHealthyOn);
+    const step = unseen ? { action: 'wait' as const, message: `Waiting for the cache to see the change to Machine ${unseen}` } : nextStep(view, etcdHealthyOn, facts.nodeServices);
     let result: ReconcileResult | void = undefined;
     switch (step.action) {
       case 'createMachine':

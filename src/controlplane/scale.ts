@@ -7,6 +7,7 @@ import type { Machine } from '../api/capi/v1beta2/types';
 import { createsBeforeRemoving } from '../api/controlplane/spec';
 import { type ControlPlane, hasNode } from './control-plane';
 import { machineToRemove } from './rollout';
+import { preflightBlock, type NodeServicesByMachine } from './preflight';
 
 export type ChangeReason = 'scale' | 'rollout';
 
@@ -32,7 +33,16 @@ export function rolloutCeiling(view: ControlPlane): number {
   return view.desiredReplicas + surge;
 }
 
-export function nextStep(view: ControlPlane, etcdHealthyOn: ReadonlySet<string> = new Set()): NextStep {
+/** The change, unless a preflight check blocks it (then a wait saying which). */
+function unlessBlocked(block: string | undefined, step: NextStep): NextStep {
+  return block ? { action: 'wait', message: block } : step;
+}
+
+/**
+ * `nodeServices` (what each Machine's Events stream said) turns on the preflight checks before
+ * each change after the first Machine (see preflight.ts).
+ */
+export function nextStep(view: ControlPlane, etcdHealthyOn: ReadonlySet<string> = new Set(), nodeServices?: NodeServicesByMachine): NextStep {
   const active = view.activeMachines;
   const desired = view.desiredReplicas;
   if (active.size === 0 && !view.deletingMachine()) return desired > 0 ? { action: 'createMachine', first: !view.etcdBootstrapped, reason: 'scale' } : { action: 'none' };
@@ -51,11 +61,16 @@ export function nextStep(view: ControlPlane, etcdHealthyOn: ReadonlySet<string> 
   if (joining && wantsChange) return { action: 'wait', message: `Waiting for Machine ${joining.metadata.name} to join etcd before the next change` };
 
   const isOutdated = (machine: Machine) => !view.isUpToDate(machine);
+  const preflight = (exempt?: Machine) => (nodeServices ? preflightBlock(view, nodeServices, exempt) : undefined);
+  const removal = (reason: ChangeReason): NextStep => {
+    const victim = machineToRemove(active.sortedByCreation(), isOutdated, view.failureDomains)!;
+    return unlessBlocked(preflight(victim), { action: 'removeMachine', machine: victim, reason });
+  };
   if (outdated.size > 0) {
-    if (active.size < rolloutCeiling(view)) return { action: 'createMachine', first: false, reason: 'rollout' };
-    return { action: 'removeMachine', machine: machineToRemove(active.sortedByCreation(), isOutdated, view.failureDomains)!, reason: 'rollout' };
+    if (active.size < rolloutCeiling(view)) return unlessBlocked(preflight(), { action: 'createMachine', first: false, reason: 'rollout' });
+    return removal('rollout');
   }
-  if (active.size < desired) return { action: 'createMachine', first: false, reason: 'scale' };
-  if (active.size > desired) return { action: 'removeMachine', machine: machineToRemove(active.sortedByCreation(), isOutdated, view.failureDomains)!, reason: 'scale' };
+  if (active.size < desired) return unlessBlocked(preflight(), { action: 'createMachine', first: false, reason: 'scale' });
+  if (active.size > desired) return removal('scale');
   return { action: 'none' };
 }

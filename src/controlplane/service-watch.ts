@@ -111,6 +111,15 @@ export class ServiceWatch {
 export const serviceWell = (service: ServiceState | undefined): boolean =>
   service?.state === 'RUNNING' && (service.healthy || service.healthUnknown);
 
+/** The Talos services a control-plane node needs running (etcd's health is judged on its own). */
+const CONTROL_PLANE_SERVICES = ['apid', 'containerd', 'cri', 'etcd', 'kubelet', 'machined', 'trustd'];
+
+/** Which of a control-plane node's Talos services are not running healthy, in words; undefined when all are. */
+export function servicesProblem(services: ReadonlyMap<string, ServiceState>): string | undefined {
+  const sick = CONTROL_PLANE_SERVICES.filter((id) => (id === 'etcd' ? !etcdWell(services) : !serviceWell(services.get(id))));
+  return sick.length === 0 ? undefined : `${sick.join(', ')} not running healthy`;
+}
+
 /** etcd is a healthy member only once its health check passed (it has one). */
 export const etcdWell = (services: ReadonlyMap<string, ServiceState>): boolean => {
   const etcd = services.get('etcd');

@@ -8,7 +8,7 @@ import type { StatusVersion, TalosControlPlaneStatus } from '../api/controlplane
 import { setCondition, type ConditionInput } from '../kube/patch/conditions';
 import { markFalseV1Beta1, markTrueV1Beta1, setV1Beta1, summaryV1Beta1, type V1Beta1Condition } from '../kube/patch/conditions-v1beta1';
 import type { Machines } from '../cluster/machines';
-import { etcdWell, serviceWell, type NodeServices, type ServiceState } from './service-watch';
+import { etcdWell, servicesProblem, type NodeServices, type ServiceState } from './service-watch';
 import { type ControlPlane, isAvailable } from './control-plane';
 
 export const AVAILABLE = 'Available';
@@ -22,8 +22,6 @@ export const COMPONENTS_HEALTHY = 'ControlPlaneComponentsHealthy';
 export const INITIALIZED = 'Initialized';
 export const MACHINES_READY = 'MachinesReady';
 export const MACHINES_UP_TO_DATE = 'MachinesUpToDate';
-/** The Talos services a control-plane node needs running (etcd's health is judged on its own). */
-const CONTROL_PLANE_SERVICES = ['apid', 'containerd', 'cri', 'etcd', 'kubelet', 'machined', 'trustd'];
 /** CACPPT's v1beta1 conditions. */
 export const MACHINES_BOOTSTRAPPED = 'MachinesBootstrapped';
 export const READY = 'Ready';
@@ -173,10 +171,7 @@ const etcdProblem: Problem = (services) => {
   return etcd ? `etcd ${etcd.state.toLowerCase()}${etcd.healthy ? '' : ', not healthy'}${etcd.message ? ` (${etcd.message})` : ''}` : 'etcd not reported';
 };
 
-const componentsProblem: Problem = (services) => {
-  const sick = CONTROL_PLANE_SERVICES.filter((id) => (id === 'etcd' ? !etcdWell(services) : !serviceWell(services.get(id))));
-  return sick.length === 0 ? undefined : `${sick.join(', ')} not running healthy`;
-};
+const componentsProblem: Problem = servicesProblem;
 
 /** One health condition from every node's stream: True when all are well, False naming each problem, Unknown until streams answer. */
 function healthCondition(type: string, view: ControlPlane, facts: StatusFacts, problem: Problem): ConditionInput {
