@@ -30,12 +30,19 @@ export function issuedCertificateOf(talosconfigText: string, contextName: string
   }
 }
 
+/** How long a talosconfig Secret of ours, once read or written, is trusted without reading it again. */
+export const TALOSCONFIG_RECHECK_MS = 5_000;
+
 /**
  * The certificate last read from each cluster's talosconfig Secret, by the Secret's
- * resourceVersion: the control-plane configs of a cluster parse one Secret once, not each.
+ * resourceVersion: the control-plane configs of a cluster parse one Secret once, not each. It also
+ * remembers when a Secret of ours was last seen, so that the control-plane configs of a cluster
+ * reconciling together (a new cluster, a burst) read it once, not once each.
  */
 export class IssuedCertificates {
-  private readonly byCluster = new Map<string, { resourceVersion: string; issued: IssuedClientCertificate | undefined }>();
+  private readonly byCluster = new Map<string, { resourceVersion: string; issued: IssuedClientCertificate | undefined; oursSeenAt?: number }>();
+
+  constructor(private readonly recheckMs = TALOSCONFIG_RECHECK_MS) {}
 
   of(clusterUid: string, secret: SecretObject, contextName: string): IssuedClientCertificate | undefined {
     const resourceVersion = secret.metadata.resourceVersion ?? '';
@@ -44,6 +51,19 @@ export class IssuedCertificates {
     const issued = issuedCertificateOf(fromBase64(secret.data?.[TALOSCONFIG_KEY]), contextName);
     this.byCluster.set(clusterUid, { resourceVersion, issued });
     return issued;
+  }
+
+  /** The Secret last passed to `of` is ours (we wrote it, or may update it) and was there at `now`. */
+  seenOurs(clusterUid: string, now: Date): void {
+    const known = this.byCluster.get(clusterUid);
+    if (known) known.oursSeenAt = now.getTime();
+  }
+
+  /** The certificate of our Secret if it was seen less than the recheck interval before `now`. */
+  recentlySeen(clusterUid: string, now: Date): IssuedClientCertificate | undefined {
+    const known = this.byCluster.get(clusterUid);
+    if (known?.oursSeenAt === undefined || now.getTime() - known.oursSeenAt >= this.recheckMs) return undefined;
+    return known.issued;
   }
 
   /** The Cluster is gone. */
@@ -73,10 +93,18 @@ export async function reconcileTalosconfig(
   signal?: AbortSignal,
 ): Promise<TalosconfigResult> {
   const clusterName = cluster.metadata.name!;
+  const uid = cluster.metadata.uid ?? '';
   const name = clusterSecretNames(clusterName).talosconfig;
   const issue = () => generateTalosconfig({ bundle, contextName: clusterName, endpoints, now });
-  const issuedIn = (secret: SecretObject) => issuedCertificates.of(cluster.metadata.uid ?? '', secret, clusterName);
   const dueOf = (issued: IssuedClientCertificate | undefined) => (issued ? renewalDue(issued) : now);
+  const recent = issuedCertificates.recentlySeen(uid, now);
+  if (recent && !talosconfigNeedsRenewal(recent, endpoints, now)) return { outcome: 'unchanged', renewAt: dueOf(recent) };
+  const issuedIn = (secret: SecretObject) => issuedCertificates.of(uid, secret, clusterName);
+  const issuedInOurs = (secret: SecretObject) => {
+    const issued = issuedIn(secret);
+    issuedCertificates.seenOurs(uid, now);
+    return issued;
+  };
   const { secret: existing, created } = await createIfAbsent(
     client,
     cluster.metadata.namespace!,
@@ -84,12 +112,13 @@ export async function reconcileTalosconfig(
     async () => clusterOwnedSecret(cluster, name, { [TALOSCONFIG_KEY]: await issue() }),
     { signal },
   );
-  if (created) return { outcome: 'created', renewAt: dueOf(issuedIn(existing)) };
+  if (created) return { outcome: 'created', renewAt: dueOf(issuedInOurs(existing)) };
 
   const decision = requireWritable(existing, { object: cluster, kind: ClusterKind });
   // Reading a talosconfig and its certificate is most of this function's CPU: once per version.
   const current = issuedIn(existing);
   if (decision.action === 'update' && !talosconfigNeedsRenewal(current, endpoints, now)) {
+    issuedCertificates.seenOurs(uid, now);
     return { outcome: 'unchanged', renewAt: dueOf(current) };
   }
   const desired = clusterOwnedSecret(cluster, name, { [TALOSCONFIG_KEY]: await issue() });
@@ -113,5 +142,5 @@ export async function reconcileTalosconfig(
     if (isConflict(error)) return { outcome: 'unchanged', renewAt: new Date(now.getTime() + AFTER_A_LOST_RACE_MS) };
     throw error;
   }
-  return { outcome: 'renewed', renewAt: dueOf(issuedIn(written)) };
+  return { outcome: 'renewed', renewAt: dueOf(issuedInOurs(written)) };
 }

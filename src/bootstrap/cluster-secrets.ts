@@ -79,6 +79,11 @@ export class ClusterSecrets {
     this.rsaKeys = options.rsaKeys ?? new KeyPool();
   }
 
+  /** Starts making the keys a new cluster's bundle will need (see KeyPool.warmUp). */
+  warmUp(): void {
+    this.rsaKeys.warmUp();
+  }
+
   /** Drops what is held for a Cluster that no longer exists. */
   forget(clusterUid: string): void {
     this.held.delete(clusterUid);

@@ -3,6 +3,7 @@
 import type { Cluster, Machine, MachinePool } from '../api/capi/v1beta2/types';
 import { CONTROL_PLANE_LABEL } from '../api/capi/v1beta2/types';
 import type { TalosConfigSpec } from '../api/bootstrap/spec';
+import { compareCodeUnits } from '../util/compare';
 
 /** The object a TalosConfig bootstraps: a Machine, or each replica of a MachinePool. */
 export type ConfigOwner = Machine | MachinePool;
@@ -221,6 +222,6 @@ export function configClaimingOwner<T extends OwnedConfig>(ownerUid: string, con
   const made = candidates.find((c) => c.status?.initialization?.dataSecretCreated);
   if (made) return made;
   return [...candidates].sort((a, b) =>
-    (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
+    compareCodeUnits(a.metadata.creationTimestamp ?? '', b.metadata.creationTimestamp ?? '') || compareCodeUnits(a.metadata.name ?? '', b.metadata.name ?? ''),
   )[0];
 }

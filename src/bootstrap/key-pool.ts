@@ -38,13 +38,20 @@ export class KeyPool {
 
   /**
    * The oldest unclaimed key (at once if it is ready), else a new one. Either way the pool fills
-   * up again behind it. The pool starts filling on first use: an operator that never makes an
-   * RSA bundle never spends CPU on keys.
+   * up again behind it. The pool starts filling on first use or at `warmUp`.
    */
   take(): Promise<string> {
     const key = this.queue.shift() ?? this.generate();
     this.fill();
     return key;
+  }
+
+  /**
+   * Starts filling the pool now, ahead of the first bundle: the operator's first new cluster then
+   * finds its key ready. Called when the bootstrap controller starts, so only the leader spends CPU.
+   */
+  warmUp(): void {
+    this.fill();
   }
 
   private async generate(): Promise<string> {

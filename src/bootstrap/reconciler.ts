@@ -22,7 +22,7 @@ import type { TalosConfig } from '../api/bootstrap/v1beta1/types';
 import type { SecretsBundle } from '../talos/config';
 import { InvalidSecretsBundle } from '../cluster/bundle-secret';
 import { SecretOwnershipConflict } from '../cluster/ownership';
-import { writeBootstrapData, bootstrapDataSecret } from './bootstrap-data';
+import { writeBootstrapData, bootstrapDataSecret, type BootstrapDataOutcome } from './bootstrap-data';
 import { IssuedCertificates, reconcileTalosconfig, type TalosconfigResult } from './client-config';
 import { ClusterSecrets } from './cluster-secrets';
 import {
@@ -110,6 +110,18 @@ function writtenPart(config: TalosConfig): TalosConfig {
   return { apiVersion: config.apiVersion, kind: config.kind, metadata: config.metadata, ...(config.status ? { status: config.status } : {}) } as TalosConfig;
 }
 
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** Work started now whose failure matters only once someone awaits it (no unhandled rejection meanwhile). */
+function settled<T>(work: Promise<T>): Promise<Settled<T>> {
+  return work.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+}
+
+function outcomeOf<T>(result: Settled<T>): T {
+  if (!result.ok) throw result.error;
+  return result.value;
+}
+
 /** One reconcile of one config: what it works on, and which condition a failure belongs to. */
 interface Pass {
   config: TalosConfig;
@@ -128,6 +140,11 @@ export class TalosConfigReconciler implements Reconciler {
   constructor(private readonly deps: BootstrapDependencies) {
     this.now = deps.now ?? (() => new Date());
     this.secrets = deps.secrets ?? new ClusterSecrets(deps.client, { now: this.now });
+  }
+
+  /** On the leader, before the first config: a new cluster's service-account key is made ahead of need. */
+  started(): void {
+    this.secrets.warmUp();
   }
 
   /** The Cluster is gone: drop the key material held for it. */
@@ -220,12 +237,22 @@ export class TalosConfigReconciler implements Reconciler {
       return;
     }
 
-    const secretName = await this.generate(pass, owner, cluster);
+    const bundle = await this.clusterBundle(pass, cluster);
+    // The talosconfig in the same pass, so that the status goes out in one patch, and alongside the
+    // data Secret: neither waits for the other. Its failure counts only once the data is written.
+    const clientConfig = settled(this.reconcileClientConfig(pass, cluster, plan, bundle));
+    let secretName: string;
+    try {
+      secretName = await this.generate(pass, owner, cluster, bundle);
+    } catch (error) {
+      // The pass ends with none of its writes still in flight.
+      await clientConfig;
+      throw error;
+    }
     this.markCreated(config, secretName);
     this.deps.recorder.event(config, 'Normal', 'DataSecretGenerated', `Generated bootstrap data Secret ${secretName}`);
-    // In the same pass, so that the status goes out in one patch.
     pass.stage = 'clientConfig';
-    return this.reconcileClientConfig(pass, cluster, plan);
+    return outcomeOf(await clientConfig);
   }
 
   /**
@@ -244,15 +271,19 @@ export class TalosConfigReconciler implements Reconciler {
         (c.metadata.labels?.[CLUSTER_NAME_LABEL] === clusterName || this.ownerOf(c)?.spec.clusterName === clusterName),
     );
     if (configured) return true;
-    if (await this.secrets.kubernetesCAExists(cluster, signal)) return true;
     const owners: ConfigOwner[] = [
       ...this.deps.readers.machines.list({ namespace }),
       ...(this.deps.readers.machinePools?.list({ namespace }) ?? []),
     ].filter((o) => o.spec.clusterName === clusterName);
     if (owners.some((o) => o.kind === 'Machine' && o.spec.bootstrap?.dataSecretName)) return true;
-    // A few GETs at a time, not one after another: every config of a new cluster waits for this.
-    for (let i = 0; i < owners.length; i += PARALLEL_EVIDENCE_READS) {
-      const found = await Promise.all(owners.slice(i, i + PARALLEL_EVIDENCE_READS).map((owner) => this.madeByATalosConfig(namespace, bootstrapDataSecretName(owner), signal)));
+    // The reads side by side, a few at a time, not one after another: every config of a new
+    // cluster waits for this.
+    const reads = [
+      () => this.secrets.kubernetesCAExists(cluster, signal),
+      ...owners.map((owner) => () => this.madeByATalosConfig(namespace, bootstrapDataSecretName(owner), signal)),
+    ];
+    for (let i = 0; i < reads.length; i += PARALLEL_EVIDENCE_READS) {
+      const found = await Promise.all(reads.slice(i, i + PARALLEL_EVIDENCE_READS).map((read) => read()));
       if (found.includes(true)) return true;
     }
     return false;
@@ -285,29 +316,45 @@ export class TalosConfigReconciler implements Reconciler {
     return undefined;
   }
 
-  private async generate({ config, ctx }: Pass, owner: ConfigOwner, cluster: Cluster): Promise<string> {
+  /** The cluster's bundle for a config that generates its machine config (read, or made once for the cluster). */
+  private async clusterBundle({ config, ctx }: Pass, cluster: Cluster): Promise<SecretsBundle | undefined> {
     const { signal } = ctx;
-    const plan = checkedPlan(config.spec);
-    let bundle: SecretsBundle | undefined;
-    if (plan.kind === 'generate') {
-      const result = await this.secrets.bundle(cluster, {
-        contract: contractOf(config.spec),
-        verify: true,
-        signal,
-        clusterUsedABundle: () => this.clusterUsedABundle(cluster, signal),
-      });
-      bundle = result.bundle;
-      if (result.outcome === 'created') this.deps.recorder.event(cluster, 'Normal', 'SecretsBundleCreated', `Created the Talos secrets bundle for cluster ${cluster.metadata.name}`);
-      if (result.outcome === 'restored') {
-        this.deps.recorder.event(cluster, 'Warning', 'SecretsBundleRestored', `The Talos secrets bundle Secret of cluster ${cluster.metadata.name} was deleted; restored it from the copy this operator held`);
-      }
-      if (bundle.certs.k8s) await this.secrets.ensureKubernetesCA(cluster, bundle.certs.k8s, signal);
+    if (checkedPlan(config.spec).kind !== 'generate') return undefined;
+    const result = await this.secrets.bundle(cluster, {
+      contract: contractOf(config.spec),
+      verify: true,
+      signal,
+      clusterUsedABundle: () => this.clusterUsedABundle(cluster, signal),
+    });
+    if (result.outcome === 'created') this.deps.recorder.event(cluster, 'Normal', 'SecretsBundleCreated', `Created the Talos secrets bundle for cluster ${cluster.metadata.name}`);
+    if (result.outcome === 'restored') {
+      this.deps.recorder.event(cluster, 'Warning', 'SecretsBundleRestored', `The Talos secrets bundle Secret of cluster ${cluster.metadata.name} was deleted; restored it from the copy this operator held`);
     }
-    const { data, notes, kubernetesCA } = countConfigRender(() => renderBootstrapData({ spec: config.spec, owner, cluster, bundle }), (error) => error instanceof InvalidTalosConfig);
-    if (kubernetesCA) await this.secrets.ensureKubernetesCA(cluster, kubernetesCA, signal);
-    for (const note of notes) this.deps.recorder.event(config, 'Warning', 'ConfigPatchRewritten', note);
+    return result.bundle;
+  }
+
+  /**
+   * Writes the cluster's Kubernetes CA (from the bundle, whatever the render makes of the config)
+   * and, beside it, renders the machine config and writes the data Secret.
+   */
+  private async generate({ config, ctx }: Pass, owner: ConfigOwner, cluster: Cluster, bundle: SecretsBundle | undefined): Promise<string> {
+    const { signal } = ctx;
+    const bundleCA = settled(bundle?.certs.k8s ? this.secrets.ensureKubernetesCA(cluster, bundle.certs.k8s, signal) : Promise.resolve(false));
+    let outcome: BootstrapDataOutcome;
     const name = bootstrapDataSecretName(owner);
-    const outcome = await writeBootstrapData(this.deps.client, bootstrapDataSecret(config, name, owner.spec.clusterName, data), config, signal);
+    try {
+      const { data, notes, kubernetesCA } = countConfigRender(() => renderBootstrapData({ spec: config.spec, owner, cluster, bundle }), (error) => error instanceof InvalidTalosConfig);
+      for (const note of notes) this.deps.recorder.event(config, 'Warning', 'ConfigPatchRewritten', note);
+      [outcome] = await Promise.all([
+        writeBootstrapData(this.deps.client, bootstrapDataSecret(config, name, owner.spec.clusterName, data), config, signal),
+        kubernetesCA ? this.secrets.ensureKubernetesCA(cluster, kubernetesCA, signal) : undefined,
+      ]);
+    } catch (error) {
+      // The config's own error is the one to report; the pass ends with no write in flight.
+      await bundleCA;
+      throw error;
+    }
+    outcomeOf(await bundleCA);
     ctx.log.info({ secretName: name, outcome }, 'bootstrap data written');
     return name;
   }
@@ -316,13 +363,15 @@ export class TalosConfigReconciler implements Reconciler {
    * Control-plane configs keep the cluster's talosconfig current and come back when its
    * certificate is due for renewal; others report nothing here.
    */
-  private async reconcileClientConfig({ config, ctx }: Pass, cluster: Cluster, plan: ReturnType<typeof planFor>): Promise<ReconcileResult | void> {
+  private async reconcileClientConfig(
+    { config, ctx }: Pass, cluster: Cluster, plan: ReturnType<typeof planFor>, generatedFrom?: SecretsBundle,
+  ): Promise<ReconcileResult | void> {
     const { signal } = ctx;
     let bundle: SecretsBundle | undefined;
     if (writesTalosconfig(plan)) {
       // This config made its data from the bundle: the cluster has used one, never make another.
       const used = () => Promise.resolve(true);
-      bundle = (await this.secrets.bundle(cluster, { contract: contractOf(config.spec), clusterUsedABundle: used, signal })).bundle;
+      bundle = generatedFrom ?? (await this.secrets.bundle(cluster, { contract: contractOf(config.spec), clusterUsedABundle: used, signal })).bundle;
     } else if (plan.kind === 'userData') {
       const osCA = renderUserData(config.spec, this.ownerOf(config)!).osCA;
       if (osCA) bundle = { cluster: { id: '', secret: '' }, secrets: { bootstrapToken: '' }, trustdInfo: { token: '' }, certs: { os: osCA } };

@@ -79,6 +79,7 @@ export class Controller {
         }),
       );
     }
+    this.options.reconciler.started?.();
     this.workers = Array.from({ length: this.concurrency }, () => this.work(queue));
     this.log.info({ workers: this.concurrency }, 'controller started');
   }

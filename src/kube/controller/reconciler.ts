@@ -19,6 +19,11 @@ export interface ReconcileContext {
 
 export interface Reconciler {
   reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void>;
+  /**
+   * The controller starts (on the leader only): a moment to get ready, ahead of the first object,
+   * what reconciles will need. Must not block: it runs before the workers take keys.
+   */
+  started?(): void;
 }
 
 /** An error retrying cannot fix (bad input): logged and counted, but not requeued. */

@@ -1,6 +1,7 @@
 // The deprecated Cluster API v1beta1 condition shape (with severity), still written under
 // status.deprecated.v1beta1.conditions (v1beta2 objects) or status.conditions (older contracts).
 import { type ConditionStatus, nowTimestamp } from './conditions';
+import { compareCodeUnits } from '../../util/compare';
 
 export type ConditionSeverity = 'Error' | 'Warning' | 'Info' | '';
 
@@ -55,7 +56,7 @@ export function sortV1Beta1(conditions: V1Beta1Condition[]): V1Beta1Condition[] 
   return conditions.sort((a, b) => {
     if (a.type === READY_V1BETA1) return b.type === READY_V1BETA1 ? 0 : -1;
     if (b.type === READY_V1BETA1) return 1;
-    return a.type.localeCompare(b.type);
+    return compareCodeUnits(a.type, b.type);
   });
 }
 

@@ -53,3 +53,16 @@ it('generates at most `parallel` keys at once, the oldest request first', async 
   keys.started[1]!.resolve('ahead');
   await expect(pool.take()).resolves.toBe('ahead');
 });
+
+it('warmUp fills the pool ahead of the first taker, who then waits for no generation of its own', async () => {
+  const keys = manualGenerator();
+  const pool = new KeyPool({ size: 2, parallel: 3, generate: keys.generate });
+  pool.warmUp();
+  expect(keys.started).toHaveLength(2);
+  pool.warmUp(); // already full: nothing more
+  expect(keys.started).toHaveLength(2);
+  keys.started.forEach((k, i) => k.resolve(`key-${i}`));
+  await settled();
+  await expect(pool.take()).resolves.toBe('key-0');
+  expect(keys.started).toHaveLength(3); // only the refill behind it
+});

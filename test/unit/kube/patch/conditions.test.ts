@@ -63,6 +63,14 @@ describe('v1beta1 conditions (deprecated CAPI shape)', () => {
     expect(getV1Beta1(list, 'Zeta')).toEqual({ type: 'Zeta', status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z' });
   });
 
+  it('sorts types byte by byte, as Cluster API (Go) does, not by locale', () => {
+    let list = markTrueV1Beta1([], 'apiServerHealthy', t0);
+    list = markTrueV1Beta1(list, 'EtcdHealthy', t0);
+    list = markTrueV1Beta1(list, 'Ready', t0);
+    // A locale puts "apiServerHealthy" before "EtcdHealthy"; Go's < puts upper case first.
+    expect(list.map((c) => c.type)).toEqual(['Ready', 'EtcdHealthy', 'apiServerHealthy']);
+  });
+
   it('keeps lastTransitionTime while the status stays the same', () => {
     let list = markFalseV1Beta1([], 'A', 'R1', 'Warning', 'one', t0);
     list = markFalseV1Beta1(list, 'A', 'R2', 'Error', 'two', t1);
