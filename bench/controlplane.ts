@@ -18,7 +18,8 @@ import type { SimNode } from '../test/support/talos-sim';
 import { countersSince, operatorCounters, operatorNodeProcess, RssSampler, type OperatorCounters } from '../test/support/process-watch';
 import { ControlPlaneProbe } from '../test/e2e/controlplane-fixtures';
 import { coveredMs, MachineTimeline, type Span } from '../test/support/machine-timeline';
-import { conditionOf, createClusterWithControlPlane, createNamespace, eventually, KUBERNETES_VERSION, world, type World } from '../test/e2e/world-fixtures';
+import { conditionOf, createClusterWithControlPlane, createNamespace, eventually, KUBERNETES_VERSION, NodeKind, workloadClient, world, type World } from '../test/e2e/world-fixtures';
+import type { KubeObject } from '../src/kube/meta/object';
 import { startWorldOperator } from '../test/world/operator';
 import { readWorld, startWorld, stopWorld, worldFile } from '../test/world/world';
 
@@ -66,52 +67,65 @@ const spanSum = (spans: readonly Span[]) => `${spans.map(([s, e]) => seconds(e -
 /**
  * Bring-up: nothing can be created before Cluster API and the infrastructure give the Cluster its
  * endpoint (apply → InfrastructureReady, 1 s resolution). Then the Machines come one at a time:
- * the next once the previous one's etcd member is up (bootstrapped or joined, the simulator's etcd
- * history), and the control plane is Ready when it counts the last one's Node Ready. Those spans
+ * the next once the previous one's etcd member is up and its Node registered (what the preflight
+ * checks wait for; see readyForNextChangeAt), and the control plane is Ready when it counts the
+ * last one's Node Ready. Those spans
  * (seen by the 200 ms poll, overlaps once) are work the provider waits out: the floor.
  */
-function floorUp(boots: number[], timeline: MachineTimeline, joinedAt: ReadonlyMap<string, number>, appliedAt: number, provisionedAt: number): Floor {
+function floorUp(boots: number[], timeline: MachineTimeline, readyAt: ReadonlyMap<string, number>, appliedAt: number, provisionedAt: number): Floor {
   const serial = boots.reduce((a, b) => a + b, 0);
   const infrastructure: Span = [appliedAt, Math.max(appliedAt, provisionedAt)];
-  const machines = timeline.newMachineSpans(joinedAt, 'counted');
+  const machines = timeline.newMachineSpans(readyAt, 'counted');
   const covered = seconds(coveredMs([infrastructure, ...machines]));
   return {
     seconds: Math.max(serial, covered),
     how: `max(Σ serial boots ${sum(boots)}, time covered by apply → infrastructure provisioned (${spanSum([infrastructure])}), ` +
-      `each Machine appearing → its etcd member up, the last → counted Ready (${spanSum(machines)}), overlaps once = ${covered.toFixed(1)} s)`,
+      `each Machine appearing → its etcd member up and its Node registered, the last → counted Ready (${spanSum(machines)}), overlaps once = ${covered.toFixed(1)} s)`,
   };
 }
 
 /**
- * Upgrade with maxSurge 1: a new Machine, then (once its etcd member joined) an old one deleted,
- * then the next. The spans the provider must wait out: each new Machine appearing → its etcd
- * member joined (the last: → every new Machine Ready), each old one deleting → gone (Cluster API
+ * Upgrade with maxSurge 1: a new Machine, then (once its etcd member joined and its Node is
+ * registered) an old one deleted, then the next. The spans the provider must wait out: each new
+ * Machine appearing → that moment (the last: → every new Machine Ready), each old one deleting → gone (Cluster API
  * drains and deletes). Their time (overlaps once) is the floor; the rest is the provider's.
  */
-function floorUpgrade(boots: number[], timeline: MachineTimeline, joinedAt: ReadonlyMap<string, number>): Floor {
-  const machines = timeline.newMachineSpans(joinedAt, 'machine');
+function floorUpgrade(boots: number[], timeline: MachineTimeline, readyAt: ReadonlyMap<string, number>): Floor {
+  const machines = timeline.newMachineSpans(readyAt, 'machine');
   const deletions = timeline.deletions();
   const covered = seconds(coveredMs([...machines, ...deletions]));
   const serial = boots.reduce((a, b) => a + b, 0);
   return {
     seconds: Math.max(covered, serial),
-    how: `max(Σ serial boots ${sum(boots)}, time covered by new Machines appearing → etcd joined, the last → all Ready (${spanSum(machines)}) ` +
+    how: `max(Σ serial boots ${sum(boots)}, time covered by new Machines appearing → etcd joined and Node registered, the last → all Ready (${spanSum(machines)}) ` +
       `and old ones deleting → gone (${spanSum(deletions)}), overlaps once = ${covered.toFixed(1)} s)`,
   };
 }
 
-/** When each Machine's etcd member was first up (bootstrapped or joined, and running), from the simulator's history. */
-async function etcdUpAt(w: World, cp: ControlPlaneProbe, machines: Machine[]): Promise<Map<string, number>> {
+/**
+ * When the next change could start after each Machine, by Machine name: its etcd member up
+ * (bootstrapped or joined, and running: the simulator's history) and its Node registered in the
+ * workload cluster (creationTimestamp, 1 s resolution, so a little early) — the preflight checks
+ * wait for both.
+ */
+async function readyForNextChangeAt(w: World, cp: ControlPlaneProbe, machines: Machine[]): Promise<Map<string, number>> {
   const nodes = new Map(await Promise.all(machines.map(async (m) => [await cp.nodeIdOf(m), m.metadata.name!] as const)));
   const history = await w.sim.etcdHistory([...nodes.keys()][0]!);
-  const upAt = new Map<string, number>();
+  const at = new Map<string, number>();
   for (const sample of history) {
     for (const member of sample.members) {
       const name = nodes.get(member.nodeId);
-      if (name && member.up && !upAt.has(name)) upAt.set(name, Date.parse(sample.time));
+      if (name && member.up && !at.has(name)) at.set(name, Date.parse(sample.time));
     }
   }
-  return upAt;
+  const workload = await workloadClient(w, cp.namespace, cp.cluster.metadata.name!);
+  const byProviderId = new Map(machines.map((m) => [m.spec.providerID, m.metadata.name!]));
+  for (const node of (await workload.list<KubeObject & { spec?: { providerID?: string } }>(NodeKind)).items) {
+    const name = byProviderId.get(node.spec?.providerID);
+    const registered = Date.parse(node.metadata.creationTimestamp ?? '');
+    if (name && at.has(name) && registered > at.get(name)!) at.set(name, registered);
+  }
+  return at;
 }
 
 interface Phase {
@@ -185,7 +199,7 @@ async function oneRun(w: World, operator: Watched): Promise<{ run: Run; cluster:
     if (provisioned?.status !== 'True' || !provisioned.lastTransitionTime) throw new Error('the Cluster has no InfrastructureReady True');
     const machines = await probe.machines();
     return {
-      ms, floor: floorUp(await bootsOf(w, probe, machines), bringUp, await etcdUpAt(w, probe, machines), appliedAt, Date.parse(provisioned.lastTransitionTime)), timeline: timeline(machines, appliedAt),
+      ms, floor: floorUp(await bootsOf(w, probe, machines), bringUp, await readyForNextChangeAt(w, probe, machines), appliedAt, Date.parse(provisioned.lastTransitionTime)), timeline: timeline(machines, appliedAt),
     };
   });
   const probe = cp!;
@@ -206,7 +220,7 @@ async function oneRun(w: World, operator: Watched): Promise<{ run: Run; cluster:
         machines.every((m) => m.spec.version === UPGRADE_TO && isReady(m) && !m.metadata.deletionTimestamp);
       return settled ? machines : undefined;
     }, { timeoutMs: 600_000, intervalMs: POLL_MS });
-    return { ms: Date.now() - started, floor: floorUpgrade(await bootsOf(w, probe, machines), rollout, await etcdUpAt(w, probe, machines)), timeline: timeline(machines, started) };
+    return { ms: Date.now() - started, floor: floorUpgrade(await bootsOf(w, probe, machines), rollout, await readyForNextChangeAt(w, probe, machines)), timeline: timeline(machines, started) };
   });
   return { run: { up, upgrade, connectedAfter }, cluster };
 }

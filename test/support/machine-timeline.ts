@@ -56,18 +56,18 @@ export class MachineTimeline {
 
   /**
    * The new Machines in the order they appeared, each from appearing to when the next change could
-   * start: its etcd member joined (`joinedAt`, by Machine name: the simulator's etcd history), for
+   * start (`readyAt`, by Machine name: e.g. its etcd member joined and its Node registered), for
    * the last one until every new Machine was Ready — Cluster API's Machine Ready (`machine`), or as
    * many replicas as there are new Machines counted Ready by the control plane (`counted`).
    */
-  newMachineSpans(joinedAt: ReadonlyMap<string, number>, readiness: 'machine' | 'counted'): Span[] {
+  newMachineSpans(readyAt: ReadonlyMap<string, number>, readiness: 'machine' | 'counted'): Span[] {
     const appeared = [...this.moments].filter(([, m]) => m.appeared !== undefined).sort(([, a], [, b]) => a.appeared! - b.appeared!);
     const readyTimes = appeared.map(([, m]) => m.ready);
     const allReady = readiness === 'counted'
       ? this.readyCountAt[appeared.length - 1]
       : readyTimes.every((t) => t !== undefined) ? Math.max(...(readyTimes as number[])) : undefined;
     return appeared.flatMap(([name, m], i) => {
-      const end = i === appeared.length - 1 ? allReady : joinedAt.get(name);
+      const end = i === appeared.length - 1 ? allReady : readyAt.get(name);
       return end === undefined ? [] : [[m.appeared!, end] as const];
     });
   }
