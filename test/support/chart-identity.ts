@@ -4,11 +4,11 @@
 // container's flags without the in-pod listen addresses and certificate folder (the world gives
 // loopback ones).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { KubeClient } from '../../src/kube/client/client';
+import { serviceAccountToken } from './service-account';
 import type { ManifestObject } from '../../scripts/deploy/manifests';
 import { retarget, serverApply } from '../integration/deploy/server-apply';
 import { HELM, runTool, toolBinary } from '../tools/tools';
@@ -60,13 +60,6 @@ interface Kubeconfig {
 }
 
 /** A token of the ServiceAccount from the TokenRequest API (an hour long, for the API server's audience). */
-export async function serviceAccountToken(admin: KubeClient, namespace: string, name: string): Promise<string> {
-  const request = await admin.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`, {
-    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-  });
-  return request.status.token;
-}
-
 /** A kubeconfig at `path` for the admin kubeconfig's cluster that authenticates with a token of the ServiceAccount. */
 export async function serviceAccountKubeconfig(admin: KubeClient, adminKubeconfig: string, namespace: string, name: string, path: string): Promise<void> {
   const config = parseYaml(readFileSync(adminKubeconfig, 'utf8')) as Kubeconfig;
@@ -82,15 +75,3 @@ export async function serviceAccountKubeconfig(admin: KubeClient, adminKubeconfi
   }), { mode: 0o600 });
 }
 
-/** GET https://ADDRESS/metrics with a bearer token, the certificate not verified (self-signed at start, as a scraper with insecureSkipVerify). */
-export function scrapeMetrics(address: string, token: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(`https://${address}/metrics`, { rejectUnauthorized: false, headers: { authorization: `Bearer ${token}` } }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}

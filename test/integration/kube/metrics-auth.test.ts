@@ -9,6 +9,7 @@ import { Manager } from '../../../src/kube/manager/manager';
 import { selfSignedCertificate } from '../../../src/kube/http/self-signed';
 import { METRICS_READER_RULES, metricsAuthRules } from '../../../scripts/deploy/rbac';
 import { NamespaceKind, createNamespace, eventually, testClient } from './helpers';
+import { scrapeMetrics, serviceAccountToken as tokenOf } from '../../support/service-account';
 
 const ServiceAccountKind: ResourceKind = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true };
 const ClusterRoleKind: ResourceKind = { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRole', plural: 'clusterroles', namespaced: false };
@@ -23,10 +24,7 @@ const clusterScoped: [ResourceKind, string][] = [];
 
 async function serviceAccountToken(name: string): Promise<string> {
   await admin.create(ServiceAccountKind, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace } });
-  const requested = await admin.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`, {
-    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } },
-  });
-  return requested.status.token;
+  return tokenOf(admin, namespace, name, 600);
 }
 
 /** A ClusterRole with these rules, bound to one ServiceAccount of the test namespace. */
@@ -49,19 +47,6 @@ function tokenClient(token: string): KubeClient {
 }
 
 /** GET /metrics as a scraper with insecureSkipVerify does it (the certificate is self-signed, made at start). */
-function scrape(address: string, token?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const headers = token ? { authorization: `Bearer ${token}` } : {};
-    const req = request(`https://${address}/metrics`, { rejectUnauthorized: false, headers }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 beforeAll(async () => {
   namespace = await createNamespace(admin, 'metrics-auth');
 });
@@ -80,24 +65,24 @@ it('HTTPS /metrics: 401 without or with a bad token, 403 for an identity RBAC do
   const address = manager.metricsAddress!;
 
   // The manager's identity may not review tokens yet: the scrape fails on our side, it is not let in.
-  expect(await scrape(address, readerToken)).toEqual({ status: 500, body: 'Authentication failed\n' });
+  expect(await scrapeMetrics(address, readerToken)).toEqual({ status: 500, body: 'Authentication failed\n' });
   await grant('operator', metricsAuthRules());
 
   const allowed = await eventually(async () => {
-    const reply = await scrape(address, readerToken);
+    const reply = await scrapeMetrics(address, readerToken);
     return reply.status === 200 ? reply : undefined;
   });
   expect(allowed!.body).toContain('# TYPE leader_election_master_status gauge');
-  expect(await scrape(address)).toEqual({ status: 401, body: 'Unauthorized\n' });
-  expect(await scrape(address, 'not-a-token')).toEqual({ status: 401, body: 'Unauthorized\n' });
-  expect(await scrape(address, `${readerToken}x`)).toEqual({ status: 401, body: 'Unauthorized\n' });
-  expect(await scrape(address, strangerToken)).toEqual({
+  expect(await scrapeMetrics(address)).toEqual({ status: 401, body: 'Unauthorized\n' });
+  expect(await scrapeMetrics(address, 'not-a-token')).toEqual({ status: 401, body: 'Unauthorized\n' });
+  expect(await scrapeMetrics(address, `${readerToken}x`)).toEqual({ status: 401, body: 'Unauthorized\n' });
+  expect(await scrapeMetrics(address, strangerToken)).toEqual({
     status: 403, body: `Authorization denied for user system:serviceaccount:${namespace}:stranger\n`,
   });
 
   const started = performance.now();
   const rounds = 10;
-  for (let i = 0; i < rounds; i += 1) expect((await scrape(address, readerToken)).status).toBe(200);
+  for (let i = 0; i < rounds; i += 1) expect((await scrapeMetrics(address, readerToken)).status).toBe(200);
   process.stderr.write(`[figures] authorized /metrics scrape (TokenReview + SubjectAccessReview): ${((performance.now() - started) / rounds).toFixed(1)} ms each over ${rounds}\n`);
 });
 
