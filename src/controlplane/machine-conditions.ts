@@ -1,7 +1,8 @@
-// The condition a control-plane provider sets on the Machines it controls (Cluster API v1beta2
-// contract, as KCP does): UpToDate, whether a Machine matches the spec and, if not, why. Cluster API
-// reads it into the Cluster's MachinesUpToDate. Written through the patch helper, so the Machine
-// controller's own conditions survive, and only when it changed.
+// The conditions a control-plane provider sets on the Machines it controls (Cluster API v1beta2
+// contract, as KCP does): UpToDate, whether a Machine matches the spec and, if not, why (Cluster API
+// sums it up in the Cluster's ControlPlaneMachinesUpToDate), and EtcdMemberHealthy, what the node's
+// Events stream says of its etcd member. Written through the patch helper, so the Machine
+// controller's own conditions survive, and only when one changed.
 import type { Machine } from '../api/capi/v1beta2/types';
 import { MachineKind } from '../api/capi/v1beta2/resources';
 import type { KubeClient } from '../kube/client/client';
@@ -10,8 +11,12 @@ import { getCondition, setCondition, type ConditionInput } from '../kube/patch/c
 import { PatchHelper } from '../kube/patch/patch-helper';
 import { deepCopy } from '../util/json';
 import type { ControlPlane } from './control-plane';
+import type { NodeServicesByMachine } from './preflight';
+import { etcdProblem, type NodeServices } from './service-watch';
 
 export const MACHINE_UP_TO_DATE = 'UpToDate';
+export const MACHINE_ETCD_MEMBER_HEALTHY = 'EtcdMemberHealthy';
+const OWNED = [MACHINE_UP_TO_DATE, MACHINE_ETCD_MEMBER_HEALTHY];
 
 /** The Machine's UpToDate condition from the reasons it is outdated (none: up to date). */
 export function upToDateCondition(outdatedReasons: readonly string[], generation?: number): ConditionInput {
@@ -21,28 +26,50 @@ export function upToDateCondition(outdatedReasons: readonly string[], generation
     : { type: MACHINE_UP_TO_DATE, status: 'False', reason: 'NotUpToDate', message: outdatedReasons.map((r) => `* ${r}`).join('\n'), ...observed };
 }
 
+/** The Machine's EtcdMemberHealthy condition from what its node's Events stream said (undefined: nothing yet). */
+export function etcdMemberCondition(services: NodeServices | undefined, generation?: number): ConditionInput {
+  const observed = generation === undefined ? {} : { observedGeneration: generation };
+  const type = MACHINE_ETCD_MEMBER_HEALTHY;
+  if (!services) return { type, status: 'Unknown', reason: 'InspectingMember', message: 'Waiting to hear from the node through its Talos API', ...observed };
+  if (!services.reachable) return { type, status: 'Unknown', reason: 'InspectionFailed', message: `Talos API not answering (${services.error})`, ...observed };
+  const problem = etcdProblem(services.services);
+  return problem
+    ? { type, status: 'False', reason: 'NotHealthy', message: problem, ...observed }
+    : { type, status: 'True', reason: 'Healthy', message: '', ...observed };
+}
+
 /** The Machine already says this (no write needed). */
 function says(machine: Machine, wanted: ConditionInput): boolean {
   const current = getCondition(machine.status?.conditions, wanted.type);
   return current?.status === wanted.status && current.reason === wanted.reason && (current.message ?? '') === (wanted.message ?? '');
 }
 
-/** Machines (not being deleted) whose UpToDate condition must change, with the condition each should get. */
-export function upToDateChanges(view: ControlPlane): Array<{ machine: Machine; condition: ConditionInput }> {
+/**
+ * Machines (not being deleted) whose conditions must change, with the conditions each should get;
+ * EtcdMemberHealthy only once etcd is bootstrapped.
+ */
+export function machineConditionChanges(view: ControlPlane, nodeServices: NodeServicesByMachine): Array<{ machine: Machine; conditions: ConditionInput[] }> {
   return [...view.activeMachines]
-    .map((machine) => ({ machine, condition: upToDateCondition(view.outdatedReasons(machine), machine.metadata.generation) }))
-    .filter(({ machine, condition }) => !says(machine, condition));
+    .map((machine) => {
+      const generation = machine.metadata.generation;
+      const wanted = [upToDateCondition(view.outdatedReasons(machine), generation)];
+      if (view.etcdBootstrapped) wanted.push(etcdMemberCondition(nodeServices.get(machine.metadata.name ?? ''), generation));
+      return { machine, conditions: wanted };
+    })
+    .filter(({ machine, conditions }) => conditions.some((c) => !says(machine, c)));
 }
 
 /** Writes each change; a Machine deleted meanwhile is skipped. */
-export async function syncUpToDateConditions(client: KubeClient, view: ControlPlane, signal?: AbortSignal): Promise<number> {
-  const changes = upToDateChanges(view);
-  for (const { machine, condition } of changes) {
+export async function syncMachineConditions(client: KubeClient, view: ControlPlane, nodeServices: NodeServicesByMachine, signal?: AbortSignal): Promise<number> {
+  const changes = machineConditionChanges(view, nodeServices);
+  for (const { machine, conditions } of changes) {
     const copy = deepCopy(machine);
     const helper = new PatchHelper<Machine>(client, MachineKind, copy);
-    copy.status = { ...(copy.status ?? {}), conditions: setCondition(copy.status?.conditions, condition) };
+    let list = copy.status?.conditions;
+    for (const condition of conditions) list = setCondition(list, condition);
+    copy.status = { ...(copy.status ?? {}), conditions: list };
     try {
-      await helper.patch(copy, { ownedConditions: [MACHINE_UP_TO_DATE], signal });
+      await helper.patch(copy, { ownedConditions: OWNED, signal });
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }

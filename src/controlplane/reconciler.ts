@@ -39,7 +39,7 @@ import { machineName, machineObjects, type RandomIndex } from './machine-objects
 import { joiningMachines, nextStep, type ChangeReason } from './scale';
 import type { MachineParts } from './rollout';
 import { removeControlPlaneMachine } from './scale-down';
-import { syncUpToDateConditions } from './machine-conditions';
+import { syncMachineConditions } from './machine-conditions';
 import { countRolloutStep } from '../metrics/provider-metrics';
 import { etcdWell, ServiceWatch, type OpenEvents } from './service-watch';
 import { markDeleting, OWNED_CONDITIONS, updateStatus, type StatusFacts } from './status';
@@ -247,7 +247,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
       case 'none':
         break;
     }
-    await syncUpToDateConditions(this.deps.client, view, ctx.signal);
+    await syncMachineConditions(this.deps.client, view, facts.nodeServices ?? new Map(), ctx.signal);
     if (view.etcdBootstrapped) {
       const renewAt = this.kubeconfigRenewAt.get(uid);
       if (!facts.kubeconfigWritten || renewAt === undefined || Date.now() >= renewAt) await this.reconcileKubeconfig(view, facts, ctx);

@@ -111,6 +111,13 @@ export class ServiceWatch {
 export const serviceWell = (service: ServiceState | undefined): boolean =>
   service?.state === 'RUNNING' && (service.healthy || service.healthUnknown);
 
+/** What is wrong with a node's etcd member, in words; undefined when it runs healthy. */
+export function etcdProblem(services: ReadonlyMap<string, ServiceState>): string | undefined {
+  if (etcdWell(services)) return undefined;
+  const etcd = services.get('etcd');
+  return etcd ? `etcd ${etcd.state.toLowerCase()}${etcd.healthy ? '' : ', not healthy'}${etcd.message ? ` (${etcd.message})` : ''}` : 'etcd not reported';
+}
+
 /** The Talos services a control-plane node needs running (etcd's health is judged on its own). */
 const CONTROL_PLANE_SERVICES = ['apid', 'containerd', 'cri', 'etcd', 'kubelet', 'machined', 'trustd'];
 

@@ -8,7 +8,7 @@ import type { StatusVersion, TalosControlPlaneStatus } from '../api/controlplane
 import { setCondition, type ConditionInput } from '../kube/patch/conditions';
 import { markFalseV1Beta1, markTrueV1Beta1, setV1Beta1, summaryV1Beta1, type V1Beta1Condition } from '../kube/patch/conditions-v1beta1';
 import type { Machines } from '../cluster/machines';
-import { etcdWell, servicesProblem, type NodeServices, type ServiceState } from './service-watch';
+import { etcdProblem, servicesProblem, type NodeServices, type ServiceState } from './service-watch';
 import { type ControlPlane, isAvailable } from './control-plane';
 
 export const AVAILABLE = 'Available';
@@ -164,12 +164,6 @@ function machinesCondition(type: string, machines: readonly Machine[], problem: 
 }
 
 type Problem = (services: ReadonlyMap<string, ServiceState>) => string | undefined;
-
-const etcdProblem: Problem = (services) => {
-  if (etcdWell(services)) return undefined;
-  const etcd = services.get('etcd');
-  return etcd ? `etcd ${etcd.state.toLowerCase()}${etcd.healthy ? '' : ', not healthy'}${etcd.message ? ` (${etcd.message})` : ''}` : 'etcd not reported';
-};
 
 const componentsProblem: Problem = servicesProblem;
 

@@ -127,7 +127,11 @@ describe('a control plane of 3 through pause, scaling, upgrades and OnDelete', (
     }, { timeoutMs: 60_000, intervalMs: 100 });
     process.stderr.write(`[figures] node stopped → EtcdClusterHealthy False: ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s\n`);
     expect(message).toContain('Talos API not answering');
+    // The Machine says so itself (EtcdMemberHealthy, as KCP's), and Cluster API keeps it.
+    const memberHealth = async () => (await cp.machines()).find((m) => m.metadata.name === machine!.metadata.name)?.status?.conditions?.find((c) => c.type === 'EtcdMemberHealthy');
+    await eventually('the Machine\'s EtcdMemberHealthy Unknown: its Talos API does not answer', async () => ((await memberHealth())?.reason === 'InspectionFailed') || undefined, { timeoutMs: 60_000, intervalMs: 250 });
     await w.sim.startNode(node);
     await eventually('EtcdClusterHealthy=True again', async () => cp.condition(await cp.tcp(), 'EtcdClusterHealthy')?.status === 'True' || undefined, { timeoutMs: 120_000, intervalMs: 250 });
+    await eventually('the Machine\'s EtcdMemberHealthy True again', async () => ((await memberHealth())?.status === 'True') || undefined, { timeoutMs: 60_000, intervalMs: 250 });
   });
 });
