@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { KubeClient } from '../src/kube/client/client';
 import type { KubeObject } from '../src/kube/meta/object';
-import { LeaseKind } from '../src/kube/client/resource';
+import { LeaseKind, NodeKind } from '../src/kube/client/resource';
 import { startWorld, stopWorld, worldStatus, type WorldState } from '../test/world/world';
 import { applyExamples, EXAMPLES_DIR, planOf, readExamples, type ExamplesPlan } from './demo-examples';
 import { ClusterReader, controlPlaneEndpoints, decodeSecret } from './demo-status';
@@ -29,7 +29,6 @@ import { changedTables, frameOf, isReady, nodesTable, redraw, snapshotTables, ty
 const NAMESPACE = 'default';
 const READY_TIMEOUT_MS = 600_000;
 const POLL_MS = 1_000;
-const NodeKind = { group: '', version: 'v1', kind: 'Node', plural: 'nodes', namespaced: false };
 
 const started = Date.now();
 const elapsed = () => `[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s]`;

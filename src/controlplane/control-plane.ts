@@ -36,6 +36,8 @@ export function talosAddressOf(machine: Machine, shared?: string): string | unde
 export class ControlPlane {
   /** The control-plane Machines this TalosControlPlane owns, deleting ones included. */
   readonly machines: Machines;
+  /** outdatedReasons per Machine, worked out once per view (status, scale and conditions all ask). */
+  private readonly outdated = new Map<Machine, readonly string[]>();
 
   constructor(
     readonly tcp: TalosControlPlane,
@@ -74,8 +76,13 @@ export class ControlPlane {
   }
 
   /** Why a Machine no longer matches the spec (empty: up to date). */
-  outdatedReasons(machine: Machine): string[] {
-    return outdatedReasons(this.tcp, machine, this.parts.get(machine.metadata.name ?? ''), this.talosConfigVersion);
+  outdatedReasons(machine: Machine): readonly string[] {
+    let reasons = this.outdated.get(machine);
+    if (!reasons) {
+      reasons = outdatedReasons(this.tcp, machine, this.parts.get(machine.metadata.name ?? ''), this.talosConfigVersion);
+      this.outdated.set(machine, reasons);
+    }
+    return reasons;
   }
 
   /**

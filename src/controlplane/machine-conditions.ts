@@ -11,8 +11,7 @@ import { getCondition, setCondition, type ConditionInput } from '../kube/patch/c
 import { PatchHelper } from '../kube/patch/patch-helper';
 import { deepCopy } from '../util/json';
 import type { ControlPlane } from './control-plane';
-import type { NodeServicesByMachine } from './preflight';
-import { etcdProblem, type NodeServices } from './service-watch';
+import { etcdProblem, type NodeServices, type NodeServicesByMachine } from './service-watch';
 
 export const MACHINE_UP_TO_DATE = 'UpToDate';
 export const MACHINE_ETCD_MEMBER_HEALTHY = 'EtcdMemberHealthy';

@@ -5,10 +5,7 @@
 // first check that fails is the message the conditions show.
 import type { Machine } from '../api/capi/v1beta2/types';
 import type { ControlPlane } from './control-plane';
-import { servicesProblem, type NodeServices } from './service-watch';
-
-/** What each Machine's Events stream said, by Machine name (undefined: nothing yet). */
-export type NodeServicesByMachine = ReadonlyMap<string, NodeServices | undefined>;
+import { servicesProblem, type NodeServices, type NodeServicesByMachine } from './service-watch';
 
 function machineProblem(view: ControlPlane, machine: Machine, services: NodeServices | undefined): string | undefined {
   if (!view.hasNode(machine)) return 'no Node yet';

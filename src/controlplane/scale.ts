@@ -7,7 +7,8 @@ import type { Machine } from '../api/capi/v1beta2/types';
 import { createsBeforeRemoving } from '../api/controlplane/spec';
 import { type ControlPlane, hasNode } from './control-plane';
 import { machineToRemove } from './rollout';
-import { preflightBlock, type NodeServicesByMachine } from './preflight';
+import { preflightBlock } from './preflight';
+import type { NodeServicesByMachine } from './service-watch';
 
 export type ChangeReason = 'scale' | 'rollout';
 

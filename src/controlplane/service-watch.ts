@@ -19,6 +19,9 @@ export interface ServiceState {
 /** One node's services as far as its stream told; `unreachable` when the stream is down. */
 export type NodeServices = { reachable: true; services: ReadonlyMap<string, ServiceState> } | { reachable: false; error: string };
 
+/** What each control-plane Machine's Events stream said, by Machine name (undefined: nothing yet). */
+export type NodeServicesByMachine = ReadonlyMap<string, NodeServices | undefined>;
+
 export type OpenEvents = (address: string, signal: AbortSignal) => AsyncIterable<TalosEvent>;
 
 const RETRY_MIN_MS = 500;

@@ -8,7 +8,7 @@ import type { StatusVersion, TalosControlPlaneStatus } from '../api/controlplane
 import { setCondition, type ConditionInput } from '../kube/patch/conditions';
 import { markFalseV1Beta1, markTrueV1Beta1, setV1Beta1, summaryV1Beta1, type V1Beta1Condition } from '../kube/patch/conditions-v1beta1';
 import type { Machines } from '../cluster/machines';
-import { etcdProblem, servicesProblem, type NodeServices, type ServiceState } from './service-watch';
+import { etcdProblem, servicesProblem, type NodeServicesByMachine, type ServiceState } from './service-watch';
 import { type ControlPlane, isAvailable } from './control-plane';
 
 export const AVAILABLE = 'Available';
@@ -43,8 +43,8 @@ export interface StatusFacts {
   waiting?: string;
   /** The last step failed: its message. */
   failure?: string;
-  /** What each control-plane node's Events stream said, by Machine name (undefined: nothing yet). */
-  nodeServices?: ReadonlyMap<string, NodeServices | undefined>;
+  /** What each control-plane node's Events stream said. */
+  nodeServices?: NodeServicesByMachine;
 }
 
 function versionParts(version: string): number[] {
@@ -165,12 +165,10 @@ function machinesCondition(type: string, machines: readonly Machine[], problem: 
 
 type Problem = (services: ReadonlyMap<string, ServiceState>) => string | undefined;
 
-const componentsProblem: Problem = servicesProblem;
-
 /** One health condition from every node's stream: True when all are well, False naming each problem, Unknown until streams answer. */
 function healthCondition(type: string, view: ControlPlane, facts: StatusFacts, problem: Problem): ConditionInput {
   if (!view.etcdBootstrapped) return { type, status: 'Unknown', reason: 'WaitingForBootstrap', message: 'Waiting for etcd to be bootstrapped' };
-  const nodes = [...(facts.nodeServices ?? new Map<string, NodeServices | undefined>())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const nodes = [...(facts.nodeServices ?? new Map())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const problems: string[] = [];
   const unknown: string[] = [];
   for (const [name, services] of nodes) {
@@ -187,7 +185,7 @@ function healthCondition(type: string, view: ControlPlane, facts: StatusFacts, p
 }
 
 function healthConditions(view: ControlPlane, facts: StatusFacts): ConditionInput[] {
-  return [healthCondition(ETCD_CLUSTER_HEALTHY, view, facts, etcdProblem), healthCondition(COMPONENTS_HEALTHY, view, facts, componentsProblem)];
+  return [healthCondition(ETCD_CLUSTER_HEALTHY, view, facts, etcdProblem), healthCondition(COMPONENTS_HEALTHY, view, facts, servicesProblem)];
 }
 
 /** While the TalosControlPlane is deleted: what the deletion waits for (the only condition then written). */

@@ -8,8 +8,9 @@ import { CONTROL_PLANE_LABEL, type Cluster, type Machine } from '../../src/api/c
 import type { KubeObject } from '../../src/kube/meta/object';
 import {
   bootstrapEtcd, conditionOf, createMachine, createMachineDeployment, createNamespace, createSimCluster, createWorkerTemplates,
-  eventually, MachineDeploymentKind, machinesOf, nodeBootSeconds, NodeKind, simMachine, waitForRunningMachines, workloadClient, world,
+  eventually, MachineDeploymentKind, machinesOf, nodeBootSeconds, simMachine, waitForRunningMachines, workloadClient, world,
 } from './world-fixtures';
+import { NodeKind } from '../../src/kube/client/resource';
 
 jest.setTimeout(900_000);
 

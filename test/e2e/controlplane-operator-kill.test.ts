@@ -17,7 +17,8 @@ import { TalosSimControl } from '../support/talos-sim';
 import { startWorldOperator, type WorldOperator } from '../world/operator';
 import { startWorld, stopWorld, type WorldState } from '../world/world';
 import { ControlPlaneProbe } from './controlplane-fixtures';
-import { createClusterWithControlPlane, createNamespace, eventually, NodeKind } from './world-fixtures';
+import { createClusterWithControlPlane, createNamespace, eventually } from './world-fixtures';
+import { NodeKind } from '../../src/kube/client/resource';
 
 jest.setTimeout(1_200_000);
 

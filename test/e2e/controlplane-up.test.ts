@@ -8,8 +8,9 @@ import type { TalosControlPlane } from '../../src/api/controlplane/v1alpha3/type
 import { unwrapSingle } from '../../src/talos/api';
 import {
   conditionOf, createClusterWithControlPlane, createMachineDeployment, createNamespace, createWorkerTemplates, eventually,
-  KUBERNETES_VERSION, machinesOf, NodeKind, talosClientFor, TalosControlPlaneKind, waitForRunningMachines, workloadClient, world,
+  KUBERNETES_VERSION, machinesOf, talosClientFor, TalosControlPlaneKind, waitForRunningMachines, workloadClient, world,
 } from './world-fixtures';
+import { NodeKind } from '../../src/kube/client/resource';
 
 jest.setTimeout(900_000);
 

@@ -5,7 +5,8 @@
 import { applyExamples, planOf, readExamples } from '../../scripts/demo-examples';
 import { ClusterReader } from '../../scripts/demo-status';
 import { frameOf, isReady, snapshotTables, type Snapshot } from '../../scripts/demo-table';
-import { createNamespace, eventually, NodeKind, workloadClient, world } from './world-fixtures';
+import { createNamespace, eventually, workloadClient, world } from './world-fixtures';
+import { NodeKind } from '../../src/kube/client/resource';
 
 jest.setTimeout(600_000);
 

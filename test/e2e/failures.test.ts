@@ -6,8 +6,9 @@ import { MachineKind } from '../../src/api/capi/v1beta2/resources';
 import type { KubeObject } from '../../src/kube/meta/object';
 import {
   bootstrapEtcd, conditionOf, createMachine, createMachineDeployment, createNamespace, createSimCluster, createWorkerTemplates,
-  eventually, INSTALL_DISK_PATCH, MachineHealthCheckKind, NodeKind, simMachine, waitForRunningMachines, workloadClient, world,
+  eventually, INSTALL_DISK_PATCH, MachineHealthCheckKind, simMachine, waitForRunningMachines, workloadClient, world,
 } from './world-fixtures';
+import { NodeKind } from '../../src/kube/client/resource';
 
 jest.setTimeout(900_000);
 

@@ -24,9 +24,10 @@ import { freePort } from '../testbed/testbed';
 import { worldWithoutOperator, type WorldWithoutOperator } from '../world/own-world';
 import { descendants } from '../world/world';
 import {
-  createClusterWithControlPlane, createMachine, createNamespace, decode, eventually, NodeKind, SecretKind, TalosControlPlaneKind,
+  createClusterWithControlPlane, createMachine, createNamespace, decode, eventually, SecretKind, TalosControlPlaneKind,
   waitForRunningMachines, type World, workloadClient,
 } from './world-fixtures';
+import { NodeKind } from '../../src/kube/client/resource';
 
 jest.setTimeout(900_000);
 

@@ -8,9 +8,7 @@ import { join } from 'node:path';
 import { readWorld } from '../world/world';
 import { KubeClient } from '../../src/kube/client/client';
 import type { KubeObject } from '../../src/kube/meta/object';
-import { NodeKind, type ResourceKind } from '../../src/kube/client/resource';
-
-export { NodeKind };
+import type { ResourceKind } from '../../src/kube/client/resource';
 import { ClusterKind, MachineKind } from '../../src/api/capi/v1beta2/resources';
 import { API_VERSION as CAPI_API_VERSION, CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL, type Cluster, type FailureDomain, type Machine } from '../../src/api/capi/v1beta2/types';
 import type { Condition } from '../../src/api/meta';

@@ -10,8 +10,6 @@ import { KubeClient } from '../../src/kube/client/client';
 import { accessFor } from '../../src/kube/client/kubeconfig';
 import type { KubeObject } from '../../src/kube/meta/object';
 import { LeaseKind, NodeKind } from '../../src/kube/client/resource';
-
-export { NodeKind };
 import { issueCertificate, loadCertificateAuthority, type CertificateAuthority } from '../testbed/pki';
 
 export type NodeAddressType = 'InternalIP' | 'Hostname' | 'ExternalIP';

@@ -10,7 +10,8 @@ import { KubeClient } from '../../../src/kube/client/client';
 import { createCertificateAuthority } from '../../../src/talos/config/secrets/certificates';
 import { issueCertificate, loadCertificateAuthority } from '../../testbed/pki';
 import { freePort, isAlive, KUBERNETES_VERSION } from '../../testbed/testbed';
-import { certificateClient, CONTROL_PLANE_LABEL, NodeKind, SimKubelet, type SimKubeletOptions } from '../../world/kubelet';
+import { certificateClient, CONTROL_PLANE_LABEL, SimKubelet, type SimKubeletOptions } from '../../world/kubelet';
+import { NodeKind } from '../../../src/kube/client/resource';
 import { startWorkloadCluster, type WorkloadCluster } from '../../world/workload-cluster';
 
 jest.setTimeout(180_000);

@@ -1,7 +1,7 @@
 // The preflight checks before each change: every other Machine has its Node, answers its Talos
 // API and runs etcd and the Talos services healthy; the first failing check is the message.
-import { preflightBlock, type NodeServicesByMachine } from '../../../src/controlplane/preflight';
-import type { NodeServices, ServiceState } from '../../../src/controlplane/service-watch';
+import { preflightBlock } from '../../../src/controlplane/preflight';
+import type { NodeServices, NodeServicesByMachine, ServiceState } from '../../../src/controlplane/service-watch';
 import { nextStep } from '../../../src/controlplane/scale';
 import { machine, tcp, view, type MachineShape } from './fixtures';
 
