@@ -3,8 +3,8 @@
 // through the Talos API with the talosconfig the operator wrote (`talosctl etcd members`).
 import { ClusterKind, MachineKind } from '../src/api/capi/v1beta2/resources';
 import { CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL, type Cluster, type Machine } from '../src/api/capi/v1beta2/types';
-import { V1ALPHA3 } from '../src/api/controlplane/resources';
-import type { TalosControlPlane } from '../src/api/controlplane/v1alpha3/types';
+import { V1BETA1 } from '../src/api/controlplane/resources';
+import type { TalosControlPlane } from '../src/api/controlplane/v1beta1/types';
 import type { KubeClient } from '../src/kube/client/client';
 import { isNotFound } from '../src/kube/client/api-error';
 import { SecretKind } from '../src/kube/client/resource';
@@ -89,7 +89,7 @@ export class ClusterReader {
   async snapshot(): Promise<Snapshot> {
     const [cluster, controlPlane, machines] = await Promise.all([
       orUndefined(this.client.get<Cluster>(ClusterKind, this.namespace, this.plan.cluster)),
-      orUndefined(this.client.get<TalosControlPlane>(V1ALPHA3.talosControlPlane, this.namespace, this.plan.controlPlane)),
+      orUndefined(this.client.get<TalosControlPlane>(V1BETA1.talosControlPlane, this.namespace, this.plan.controlPlane)),
       this.machines(),
     ]);
     return { cluster, controlPlane, machines, etcdMembers: await this.etcd.list(controlPlaneEndpoints(machines)) };

@@ -3,7 +3,7 @@
 // and how a frame replaces the previous one on a terminal.
 import type { Condition } from '../src/api/meta';
 import type { Cluster, Machine } from '../src/api/capi/v1beta2/types';
-import type { TalosControlPlane } from '../src/api/controlplane/v1alpha3/types';
+import type { TalosControlPlane } from '../src/api/controlplane/v1beta1/types';
 import type { KubeObject } from '../src/kube/meta/object';
 
 export interface EtcdMemberView {
@@ -54,10 +54,10 @@ export function snapshotTables(snapshot: Snapshot): string[][] {
   const status = controlPlane?.status;
   const controlPlaneTable = formatTable(['CONTROL PLANE', 'REPLICAS', 'READY', 'UPDATED', 'VERSION', 'ETCD MEMBERS'], controlPlane ? [[
     controlPlane.metadata.name ?? '', `${count(status?.replicas)}/${controlPlane.spec.replicas ?? 1}`, count(status?.readyReplicas),
-    count(status?.upToDateReplicas ?? status?.updatedReplicas), status?.version ?? controlPlane.spec.version, etcdMembers ? String(etcdMembers.length) : '-',
+    count(status?.upToDateReplicas), status?.version ?? controlPlane.spec.version, etcdMembers ? String(etcdMembers.length) : '-',
   ]] : []);
   // While the control plane is not Available, its condition says what it waits for.
-  const available = status?.v1beta2?.conditions?.find((c) => c.type === 'Available');
+  const available = status?.conditions?.find((c) => c.type === 'Available');
   const waiting = available && available.status !== 'True' && available.message ? [`  ${available.message}`] : [];
   const machineRows = [...machines]
     .sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))

@@ -7,6 +7,8 @@ import { setupControlPlaneController } from './controlplane/controller';
 import type { ValidatingWebhook } from './webhooks/admission';
 import { bootstrapValidatingWebhooks, registerBootstrapConversions } from './webhooks/bootstrap';
 import { ConversionRegistry } from './webhooks/conversion';
+import { convertTalosControlPlane } from './api/controlplane/conversion';
+import { CONTROLPLANE_GROUP, TALOS_CONTROL_PLANE_KIND } from './api/controlplane/group';
 import type { WebhookRoutes } from './webhooks/server';
 
 interface Provider {
@@ -21,10 +23,10 @@ const PROVIDER_PARTS: Record<ProviderName, Provider> = {
     registerConversions: registerBootstrapConversions,
     validators: bootstrapValidatingWebhooks,
   },
-  // TalosControlPlane has one version and no admission checks CEL cannot express: no webhooks yet.
+  // TalosControlPlane needs no admission checks CEL cannot express: its only webhook is conversion.
   controlplane: {
     setup: (manager) => setupControlPlaneController(manager),
-    registerConversions: (registry) => registry,
+    registerConversions: (registry) => registry.register(CONTROLPLANE_GROUP, TALOS_CONTROL_PLANE_KIND, convertTalosControlPlane),
     validators: () => [],
   },
 };

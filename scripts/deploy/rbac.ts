@@ -3,7 +3,7 @@
 // clusterctl installs the bootstrap and the control-plane provider apart, each with its own identity.
 import { V1BETA1 } from '../../src/api/bootstrap/resources';
 import { ClusterKind, MachineKind, MachinePoolKind } from '../../src/api/capi/v1beta2/resources';
-import { V1ALPHA3 as CONTROLPLANE_V1ALPHA3 } from '../../src/api/controlplane/resources';
+import { V1BETA1 as CONTROLPLANE_V1BETA1 } from '../../src/api/controlplane/resources';
 import type { ProviderName } from '../../src/operator-flags';
 import { CoreEventKind, EventsV1Kind, LeaseKind, SecretKind, type ResourceKind } from '../../src/kube/client/resource';
 import { SubjectAccessReviewKind, TokenReviewKind } from '../../src/kube/http/metrics-auth';
@@ -45,8 +45,8 @@ export function controlPlaneClusterRules(): PolicyRule[] {
     // The cluster CA is read; the workload kubeconfig Secret is created once and its client certificate renewed (patch).
     rule(SecretKind, ['get', 'create', 'patch']),
     // Informer; the patch helper patches finalizers and status and re-reads on conflict.
-    rule(CONTROLPLANE_V1ALPHA3.talosControlPlane, ['get', 'list', 'watch', 'patch']),
-    rule(CONTROLPLANE_V1ALPHA3.talosControlPlane, ['patch'], 'status'),
+    rule(CONTROLPLANE_V1BETA1.talosControlPlane, ['get', 'list', 'watch', 'patch']),
+    rule(CONTROLPLANE_V1BETA1.talosControlPlane, ['patch'], 'status'),
     rule(ClusterKind, ['list', 'watch']),
     // Control-plane Machines are created, and deleted on scale-down and with the control plane; their UpToDate
     // condition is patched (the patch helper re-reads on conflict).

@@ -12,6 +12,24 @@ import { type ObjectMeta, splitApiVersion, type TypedObject } from './meta';
 
 export type JsonObject = Record<string, unknown>;
 
+// Helpers for field mappings.
+
+/** Sets `key` only when `value` is defined, so absent fields stay absent (not `undefined`). */
+export function put(target: JsonObject, key: string, value: unknown): void {
+  if (value !== undefined) target[key] = structuredClone(value);
+}
+
+/** An object built by `fill`, or undefined when `fill` put nothing in it. */
+export function group(fill: (target: JsonObject) => void): JsonObject | undefined {
+  const target: JsonObject = {};
+  fill(target);
+  return Object.keys(target).length > 0 ? target : undefined;
+}
+
+export function asObject(value: unknown): JsonObject {
+  return isJsonObject(value) ? value : {};
+}
+
 /** The parts of `want` that `have` lacks (objects compared key by key, anything else as a whole). */
 export function missingFrom(have: unknown, want: unknown): unknown {
   if (want === undefined) return undefined;

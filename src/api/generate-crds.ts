@@ -5,11 +5,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { bootstrapCrds } from './bootstrap/crds';
-import { talosControlPlaneCrd } from './controlplane/crds';
+import { talosControlPlaneCrd, talosControlPlaneTemplateCrd } from './controlplane/crds';
 import type { CustomResourceDefinition } from './crd';
 
 export function projectCrds(): CustomResourceDefinition[] {
-  return [...bootstrapCrds(), talosControlPlaneCrd()];
+  return [...bootstrapCrds(), talosControlPlaneCrd(), talosControlPlaneTemplateCrd()];
 }
 
 export function crdFileName(crd: CustomResourceDefinition): string {

@@ -2,7 +2,7 @@
 // reconcile from the caches, answering the questions scale, etcd, kubeconfig and status ask by
 // name. Pure: no I/O, never mutates what it was given.
 import type { Cluster, Machine, MachineAddress } from '../api/capi/v1beta2/types';
-import type { TalosControlPlane } from '../api/controlplane/v1alpha3/types';
+import type { TalosControlPlane } from '../api/controlplane/v1beta1/types';
 import { replicasOf } from '../api/controlplane/spec';
 import { getCondition } from '../kube/patch/conditions';
 import { Machines, isDeleting, not } from '../cluster/machines';

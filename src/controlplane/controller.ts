@@ -9,11 +9,10 @@ import type { Predicate } from '../kube/controller/predicates';
 import { ClusterKind, MachineKind } from '../api/capi/v1beta2/resources';
 import type { Cluster, Machine } from '../api/capi/v1beta2/types';
 import { CONTROLPLANE_GROUP, TALOS_CONTROL_PLANE_KIND } from '../api/controlplane/group';
-import { V1ALPHA3 } from '../api/controlplane/resources';
-import type { TalosControlPlane } from '../api/controlplane/v1alpha3/types';
+import { V1BETA1 } from '../api/controlplane/resources';
+import type { TalosControlPlane } from '../api/controlplane/v1beta1/types';
 import { V1BETA1 as BOOTSTRAP_V1BETA1 } from '../api/bootstrap/resources';
 import type { TalosConfig } from '../api/bootstrap/v1beta1/types';
-import { splitApiVersion } from '../api/meta';
 import type { Unstructured } from '../kube/client/unstructured';
 import { TalosControlPlaneReconciler } from './reconciler';
 
@@ -43,7 +42,7 @@ export function clusterChangesForControlPlane(): Predicate<Cluster> {
 
 export function setupControlPlaneController(manager: Manager): Controller {
   const informer = <T extends KubeObject>(kind: Parameters<Manager['informer']>[0]) => manager.informer(kind) as unknown as Informer<T>;
-  const controlPlanes = informer<TalosControlPlane>(V1ALPHA3.talosControlPlane);
+  const controlPlanes = informer<TalosControlPlane>(V1BETA1.talosControlPlane);
   // The reconciler asks for passes through the controller built from it.
   const late: { controller?: Controller } = {};
   const reconciler = new TalosControlPlaneReconciler({
@@ -56,9 +55,8 @@ export function setupControlPlaneController(manager: Manager): Controller {
       clusters: informer<Cluster>(ClusterKind),
       machines: informer<Machine>(MachineKind),
       talosConfigs: informer<TalosConfig>(BOOTSTRAP_V1BETA1.talosConfig),
-      infraMachines: async (apiVersion, kind, signal) => {
-        const { group, version } = splitApiVersion(apiVersion);
-        const infra = (await manager.informerFor({ group, version, kind }, signal)) as unknown as Informer<Unstructured>;
+      infraMachines: async (group, kind, signal) => {
+        const infra = (await manager.informerFor({ group, kind }, signal)) as unknown as Informer<Unstructured>;
         await infra.waitForSync(INFRA_SYNC_TIMEOUT_MS, signal);
         return infra;
       },
@@ -68,7 +66,7 @@ export function setupControlPlaneController(manager: Manager): Controller {
   void manager.done.then(() => reconciler.close());
   late.controller = manager
     .controller(CONTROL_PLANE_CONTROLLER)
-    .for(V1ALPHA3.talosControlPlane)
+    .for(V1BETA1.talosControlPlane)
     .owns<Machine>(MachineKind)
     .watches<Cluster>(ClusterKind, controlPlaneKeyOf, { predicates: [clusterChangesForControlPlane()] })
     .complete(reconciler);

@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import type { KubeClient } from '../kube/client/client';
 import { isNotFound } from '../kube/client/api-error';
 import { SecretKind } from '../kube/client/resource';
-import { V1ALPHA3 } from '../api/controlplane/resources';
+import { V1BETA1 } from '../api/controlplane/resources';
 import { createIfAbsent } from '../cluster/create-if-absent';
 import { requireWritable } from '../cluster/ownership';
 import { clusterSecretNames, fromBase64, kubeconfigSecret } from '../cluster/secrets';
@@ -68,7 +68,7 @@ export async function reconcileKubeconfig(
   const name = clusterSecretNames(view.clusterName).kubeconfig;
   const { created, secret } = await createIfAbsent(
     client, view.namespace, name,
-    async () => kubeconfigSecret(view.cluster, view.tcp, V1ALPHA3.talosControlPlane, await issue()),
+    async () => kubeconfigSecret(view.cluster, view.tcp, V1BETA1.talosControlPlane, await issue()),
     { signal },
   );
   const kubeconfig = fromBase64(secret.data?.value);
@@ -76,9 +76,9 @@ export async function reconcileKubeconfig(
   if (created) return { outcome: 'created', kubeconfig, renewAt: validity && renewalTime(validity) };
   if (!validity || now < renewalTime(validity)) return { outcome: 'unchanged', kubeconfig, renewAt: validity && renewalTime(validity) };
 
-  requireWritable(secret, { object: view.tcp, kind: V1ALPHA3.talosControlPlane });
+  requireWritable(secret, { object: view.tcp, kind: V1BETA1.talosControlPlane });
   const renewed = await issue();
-  const replacement = kubeconfigSecret(view.cluster, view.tcp, V1ALPHA3.talosControlPlane, renewed);
+  const replacement = kubeconfigSecret(view.cluster, view.tcp, V1BETA1.talosControlPlane, renewed);
   try {
     await client.patch(SecretKind, view.namespace, name, {
       metadata: { resourceVersion: secret.metadata.resourceVersion }, data: replacement.data,

@@ -5,9 +5,9 @@ import { randomInt } from 'node:crypto';
 import { API_VERSION as CAPI_API_VERSION, CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL, type Machine } from '../api/capi/v1beta2/types';
 import { BOOTSTRAP_GROUP, TALOS_CONFIG_KIND } from '../api/bootstrap/group';
 import { V1ALPHA3 as BOOTSTRAP_V1ALPHA3 } from '../api/bootstrap/resources';
-import { V1ALPHA3 } from '../api/controlplane/resources';
+import { V1BETA1 } from '../api/controlplane/resources';
 import { kubernetesVersionOf, talosConfigSpecForMachine } from '../api/controlplane/spec';
-import type { TalosControlPlane } from '../api/controlplane/v1alpha3/types';
+import type { TalosControlPlane } from '../api/controlplane/v1beta1/types';
 import { splitApiVersion } from '../api/meta';
 import type { KubeObject, OwnerReference } from '../kube/meta/object';
 import { controllerOwnerReference } from '../kube/meta/owners';
@@ -48,7 +48,7 @@ export interface MachineObjects {
 
 /** A plain (not controller) owner reference: Cluster API makes the Machine their controller. */
 function ownerReference(tcp: TalosControlPlane): OwnerReference {
-  return { ...controllerOwnerReference(tcp, V1ALPHA3.talosControlPlane), controller: false };
+  return { ...controllerOwnerReference(tcp, V1BETA1.talosControlPlane), controller: false };
 }
 
 function stringMap(value: unknown): Record<string, string> {
@@ -118,7 +118,7 @@ export function machineObjects({ tcp, clusterName, template, name, first, failur
     metadata: {
       name, namespace,
       labels: { ...clusterLabels, [CONTROL_PLANE_NAME_LABEL]: tcp.metadata.name! },
-      ownerReferences: [controllerOwnerReference(tcp, V1ALPHA3.talosControlPlane)],
+      ownerReferences: [controllerOwnerReference(tcp, V1BETA1.talosControlPlane)],
     },
     spec: {
       clusterName,

@@ -17,10 +17,10 @@ import { errorMessage } from '../util/errors';
 import { ClusterKind, MachineKind } from '../api/capi/v1beta2/resources';
 import { CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL, type Cluster, type Machine } from '../api/capi/v1beta2/types';
 import { V1BETA1 as BOOTSTRAP_V1BETA1 } from '../api/bootstrap/resources';
-import { V1ALPHA3 } from '../api/controlplane/resources';
+import { V1BETA1 } from '../api/controlplane/resources';
 import { TALOS_CONTROL_PLANE_FINALIZER } from '../api/controlplane/group';
-import { infrastructureTemplateOf } from '../api/controlplane/spec';
-import type { TalosControlPlane } from '../api/controlplane/v1alpha3/types';
+import { infrastructureRefOf } from '../api/controlplane/spec';
+import type { TalosControlPlane } from '../api/controlplane/v1beta1/types';
 import type { TalosConfig } from '../api/bootstrap/v1beta1/types';
 import { refersToKind } from '../kube/meta/owners';
 import { Machines, ownedBy } from '../cluster/machines';
@@ -71,7 +71,7 @@ export interface ControlPlaneReaders {
   /** The bootstrap provider's TalosConfig cache (v1beta1), to see whether a Machine's config is outdated. */
   talosConfigs?: Informer<TalosConfig>;
   /** The cache of an infrastructure machine kind, known only from the template at run time. */
-  infraMachines?: (apiVersion: string, kind: string, signal: AbortSignal) => Promise<Informer<Unstructured>>;
+  infraMachines?: (group: string, kind: string, signal: AbortSignal) => Promise<Informer<Unstructured>>;
 }
 
 export interface ControlPlaneDependencies {
@@ -142,9 +142,9 @@ export class TalosControlPlaneReconciler implements Reconciler {
     const parts = await this.partsOf(tcp, machines, ctx.signal);
     const view = new ControlPlane(tcp, cluster, machines, parts, BOOTSTRAP_V1BETA1.talosConfig.version, this.nodes.nodesOf(ownerKey(tcp)));
     const paused = cluster.spec?.paused === true || PAUSED_ANNOTATION in (tcp.metadata.annotations ?? {});
-    const facts: StatusFacts = { paused, kubeconfigWritten: tcp.status?.initialized === true };
+    const facts: StatusFacts = { paused, kubeconfigWritten: tcp.status?.initialization?.controlPlaneInitialized === true };
     return reconcileInFrame(
-      { client: this.deps.client, kind: V1ALPHA3.talosControlPlane, obj: tcp, ctx, ownedConditions: OWNED_CONDITIONS },
+      { client: this.deps.client, kind: V1BETA1.talosControlPlane, obj: tcp, ctx, ownedConditions: OWNED_CONDITIONS },
       {
         run: async () => {
           if (tcp.metadata.deletionTimestamp) return this.reconcileDelete(view, ctx);
@@ -189,9 +189,9 @@ export class TalosControlPlaneReconciler implements Reconciler {
   private async partsOf(tcp: TalosControlPlane, machines: Machines, signal: AbortSignal): Promise<Map<string, MachineParts>> {
     const parts = new Map<string, MachineParts>();
     const { talosConfigs, infraMachines } = this.deps.readers;
-    const template = tcp.spec.infrastructureTemplate;
-    const infraKind = template.kind?.endsWith('Template') ? template.kind.slice(0, -'Template'.length) : undefined;
-    const infra = infraMachines && infraKind && template.apiVersion ? await infraMachines(template.apiVersion, infraKind, signal) : undefined;
+    const template = infrastructureRefOf(tcp);
+    const infraKind = template.kind.endsWith('Template') ? template.kind.slice(0, -'Template'.length) : undefined;
+    const infra = infraMachines && infraKind ? await infraMachines(template.apiGroup, infraKind, signal) : undefined;
     for (const machine of machines) {
       const namespace = machine.metadata.namespace ?? '';
       const configName = machine.spec.bootstrap.configRef?.name;
@@ -371,14 +371,13 @@ export class TalosControlPlaneReconciler implements Reconciler {
 
   /** The last pass already said it waits for this (no second Event for the same wait). */
   private wasWaitingFor(view: ControlPlane, message: string): boolean {
-    return (view.tcp.status?.v1beta2?.conditions ?? []).some((c) => (c.message ?? '').includes(message));
+    return (view.tcp.status?.conditions ?? []).some((c) => (c.message ?? '').includes(message));
   }
 
   private async createMachine(view: ControlPlane, first: boolean, reason: ChangeReason, ctx: ReconcileContext): Promise<void> {
     const { signal } = ctx;
-    const ref = infrastructureTemplateOf(view.tcp);
-    if (!ref.apiVersion || !ref.kind || !ref.name) throw new Error('spec.infrastructureTemplate must name apiVersion, kind and name');
-    const template = await this.deps.unstructured.get({ apiVersion: ref.apiVersion, kind: ref.kind, namespace: ref.namespace, name: ref.name }, signal);
+    const ref = infrastructureRefOf(view.tcp);
+    const template = await this.deps.unstructured.getInGroup({ group: ref.apiGroup, kind: ref.kind }, view.namespace, ref.name, signal);
     const name = machineName(view.tcp.metadata.name!, this.deps.random);
     const failureDomain = view.failureDomainForNewMachine();
     const objects = machineObjects({ tcp: view.tcp, clusterName: view.clusterName, template, name, first, failureDomain });

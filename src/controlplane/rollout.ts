@@ -6,9 +6,8 @@ import type { Machine } from '../api/capi/v1beta2/types';
 import { convertTalosConfig } from '../api/bootstrap/conversion';
 import { TALOS_CONFIG_KIND } from '../api/bootstrap/group';
 import { V1ALPHA3 as BOOTSTRAP_V1ALPHA3 } from '../api/bootstrap/resources';
-import { infrastructureTemplateOf, kubernetesVersionOf, talosConfigSpecForMachine } from '../api/controlplane/spec';
-import type { TalosControlPlane } from '../api/controlplane/v1alpha3/types';
-import { splitApiVersion } from '../api/meta';
+import { infrastructureRefOf, kubernetesVersionOf, talosConfigSpecForMachine } from '../api/controlplane/spec';
+import type { TalosControlPlane } from '../api/controlplane/v1beta1/types';
 import { apiVersionOf } from '../kube/client/resource';
 import { deepEqual } from '../util/json';
 import { CLONED_FROM_GROUPKIND, CLONED_FROM_NAME } from './machine-objects';
@@ -41,8 +40,8 @@ export function outdatedReasons(tcp: TalosControlPlane, machine: Machine, parts:
   const clonedFrom = annotations?.[CLONED_FROM_NAME];
   const clonedFromGroupKind = annotations?.[CLONED_FROM_GROUPKIND];
   if (clonedFrom !== undefined && clonedFromGroupKind !== undefined) {
-    const template = infrastructureTemplateOf(tcp);
-    const groupKind = `${template.kind}.${splitApiVersion(template.apiVersion ?? '').group}`;
+    const template = infrastructureRefOf(tcp);
+    const groupKind = `${template.kind}.${template.apiGroup}`;
     if (clonedFrom !== template.name || clonedFromGroupKind !== groupKind) {
       reasons.push(`infrastructure cloned from ${clonedFromGroupKind} ${clonedFrom}, ${groupKind} ${template.name} wanted`);
     }

@@ -1,10 +1,11 @@
-// The TalosControlPlane's status, recomputed from the view on every pass: the v1beta2 control-plane
-// contract fields Cluster API reads (replicas, readiness counts, versions, initialization, the
-// Available/Paused/ScalingUp/ScalingDown/RollingOut conditions) and CACPPT's v1alpha3 fields and
-// v1beta1 conditions for users' tooling. Every False or waiting condition says what it waits for.
+// The TalosControlPlane's status (v1beta1, the hub), recomputed from the view on every pass: the
+// v1beta2 control-plane contract fields Cluster API reads (replicas, readiness counts, versions,
+// initialization, the Available/Paused/ScalingUp/ScalingDown/RollingOut conditions) and, under
+// deprecated.v1beta1, CACPPT's v1beta1-contract counts and conditions, which the v1alpha3 view
+// shows at their old places. Every False or waiting condition says what it waits for.
 import type { Machine } from '../api/capi/v1beta2/types';
 import { controlPlaneSelector } from '../api/controlplane/spec';
-import type { StatusVersion, TalosControlPlaneStatus } from '../api/controlplane/v1alpha3/types';
+import type { StatusVersion, TalosControlPlaneStatus } from '../api/controlplane/v1beta1/types';
 import { setCondition, type ConditionInput } from '../kube/patch/conditions';
 import { markFalseV1Beta1, markTrueV1Beta1, setV1Beta1, summaryV1Beta1, type V1Beta1Condition } from '../kube/patch/conditions-v1beta1';
 import type { Machines } from '../cluster/machines';
@@ -78,22 +79,20 @@ export function updateStatus(view: ControlPlane, facts: StatusFacts, now?: Date)
   status.readyReplicas = machines.filter((m) => view.isReady(m)).length;
   status.availableReplicas = machines.filter(isAvailable).length;
   status.upToDateReplicas = machines.filter((m) => view.isUpToDate(m)).length;
-  status.updatedReplicas = status.upToDateReplicas;
-  status.unavailableReplicas = status.replicas - status.readyReplicas;
+  const legacy = ((status.deprecated ??= {}).v1beta1 ??= {});
+  legacy.updatedReplicas = status.upToDateReplicas;
+  legacy.unavailableReplicas = status.replicas - status.readyReplicas;
   status.versions = versionsOf(machines);
   if (status.versions.length > 0) status.version = status.versions[0]!.version;
 
   // Initialized once etcd runs and Cluster API can reach the workload cluster; never reset.
-  const initialized = status.initialized === true || (view.etcdBootstrapped && facts.kubeconfigWritten);
-  status.initialized = initialized;
+  const initialized = status.initialization?.controlPlaneInitialized === true || (view.etcdBootstrapped && facts.kubeconfigWritten);
   status.initialization = { ...(status.initialization ?? {}), controlPlaneInitialized: initialized };
   const available = initialized && status.readyReplicas > 0;
-  status.ready = status.readyReplicas > 0;
 
   const generation = tcp.metadata.generation;
   const set = (input: ConditionInput) => {
-    status.v1beta2 ??= {};
-    status.v1beta2.conditions = setCondition(status.v1beta2.conditions, { ...input, observedGeneration: generation }, now);
+    status.conditions = setCondition(status.conditions, { ...input, observedGeneration: generation }, now);
   };
   const waitingText = facts.failure ?? facts.waiting;
 
@@ -129,7 +128,12 @@ export function updateStatus(view: ControlPlane, facts: StatusFacts, now?: Date)
   set({ type: DELETING, status: 'False', reason: 'NotDeleting', message: '' });
   for (const condition of healthConditions(view, facts)) set(condition);
 
-  status.conditions = withReconciling(legacyConditions(status.conditions, view, available, facts, now), reconcilingMessage(view, status.readyReplicas, waitingText), now);
+  const reconciling = reconcilingMessage(view, status.readyReplicas, waitingText);
+  // kstatus reads status.conditions of whichever version it is given: both lists say Reconciling.
+  status.conditions = reconciling === undefined
+    ? status.conditions?.filter((c) => c.type !== RECONCILING)
+    : setCondition(status.conditions, { type: RECONCILING, status: 'True', reason: 'Progressing', message: reconciling, observedGeneration: generation }, now);
+  legacy.conditions = withReconciling(legacyConditions(legacy.conditions, view, available, facts, now), reconciling, now);
 }
 
 /** What is still to be done before the control plane matches its spec; undefined when nothing is. */
@@ -191,8 +195,7 @@ function healthConditions(view: ControlPlane, facts: StatusFacts): ConditionInpu
 /** While the TalosControlPlane is deleted: what the deletion waits for (the only condition then written). */
 export function markDeleting(view: ControlPlane, reason: 'WaitingForWorkers' | 'DeletingMachines', message: string, now?: Date): void {
   const status = (view.tcp.status ??= {});
-  status.v1beta2 ??= {};
-  status.v1beta2.conditions = setCondition(status.v1beta2.conditions, { type: DELETING, status: 'True', reason, message, observedGeneration: view.tcp.metadata.generation }, now);
+  status.conditions = setCondition(status.conditions, { type: DELETING, status: 'True', reason, message, observedGeneration: view.tcp.metadata.generation }, now);
 }
 
 function rolloutMessage(view: ControlPlane, outdated: Machines, waitingText: string | undefined): string {

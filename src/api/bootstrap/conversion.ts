@@ -12,30 +12,13 @@
 //   (none)                      ← spec.template.metadata of a v1beta1 template (annotation)
 // Unlike CABPT, `ready` maps whether or not an annotation is present, so an
 // object written as v1alpha3 never loses its readiness (CABPT gap G8).
-import { isObject as isJsonObject } from '../../util/json';
-import { type JsonObject, versionPairConverter, type Converter } from '../conversion';
+import { asObject, group, type JsonObject, put, versionPairConverter, type Converter } from '../conversion';
 import { BOOTSTRAP_GROUP, TALOS_CONFIG_KIND, TALOS_CONFIG_TEMPLATE_KIND } from './group';
 import * as v1alpha3 from './v1alpha3/types';
 import * as v1beta1 from './v1beta1/types';
 
 /** Where fields one version cannot hold are kept while the object lives in the other version. */
 export const CONVERSION_DATA_ANNOTATION = `${BOOTSTRAP_GROUP}/conversion-data`;
-
-/** Sets `key` only when `value` is defined, so absent fields stay absent (not `undefined`). */
-function put(target: JsonObject, key: string, value: unknown): void {
-  if (value !== undefined) target[key] = structuredClone(value);
-}
-
-/** An object built by `fill`, or undefined when `fill` put nothing in it. */
-function group(fill: (target: JsonObject) => void): JsonObject | undefined {
-  const target: JsonObject = {};
-  fill(target);
-  return Object.keys(target).length > 0 ? target : undefined;
-}
-
-function asObject(value: unknown): JsonObject {
-  return isJsonObject(value) ? value : {};
-}
 
 function statusToV1beta1(status: JsonObject): JsonObject {
   const out: JsonObject = {};

@@ -1,13 +1,15 @@
-// The TalosControlPlane CRD: CACPPT's v1alpha3 shape, labelled for the Cluster
-// API v1beta2 control-plane contract. The defaults a schema can hold and the
-// validation CACPPT lacked (replicas, maxSurge, version skew) are schema and
-// CEL, so they hold without the webhook server. The two defaults that depend on
-// the object itself (the `v` prefix, the template namespace) are applied where
-// they are read, by ./spec.ts.
+// The TalosControlPlane and TalosControlPlaneTemplate CRDs. TalosControlPlane serves CACPPT's
+// v1alpha3 shape (seed manifests, the v1beta1 contract) and stores v1beta1, KCP v1beta2's shape
+// (the v1beta2 contract), converted by the webhook (./conversion.ts). The defaults a schema can
+// hold and the validation CACPPT lacked (replicas, maxSurge, version skew) are schema and CEL, so
+// they hold without the webhook server. The one default that depends on the object itself (the
+// `v` prefix) is applied where it is read, by ./spec.ts. The template, for ClusterClass, is v1beta1 only.
 import { talosConfigSpecSchema } from '../bootstrap/crds';
 import {
   boolean,
   contractLabels,
+  conversionViaWebhook,
+  type CrdVersion,
   type CustomResourceDefinition,
   int64,
   type JSONSchemaProps,
@@ -15,20 +17,33 @@ import {
   object,
   rootSchema,
   string,
+  stringMap,
   v1beta1Conditions,
+  type PrinterColumn,
   type ValidationRule,
 } from '../crd';
-import { CONTROLPLANE_GROUP, DEFAULT_MAX_SURGE, DEFAULT_REPLICAS, ROLLING_UPDATE, ROLLOUT_STRATEGY_TYPES, TALOS_CONTROL_PLANE_KIND } from './group';
-import { V1ALPHA3 } from './resources';
-import { VERSION } from './v1alpha3/types';
+import {
+  CONTROLPLANE_GROUP,
+  DEFAULT_MAX_SURGE,
+  DEFAULT_REPLICAS,
+  ROLLING_UPDATE,
+  ROLLOUT_STRATEGY_TYPES,
+  TALOS_CONTROL_PLANE_KIND,
+  TALOS_CONTROL_PLANE_TEMPLATE_KIND,
+  V1ALPHA3_ROLLOUT_STRATEGY_TYPES,
+} from './group';
+import { V1BETA1 } from './resources';
 
-/** v1alpha3 is the only version; Cluster API v1beta2 (and the older contracts) read it directly. */
+/** Cluster API v1beta2 reads v1beta1; the older contracts read CACPPT's v1alpha3. */
 export const CONTROLPLANE_CONTRACT_LABELS = contractLabels({
-  v1alpha3: [VERSION],
-  v1alpha4: [VERSION],
-  v1beta1: [VERSION],
-  v1beta2: [VERSION],
+  v1alpha3: ['v1alpha3'],
+  v1alpha4: ['v1alpha3'],
+  v1beta1: ['v1alpha3'],
+  v1beta2: ['v1beta1'],
 });
+
+/** A template is only read by ClusterClass, which needs the v1beta2 contract. */
+const TEMPLATE_CONTRACT_LABELS = contractLabels({ v1beta2: ['v1beta1'] });
 
 export const REPLICAS_ODD_MESSAGE =
   'must be an odd number (1, 3, 5, ...): every control-plane Machine runs an etcd member, and an even count ' +
@@ -106,11 +121,11 @@ function controlPlaneTalosConfigSpec(description: string): JSONSchemaProps {
   };
 }
 
-function rolloutStrategy(): JSONSchemaProps {
+function rolloutStrategy(types: readonly string[], typeDescription: string): JSONSchemaProps {
   return object(
     {
-      type: string('RollingUpdate (default) replaces outdated Machines one at a time; OnDelete replaces one only when you delete it.', {
-        enum: ROLLOUT_STRATEGY_TYPES,
+      type: string(typeDescription, {
+        enum: types,
         default: ROLLING_UPDATE,
       }),
       rollingUpdate: object(
@@ -144,67 +159,203 @@ function rolloutStrategy(): JSONSchemaProps {
   );
 }
 
-function specSchema(): JSONSchemaProps {
+const V1ALPHA3_STRATEGY_TYPE = 'RollingUpdate (default) replaces outdated Machines one at a time; OnDelete replaces one only when you delete it.';
+const V1BETA1_STRATEGY_TYPE =
+  V1ALPHA3_STRATEGY_TYPE + ' InPlace upgrades Kubernetes and Talos on the running Machines through the Talos API where ' +
+  'the change allows it, and replaces them for any other change.';
+
+const replicasSchema = () =>
+  int32('Number of control-plane Machines: odd, because each runs an etcd member. Defaults to 1.', {
+    default: DEFAULT_REPLICAS,
+    'x-kubernetes-validations': [{ rule: 'self % 2 == 1', message: REPLICAS_ODD_MESSAGE }],
+  });
+
+const versionSchema = () =>
+  string(
+    'Kubernetes version of the control-plane Machines, e.g. v1.30.2 (the v may be left out). An upgrade moves at most ' +
+      'one minor version; a minor version never goes down.',
+    { minLength: 2, maxLength: 256, pattern: KUBERNETES_VERSION_PATTERN, 'x-kubernetes-validations': [VERSION_DOWNGRADE_RULE, VERSION_SKIP_RULE] },
+  );
+
+const controlPlaneConfigSchema = () =>
+  object(
+    {
+      init: controlPlaneTalosConfigSpec('Deprecated: the TalosConfig spec of the first control-plane Machine, when set.'),
+      controlplane: controlPlaneTalosConfigSpec('The TalosConfig spec of each control-plane Machine.'),
+    },
+    { description: 'The Talos machine configuration of the control-plane Machines.', required: ['controlplane'] },
+  );
+
+function specV1alpha3(): JSONSchemaProps {
   return object(
     {
-      replicas: int32('Number of control-plane Machines: odd, because each runs an etcd member. Defaults to 1.', {
-        default: DEFAULT_REPLICAS,
-        'x-kubernetes-validations': [{ rule: 'self % 2 == 1', message: REPLICAS_ODD_MESSAGE }],
-      }),
-      version: string(
-        'Kubernetes version of the control-plane Machines, e.g. v1.30.2 (the v may be left out). An upgrade moves at most ' +
-          'one minor version; a minor version never goes down.',
-        { minLength: 2, maxLength: 256, pattern: KUBERNETES_VERSION_PATTERN, 'x-kubernetes-validations': [VERSION_DOWNGRADE_RULE, VERSION_SKIP_RULE] },
-      ),
+      replicas: replicasSchema(),
+      version: versionSchema(),
       infrastructureTemplate: objectReference('The infrastructure machine template cloned for each control-plane Machine.'),
-      controlPlaneConfig: object(
-        {
-          init: controlPlaneTalosConfigSpec('Deprecated: the TalosConfig spec of the first control-plane Machine, when set.'),
-          controlplane: controlPlaneTalosConfigSpec('The TalosConfig spec of each control-plane Machine.'),
-        },
-        { description: 'The Talos machine configuration of the control-plane Machines.', required: ['controlplane'] },
-      ),
-      rolloutStrategy: rolloutStrategy(),
+      controlPlaneConfig: controlPlaneConfigSchema(),
+      rolloutStrategy: rolloutStrategy(V1ALPHA3_ROLLOUT_STRATEGY_TYPES, V1ALPHA3_STRATEGY_TYPE),
     },
     { description: 'TalosControlPlaneSpec is the desired state of the control plane.', required: ['version', 'infrastructureTemplate', 'controlPlaneConfig'] },
   );
 }
 
-function statusSchema(): JSONSchemaProps {
-  const count = (description: string) => int32(description);
+const seconds = (description: string) => int32(description, { minimum: 0 });
+
+function deletionSchema(): JSONSchemaProps {
   return object(
     {
-      selector: string('Label selector of the control-plane Machines in string form (for the scale subresource).'),
-      replicas: count('Control-plane Machines that exist.'),
-      version: string('Lowest Kubernetes version among the control-plane Machines.'),
-      updatedReplicas: count('v1beta1 contract: Machines whose spec is up to date.'),
-      readyReplicas: count('Control-plane Machines that are ready.'),
-      unavailableReplicas: count('v1beta1 contract: replicas that are not ready.'),
-      availableReplicas: count('Control-plane Machines that are available (v1beta2 contract).'),
-      upToDateReplicas: count('Control-plane Machines whose spec is up to date (v1beta2 contract).'),
-      versions: {
-        type: 'array',
-        description: 'How many Machines run each Kubernetes version, oldest first (v1beta2 contract).',
-        maxItems: 100,
-        'x-kubernetes-list-type': 'atomic',
-        items: object(
-          { version: string('A Kubernetes version.', { minLength: 1, maxLength: 256 }), replicas: count('Machines running it.') },
-          { required: ['version'] },
-        ),
-      },
-      initialization: object(
-        { controlPlaneInitialized: boolean('True once the control plane answers (v1beta2 contract).') },
-        { description: 'Initialization observations (v1beta2 contract).', minProperties: 1 },
+      nodeDrainTimeoutSeconds: seconds('How long Cluster API drains the Node; 0 or unset waits as long as it takes.'),
+      nodeVolumeDetachTimeoutSeconds: seconds('How long Cluster API waits for volumes to detach; 0 or unset waits as long as it takes.'),
+      nodeDeletionTimeoutSeconds: seconds('How long Cluster API tries to delete the Node once the Machine is gone (default 10 s).'),
+    },
+    { description: 'Timeouts of the stages of deleting a control-plane Machine; changed in place on existing Machines.' },
+  );
+}
+
+const templateMetadataSchema = (what: string) =>
+  object(
+    {
+      labels: stringMap(`Labels of every ${what}.`),
+      annotations: stringMap(`Annotations of every ${what}.`),
+    },
+    { description: `Metadata of every ${what}; changes reach existing ones in place, without a rollout.` },
+  );
+
+function rolloutSchema(): JSONSchemaProps {
+  return object(
+    {
+      after: string('Machines created before this time (RFC 3339) are rolled out, once it has passed.', { format: 'date-time' }),
+      strategy: rolloutStrategy(ROLLOUT_STRATEGY_TYPES, V1BETA1_STRATEGY_TYPE),
+    },
+    { description: 'When and how outdated Machines are replaced.' },
+  );
+}
+
+function remediationSchema(): JSONSchemaProps {
+  return object(
+    {
+      maxRetry: int32('How many times a Machine and its replacements are remediated in a row; unset means no limit.', { minimum: 0 }),
+      retryPeriodSeconds: seconds('The least time between remediating a Machine and remediating its replacement (default 0).'),
+      minHealthyPeriodSeconds: seconds('How long a replacement must stay healthy for its remediation chain to start over (default 3600).'),
+    },
+    { description: 'How unhealthy control-plane Machines marked by a MachineHealthCheck are replaced.' },
+  );
+}
+
+export const MACHINE_NAMING_MESSAGE = 'must contain {{ .random }} so that every Machine gets its own name';
+
+function machineNamingSchema(): JSONSchemaProps {
+  return object(
+    {
+      template: string(
+        'Name of new control-plane Machines, with {{ .cluster.name }}, {{ .taloscontrolplane.name }} and {{ .random }} ' +
+          '(required) filled in, e.g. "{{ .cluster.name }}-cp-{{ .random }}". Default: "<TalosControlPlane name>-<random>".',
+        { minLength: 1, maxLength: 256, 'x-kubernetes-validations': [{ rule: "self.contains('{{ .random }}')", message: MACHINE_NAMING_MESSAGE }] },
       ),
+    },
+    { description: 'How new control-plane Machines are named.' },
+  );
+}
+
+function infrastructureRefSchema(): JSONSchemaProps {
+  return object(
+    {
+      apiGroup: string('API group of the template; its version is the one the group\'s Cluster API contract label names.', { minLength: 1, maxLength: 253 }),
+      kind: string('Kind of the template.', { minLength: 1, maxLength: 63 }),
+      name: string('Name of the template, in the TalosControlPlane\'s namespace.', { minLength: 1, maxLength: 253 }),
+    },
+    { description: 'The infrastructure machine template cloned for each control-plane Machine.', required: ['apiGroup', 'kind', 'name'] },
+  );
+}
+
+function readinessGatesSchema(): JSONSchemaProps {
+  return {
+    type: 'array',
+    description: 'Extra conditions of the control-plane Machines that must be True for them to be Ready.',
+    maxItems: 32,
+    'x-kubernetes-list-type': 'map',
+    'x-kubernetes-list-map-keys': ['conditionType'],
+    items: object(
+      {
+        conditionType: string('A condition type of the Machine.', { minLength: 1, maxLength: 316 }),
+        polarity: string('Positive (default): True is good; Negative: False is good.', { enum: ['Positive', 'Negative'] }),
+      },
+      { required: ['conditionType'] },
+    ),
+  };
+}
+
+function specV1beta1(): JSONSchemaProps {
+  return object(
+    {
+      replicas: replicasSchema(),
+      version: versionSchema(),
+      machineTemplate: object(
+        {
+          metadata: templateMetadataSchema('control-plane Machine (and its infrastructure machine and TalosConfig)'),
+          spec: object(
+            { infrastructureRef: infrastructureRefSchema(), deletion: deletionSchema(), readinessGates: readinessGatesSchema() },
+            { required: ['infrastructureRef'] },
+          ),
+        },
+        { description: 'What every control-plane Machine is made from.', required: ['spec'] },
+      ),
+      controlPlaneConfig: controlPlaneConfigSchema(),
+      rollout: { ...rolloutSchema(), default: {} },
+      remediation: remediationSchema(),
+      machineNaming: machineNamingSchema(),
+    },
+    { description: 'TalosControlPlaneSpec is the desired state of the control plane.', required: ['version', 'machineTemplate', 'controlPlaneConfig'] },
+  );
+}
+
+const count = (description: string) => int32(description);
+
+/** The status fields both versions keep at the same place. */
+function sharedStatusFields(): Record<string, JSONSchemaProps> {
+  return {
+    selector: string('Label selector of the control-plane Machines in string form (for the scale subresource).'),
+    replicas: count('Control-plane Machines that exist.'),
+    version: string('Lowest Kubernetes version among the control-plane Machines.'),
+    readyReplicas: count('Control-plane Machines that are ready.'),
+    availableReplicas: count('Control-plane Machines that are available (v1beta2 contract).'),
+    upToDateReplicas: count('Control-plane Machines whose spec is up to date (v1beta2 contract).'),
+    versions: {
+      type: 'array',
+      description: 'How many Machines run each Kubernetes version, oldest first (v1beta2 contract).',
+      maxItems: 100,
+      'x-kubernetes-list-type': 'atomic',
+      items: object(
+        { version: string('A Kubernetes version.', { minLength: 1, maxLength: 256 }), replicas: count('Machines running it.') },
+        { required: ['version'] },
+      ),
+    },
+    initialization: object(
+      { controlPlaneInitialized: boolean('True once the control plane answers (v1beta2 contract).') },
+      { description: 'Initialization observations (v1beta2 contract).', minProperties: 1 },
+    ),
+    bootstrapped: boolean('True once etcd has been bootstrapped.'),
+    observedGeneration: int64('The latest generation observed by the controller.'),
+  };
+}
+
+const V1BETA2_CONDITIONS =
+  'Conditions of the control plane: Available, Initialized, EtcdClusterHealthy, ControlPlaneComponentsHealthy, MachinesReady, ' +
+  'MachinesUpToDate, RollingOut, ScalingUp, ScalingDown, Remediating, Deleting, Paused.';
+
+function statusV1alpha3(): JSONSchemaProps {
+  return object(
+    {
+      ...sharedStatusFields(),
+      updatedReplicas: count('v1beta1 contract: Machines whose spec is up to date.'),
+      unavailableReplicas: count('v1beta1 contract: replicas that are not ready.'),
       initialized: boolean('v1beta1 contract: true once the control plane answers.'),
       ready: boolean('True while at least one control-plane Machine is ready.'),
-      bootstrapped: boolean('True once etcd has been bootstrapped.'),
       failureReason: string('Deprecated: a terminal problem, for machines to interpret.'),
       failureMessage: string('Deprecated: a terminal problem, for humans.'),
-      observedGeneration: int64('The latest generation observed by the controller.'),
       conditions: v1beta1Conditions('Cluster API v1beta1-style conditions.'),
       v1beta2: object(
-        { conditions: metav1Conditions('Conditions of the control plane: Available, RollingOut, ScalingUp, ScalingDown, Paused, ...') },
+        { conditions: metav1Conditions(V1BETA2_CONDITIONS) },
         { description: 'Status fields of the Cluster API v1beta2 contract that v1alpha3 cannot keep at their v1beta2 place.' },
       ),
     },
@@ -212,8 +363,85 @@ function statusSchema(): JSONSchemaProps {
   );
 }
 
+function statusV1beta1(): JSONSchemaProps {
+  return object(
+    {
+      ...sharedStatusFields(),
+      conditions: metav1Conditions(V1BETA2_CONDITIONS),
+      lastRemediation: object(
+        {
+          machine: string('The Machine remediated.', { minLength: 1, maxLength: 253 }),
+          time: string('When its remediation started.', { format: 'date-time' }),
+          retryCount: int32('How many remediations in a row its chain has had before it.', { minimum: 0 }),
+        },
+        { description: 'The last remediation this control plane made.', required: ['machine', 'time', 'retryCount'] },
+      ),
+      deprecated: object(
+        {
+          v1beta1: object(
+            {
+              conditions: v1beta1Conditions('Deprecated: Cluster API v1beta1-style conditions, removed with the v1beta1 contract.'),
+              updatedReplicas: count('v1beta1 contract: Machines whose spec is up to date.'),
+              unavailableReplicas: count('v1beta1 contract: replicas that are not ready.'),
+              failureReason: string('Deprecated: a terminal problem, for machines to interpret.'),
+              failureMessage: string('Deprecated: a terminal problem, for humans.'),
+            },
+            { description: 'Status fields of the Cluster API v1beta1 contract.' },
+          ),
+        },
+        { description: 'Status fields that are deprecated and will be removed.' },
+      ),
+    },
+    { description: 'TalosControlPlaneStatus is the observed state of the control plane.' },
+  );
+}
+
+const SCALE = { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' };
+const AGE: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Time since creation' };
+const DESCRIPTION = 'TalosControlPlane is a Talos control plane: its Machines, their etcd, and the workload cluster\'s kubeconfig.';
+
+function v1alpha3Version(): CrdVersion {
+  return {
+    name: 'v1alpha3',
+    served: true,
+    storage: false,
+    schema: { openAPIV3Schema: rootSchema(DESCRIPTION, { spec: specV1alpha3(), status: statusV1alpha3() }, ['spec']) },
+    subresources: { status: {}, scale: SCALE },
+    additionalPrinterColumns: [
+      { name: 'Ready', type: 'boolean', jsonPath: '.status.ready', description: 'At least one control-plane Machine is ready' },
+      { name: 'Initialized', type: 'boolean', jsonPath: '.status.initialized', description: 'The control plane has answered' },
+      { name: 'Replicas', type: 'integer', jsonPath: '.status.replicas', description: 'Control-plane Machines that exist' },
+      { name: 'Ready Replicas', type: 'integer', jsonPath: '.status.readyReplicas', description: 'Control-plane Machines that are ready' },
+      { name: 'Unavailable Replicas', type: 'integer', jsonPath: '.status.unavailableReplicas', description: 'Control-plane Machines that are not ready' },
+    ],
+  };
+}
+
+function v1beta1Version(): CrdVersion {
+  const condition = (type: string) => `.status.conditions[?(@.type=="${type}")].status`;
+  return {
+    name: 'v1beta1',
+    served: true,
+    storage: true,
+    schema: { openAPIV3Schema: rootSchema(DESCRIPTION, { spec: specV1beta1(), status: statusV1beta1() }, ['spec']) },
+    subresources: { status: {}, scale: SCALE },
+    additionalPrinterColumns: [
+      { name: 'Cluster', type: 'string', jsonPath: ".metadata.labels['cluster\\.x-k8s\\.io/cluster-name']", description: 'Cluster' },
+      { name: 'Available', type: 'string', jsonPath: condition('Available'), description: 'The control plane is available' },
+      { name: 'Initialized', type: 'boolean', jsonPath: '.status.initialization.controlPlaneInitialized', description: 'The control plane has answered' },
+      { name: 'Desired', type: 'integer', jsonPath: '.spec.replicas', description: 'Control-plane Machines wanted' },
+      { name: 'Current', type: 'integer', jsonPath: '.status.replicas', description: 'Control-plane Machines that exist' },
+      { name: 'Ready', type: 'integer', jsonPath: '.status.readyReplicas', description: 'Control-plane Machines that are ready' },
+      { name: 'Available', type: 'integer', jsonPath: '.status.availableReplicas', description: 'Control-plane Machines that are available', priority: 1 },
+      { name: 'Up-to-date', type: 'integer', jsonPath: '.status.upToDateReplicas', description: 'Control-plane Machines that are up to date' },
+      { name: 'Version', type: 'string', jsonPath: '.spec.version', description: 'Kubernetes version' },
+      AGE,
+    ],
+  };
+}
+
 export function talosControlPlaneCrd(): CustomResourceDefinition {
-  const { plural } = V1ALPHA3.talosControlPlane;
+  const { plural } = V1BETA1.talosControlPlane;
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -229,28 +457,62 @@ export function talosControlPlaneCrd(): CustomResourceDefinition {
         categories: ['cluster-api'],
       },
       scope: 'Namespaced',
+      versions: [v1alpha3Version(), v1beta1Version()],
+      conversion: conversionViaWebhook(),
+    },
+  };
+}
+
+/** The template's spec: what a ClusterClass fixes; the topology gives replicas, version and the infrastructure. */
+function templateResourceSpec(): JSONSchemaProps {
+  const { properties } = specV1beta1();
+  return object(
+    {
+      machineTemplate: object(
+        { metadata: templateMetadataSchema('control-plane Machine'), spec: object({ deletion: deletionSchema() }) },
+        { description: 'Metadata and deletion timeouts of the control-plane Machines (the ClusterClass names the infrastructure).' },
+      ),
+      controlPlaneConfig: properties!.controlPlaneConfig!,
+      rollout: properties!.rollout!,
+      remediation: properties!.remediation!,
+      machineNaming: properties!.machineNaming!,
+    },
+    { required: ['controlPlaneConfig'] },
+  );
+}
+
+export function talosControlPlaneTemplateCrd(): CustomResourceDefinition {
+  const { plural } = V1BETA1.talosControlPlaneTemplate;
+  const kind = TALOS_CONTROL_PLANE_TEMPLATE_KIND;
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${plural}.${CONTROLPLANE_GROUP}`, labels: { ...TEMPLATE_CONTRACT_LABELS } },
+    spec: {
+      group: CONTROLPLANE_GROUP,
+      names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase(), categories: ['cluster-api'] },
+      scope: 'Namespaced',
       versions: [
         {
-          name: VERSION,
+          name: 'v1beta1',
           served: true,
           storage: true,
           schema: {
-            openAPIV3Schema: rootSchema(
-              'TalosControlPlane is a Talos control plane: its Machines, their etcd, and the workload cluster\'s kubeconfig.',
-              { spec: specSchema(), status: statusSchema() },
-              ['spec'],
-            ),
-          },
-          subresources: {
-            status: {},
-            scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' },
+            openAPIV3Schema: rootSchema('TalosControlPlaneTemplate is the TalosControlPlane a ClusterClass stamps out for each topology Cluster.', {
+              spec: object(
+                {
+                  template: object(
+                    { metadata: templateMetadataSchema('TalosControlPlane made from this template'), spec: templateResourceSpec() },
+                    { required: ['spec'] },
+                  ),
+                },
+                { required: ['template'] },
+              ),
+            }, ['spec']),
           },
           additionalPrinterColumns: [
-            { name: 'Ready', type: 'boolean', jsonPath: '.status.ready', description: 'At least one control-plane Machine is ready' },
-            { name: 'Initialized', type: 'boolean', jsonPath: '.status.initialized', description: 'The control plane has answered' },
-            { name: 'Replicas', type: 'integer', jsonPath: '.status.replicas', description: 'Control-plane Machines that exist' },
-            { name: 'Ready Replicas', type: 'integer', jsonPath: '.status.readyReplicas', description: 'Control-plane Machines that are ready' },
-            { name: 'Unavailable Replicas', type: 'integer', jsonPath: '.status.unavailableReplicas', description: 'Control-plane Machines that are not ready' },
+            { name: 'ClusterClass', type: 'string', jsonPath: '.metadata.ownerReferences[?(@.kind=="ClusterClass")].name', description: 'ClusterClass owning this template' },
+            AGE,
           ],
         },
       ],

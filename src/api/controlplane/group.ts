@@ -4,14 +4,18 @@
 export const CONTROLPLANE_GROUP = 'controlplane.cluster.x-k8s.io';
 
 export const TALOS_CONTROL_PLANE_KIND = 'TalosControlPlane';
+export const TALOS_CONTROL_PLANE_TEMPLATE_KIND = 'TalosControlPlaneTemplate';
 
 /** Set on every TalosControlPlane so its Machines are cleaned up before it goes (CACPPT's name). */
 export const TALOS_CONTROL_PLANE_FINALIZER = 'talos.controlplane.cluster.x-k8s.io';
 
 export const ROLLING_UPDATE = 'RollingUpdate';
 export const ON_DELETE = 'OnDelete';
+export const IN_PLACE = 'InPlace';
 /** RollingUpdate replaces outdated Machines by itself; OnDelete only when the user deletes one. */
-export const ROLLOUT_STRATEGY_TYPES = [ROLLING_UPDATE, ON_DELETE] as const;
+export const V1ALPHA3_ROLLOUT_STRATEGY_TYPES = [ROLLING_UPDATE, ON_DELETE] as const;
+/** v1beta1 adds InPlace: upgrades through the Talos API where the change allows it (v1alpha3: an annotation). */
+export const ROLLOUT_STRATEGY_TYPES = [ROLLING_UPDATE, ON_DELETE, IN_PLACE] as const;
 export type RolloutStrategyType = (typeof ROLLOUT_STRATEGY_TYPES)[number];
 
 export const DEFAULT_REPLICAS = 1;

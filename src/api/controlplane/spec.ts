@@ -1,20 +1,20 @@
-// Reading a TalosControlPlane's spec with CACPPT's defaults applied. The CRD
-// defaults replicas and the rollout strategy on write; these helpers apply the
-// same defaults again (objects stored before the CRD had them, or built in
-// code) and the two no schema can hold: the `v` prefix on the version and the
-// template's namespace.
+// Reading a TalosControlPlane's spec (the v1beta1 hub) with CACPPT's and KCP's defaults applied.
+// The CRD defaults replicas and the rollout strategy on write; these helpers apply the same
+// defaults again (objects stored before the CRD had them, or built in code) and the one no schema
+// can hold: the `v` prefix on the version.
 import { CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL } from '../capi/v1beta2/types';
 import type { TalosConfigSpec } from '../bootstrap/spec';
-import { DEFAULT_MAX_SURGE, DEFAULT_REPLICAS, ON_DELETE, ROLLING_UPDATE, type RolloutStrategyType } from './group';
-import type { ObjectReference, TalosControlPlane, TalosControlPlaneSpec } from './v1alpha3/types';
+import { DEFAULT_MAX_SURGE, DEFAULT_REPLICAS, IN_PLACE, ON_DELETE, ROLLING_UPDATE, type RolloutStrategyType } from './group';
+import type { ContractVersionedObjectReference, TalosControlPlane, TalosControlPlaneSpec } from './v1beta1/types';
 
 export function replicasOf(spec: TalosControlPlaneSpec): number {
   return spec.replicas ?? DEFAULT_REPLICAS;
 }
 
-/** OnDelete only when asked for; anything else (empty, or a value stored before validation) rolls. */
+/** OnDelete or InPlace only when asked for; anything else (empty, or a value stored before validation) rolls. */
 export function rolloutStrategyTypeOf(spec: TalosControlPlaneSpec): RolloutStrategyType {
-  return spec.rolloutStrategy?.type === ON_DELETE ? ON_DELETE : ROLLING_UPDATE;
+  const type = spec.rollout?.strategy?.type;
+  return type === ON_DELETE || type === IN_PLACE ? type : ROLLING_UPDATE;
 }
 
 /** 0 or 1 from an int-or-string; undefined for anything else (the CRD refuses it, older objects may hold it). */
@@ -25,7 +25,7 @@ function zeroOrOne(value: number | string | undefined): 0 | 1 | undefined {
 
 /** How many Machines above `replicas` a rolling update may create: 0 or 1, default 1. */
 export function maxSurgeOf(spec: TalosControlPlaneSpec): 0 | 1 {
-  return zeroOrOne(spec.rolloutStrategy?.rollingUpdate?.maxSurge) ?? DEFAULT_MAX_SURGE;
+  return zeroOrOne(spec.rollout?.strategy?.rollingUpdate?.maxSurge) ?? DEFAULT_MAX_SURGE;
 }
 
 /**
@@ -33,7 +33,7 @@ export function maxSurgeOf(spec: TalosControlPlaneSpec): 0 | 1 {
  * surge implies: a surge of 1 needs no gap, a surge of 0 must remove first.
  */
 export function maxUnavailableOf(spec: TalosControlPlaneSpec): 0 | 1 {
-  return zeroOrOne(spec.rolloutStrategy?.rollingUpdate?.maxUnavailable) ?? (maxSurgeOf(spec) === 1 ? 0 : 1);
+  return zeroOrOne(spec.rollout?.strategy?.rollingUpdate?.maxUnavailable) ?? (maxSurgeOf(spec) === 1 ? 0 : 1);
 }
 
 /**
@@ -50,10 +50,9 @@ export function kubernetesVersionOf(spec: TalosControlPlaneSpec): string {
   return spec.version.startsWith('v') ? spec.version : `v${spec.version}`;
 }
 
-/** The infrastructure template, its namespace defaulting to the TalosControlPlane's. */
-export function infrastructureTemplateOf(tcp: Pick<TalosControlPlane, 'metadata' | 'spec'>): ObjectReference {
-  const ref = tcp.spec.infrastructureTemplate;
-  return { ...ref, namespace: ref.namespace || tcp.metadata.namespace };
+/** The infrastructure machine template (in the TalosControlPlane's namespace). */
+export function infrastructureRefOf(tcp: Pick<TalosControlPlane, 'spec'>): ContractVersionedObjectReference {
+  return tcp.spec.machineTemplate.spec.infrastructureRef;
 }
 
 /**

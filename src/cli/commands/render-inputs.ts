@@ -10,6 +10,8 @@ import * as bootstrapV1beta1 from '../../api/bootstrap/v1beta1/types';
 import { GROUP as CAPI_GROUP, type Cluster, type Machine } from '../../api/capi/v1beta2/types';
 import { CONTROLPLANE_GROUP, TALOS_CONTROL_PLANE_KIND } from '../../api/controlplane/group';
 import * as controlplaneV1alpha3 from '../../api/controlplane/v1alpha3/types';
+import * as controlplaneV1beta1 from '../../api/controlplane/v1beta1/types';
+import { convertTalosControlPlane } from '../../api/controlplane/conversion';
 import { splitApiVersion, type TypedObject } from '../../api/meta';
 import type { ConfigOwner } from '../../bootstrap/decisions';
 import { machineName, machineObjects } from '../../controlplane/machine-objects';
@@ -149,14 +151,17 @@ export function renderSource(object: Manifest, file: string, options: SourceOpti
     if (options.first) throw new UsageError('--first applies to a TalosControlPlane only');
     return { spec: specOfConfig(object, file) };
   }
-  if (object.apiVersion !== controlplaneV1alpha3.API_VERSION) {
-    throw new UsageError(`${file}: ${describe(object)} is ${object.apiVersion}; the served version is ${controlplaneV1alpha3.API_VERSION}`);
+  if (object.apiVersion !== controlplaneV1alpha3.API_VERSION && object.apiVersion !== controlplaneV1beta1.API_VERSION) {
+    throw new UsageError(`${file}: ${describe(object)} is ${object.apiVersion}; the served versions are ${controlplaneV1alpha3.API_VERSION} and ${controlplaneV1beta1.API_VERSION}`);
   }
-  const tcp = object as unknown as controlplaneV1alpha3.TalosControlPlane;
-  const ref = tcp.spec?.infrastructureTemplate;
-  if (typeof tcp.spec?.version !== 'string' || !isObject(tcp.spec.controlPlaneConfig) || !ref?.kind || !ref.apiVersion) {
-    throw new UsageError(`${file}: ${describe(object)} needs spec.version, spec.infrastructureTemplate and spec.controlPlaneConfig`);
+  const tcp = convertTalosControlPlane(object as unknown as TypedObject, controlplaneV1beta1.VERSION) as unknown as controlplaneV1beta1.TalosControlPlane;
+  const ref = tcp.spec?.machineTemplate?.spec?.infrastructureRef;
+  if (typeof tcp.spec?.version !== 'string' || !isObject(tcp.spec.controlPlaneConfig) || !ref?.kind || !ref.apiGroup) {
+    throw new UsageError(`${file}: ${describe(object)} needs spec.version, the infrastructure template and spec.controlPlaneConfig`);
   }
+  // Only the template's group reaches the Machine; a v1alpha3 manifest names its version too.
+  const v1alpha3Template = (object as unknown as Partial<controlplaneV1alpha3.TalosControlPlane>).spec?.infrastructureTemplate?.apiVersion;
+  const templateApiVersion = v1alpha3Template?.includes('/') ? v1alpha3Template : `${ref.apiGroup}/${controlplaneV1beta1.VERSION}`;
   const tcpName = tcp.metadata.name ?? 'control-plane';
   const namespace = tcp.metadata.namespace ?? options.cluster.metadata.namespace ?? 'default';
   try {
@@ -164,7 +169,7 @@ export function renderSource(object: Manifest, file: string, options: SourceOpti
       // The owner references it writes need a uid, which only the API server gives.
       tcp: { ...tcp, metadata: { ...tcp.metadata, name: tcpName, namespace, uid: tcp.metadata.uid ?? 'not-applied' } },
       clusterName: options.cluster.metadata.name ?? '',
-      template: { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace }, spec: { template: { spec: {} } } },
+      template: { apiVersion: templateApiVersion, kind: ref.kind, metadata: { name: ref.name, namespace }, spec: { template: { spec: {} } } },
       name: options.machineName ?? machineName(tcpName),
       first: options.first,
     });

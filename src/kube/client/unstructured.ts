@@ -27,6 +27,12 @@ export class UnstructuredClient {
     return this.client.get<Unstructured>(kind, ref.namespace ?? '', ref.name, signal);
   }
 
+  /** One object of a kind named by group only (a Cluster API v1beta2 reference): the group's preferred version. */
+  async getInGroup(gvk: GroupVersionKind, namespace: string, name: string, signal?: AbortSignal): Promise<Unstructured> {
+    const kind = await this.mapper.kindFor(gvk, signal);
+    return this.client.get<Unstructured>(kind, namespace, name, signal);
+  }
+
   async list(gvk: GroupVersionKind, options: ListOptions = {}): Promise<ListResult<Unstructured>> {
     const kind = await this.mapper.kindFor(gvk, options.signal);
     return this.client.list<Unstructured>(kind, options);

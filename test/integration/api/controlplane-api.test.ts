@@ -6,9 +6,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { V1ALPHA3 } from '../../../src/api/controlplane/resources';
+import { V1ALPHA3, V1BETA1 } from '../../../src/api/controlplane/resources';
+import { ROLLOUT_STRATEGY_ANNOTATION } from '../../../src/api/controlplane/conversion';
+import type { TalosControlPlane as HubTalosControlPlane } from '../../../src/api/controlplane/v1beta1/types';
 import {
-  ONE_OR_ZERO_MESSAGE, REPLICAS_ODD_MESSAGE, SURGE_AND_UNAVAILABLE_ZERO_MESSAGE, WORKER_CONFIG_MESSAGE,
+  MACHINE_NAMING_MESSAGE, ONE_OR_ZERO_MESSAGE, REPLICAS_ODD_MESSAGE, SURGE_AND_UNAVAILABLE_ZERO_MESSAGE, WORKER_CONFIG_MESSAGE,
 } from '../../../src/api/controlplane/crds';
 import type { TalosControlPlane, TalosControlPlaneStatus } from '../../../src/api/controlplane/v1alpha3/types';
 import { KubeApiError } from '../../../src/kube/client/api-error';
@@ -236,5 +238,54 @@ describe('printer columns', () => {
     const table = await getTable(resourcePath(kind, namespace, name));
     expect(table.columnDefinitions.map((c) => c.name)).toEqual(['Name', 'Ready', 'Initialized', 'Replicas', 'Ready Replicas', 'Unavailable Replicas']);
     expect(table.rows.map((r) => r.cells)).toEqual([[name, true, true, 3, 2, 1]]);
+  });
+});
+
+describe('v1beta1 (the storage version) beside v1alpha3', () => {
+  const hubKind = V1BETA1.talosControlPlane;
+  type Hub = KubeObject & Pick<HubTalosControlPlane, 'spec' | 'status'>;
+  const hub = (name: string, spec: Record<string, unknown> = {}): Hub => ({
+    apiVersion: 'controlplane.cluster.x-k8s.io/v1beta1', kind: 'TalosControlPlane', metadata: { name, namespace },
+    spec: {
+      version: 'v1.34.1',
+      machineTemplate: { spec: { infrastructureRef: { apiGroup: 'infrastructure.cluster.x-k8s.io', kind: 'SimMachineTemplate', name: 'cp' } } },
+      controlPlaneConfig: { controlplane: { talosVersion: 'v1.13' } },
+      ...spec,
+    },
+  });
+  const hubDryRun = (obj: Hub) => client.request<Hub>('POST', resourcePath(hubKind, namespace), { body: obj, query: { dryRun: 'All' } });
+
+  it('a seed written as v1alpha3 reads as v1beta1 at the new places, and back as v1alpha3 unchanged', async () => {
+    const seed = loadSeed('000-taloscontrolplane-cluster-control-plane.yaml');
+    const created = await client.create<Tcp>(kind, { ...seed, metadata: { ...seed.metadata, name: 'as-hub', namespace } });
+    const read = await client.get<Hub>(hubKind, namespace, 'as-hub');
+    const template = seed.spec.infrastructureTemplate;
+    expect(read.spec.machineTemplate.spec.infrastructureRef).toEqual({ apiGroup: template.apiVersion!.split('/')[0], kind: template.kind, name: template.name });
+    expect(read.spec.rollout).toEqual({ strategy: DEFAULT_ROLLOUT });
+    expect((await client.get<Tcp>(kind, namespace, 'as-hub')).spec).toEqual(created.spec);
+  });
+
+  it('defaults the rollout, and keeps remediation, naming and machine metadata a v1alpha3 update does not know about', async () => {
+    const created = await client.create<Hub>(hubKind, hub('hub-only', {
+      remediation: { maxRetry: 2 }, machineNaming: { template: '{{ .cluster.name }}-cp-{{ .random }}' },
+      machineTemplate: { metadata: { labels: { team: 'a' } }, spec: { infrastructureRef: { apiGroup: 'infrastructure.cluster.x-k8s.io', kind: 'SimMachineTemplate', name: 'cp' } } },
+    }));
+    expect(created.spec.rollout).toEqual({ strategy: DEFAULT_ROLLOUT });
+    await patchSpec('hub-only', { replicas: 3 });
+    const read = await client.get<Hub>(hubKind, namespace, 'hub-only');
+    expect(read.spec).toMatchObject({ replicas: 3, remediation: { maxRetry: 2 }, machineNaming: { template: '{{ .cluster.name }}-cp-{{ .random }}' }, machineTemplate: { metadata: { labels: { team: 'a' } } } });
+  });
+
+  it('InPlace is a v1beta1 strategy type and the v1alpha3 annotation', async () => {
+    await client.create<Hub>(hubKind, hub('in-place', { rollout: { strategy: { type: 'InPlace' } } }));
+    const old = await client.get<Tcp>(kind, namespace, 'in-place');
+    expect(old.metadata.annotations?.[ROLLOUT_STRATEGY_ANNOTATION]).toBe('InPlace');
+    expect(old.spec.rolloutStrategy?.type).toBe('RollingUpdate');
+  });
+
+  it('refuses a naming template without {{ .random }}', async () => {
+    const refusal = await invalid(hubDryRun(hub('bad-name', { machineNaming: { template: '{{ .cluster.name }}-cp' } })));
+    expect(refusal).toContain('spec.machineNaming.template');
+    expect(refusal).toContain(MACHINE_NAMING_MESSAGE);
   });
 });

@@ -122,8 +122,9 @@ describe('the real clusterctl', () => {
     for (const provider of PROVIDERS) expect(text).not.toContain(clusterctlInstall(provider).namespace);
     expect(text).toContain(`"cert-manager.io/inject-ca-from":"${target}/talos-capi-bootstrap-serving-cert"`);
     expect(text).toContain(`"dnsNames":["talos-capi-bootstrap-webhook-service.${target}.svc"`);
-    // Two CRD conversions and the TalosConfigTemplate validator.
-    expect(clientConfigs([...bootstrap, ...controlPlane]).map((config) => config.service?.namespace)).toEqual([target, target, target]);
+    // Three CRD conversions (TalosConfig, TalosConfigTemplate, TalosControlPlane) and the TalosConfigTemplate validator.
+    expect(clientConfigs([...bootstrap, ...controlPlane]).map((config) => config.service?.namespace)).toEqual([target, target, target, target]);
+    expect(text).toContain(`"cert-manager.io/inject-ca-from":"${target}/talos-capi-control-plane-serving-cert"`);
     for (const binding of [...bootstrap, ...controlPlane].filter((o) => o.kind.endsWith('Binding'))) {
       expect((binding as unknown as { subjects: { namespace: string }[] }).subjects.map((subject) => subject.namespace)).toEqual([target]);
     }

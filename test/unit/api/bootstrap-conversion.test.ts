@@ -7,7 +7,7 @@ import type { Converter } from '../../../src/api/conversion';
 import type { TypedObject } from '../../../src/api/meta';
 import type * as v1alpha3 from '../../../src/api/bootstrap/v1alpha3/types';
 import type * as v1beta1 from '../../../src/api/bootstrap/v1beta1/types';
-import { fullTemplateV1alpha3, fullTemplateV1beta1, fullV1alpha3, fullV1beta1, leafPaths, onlyPath } from './bootstrap-fixtures';
+import { fullTemplateV1alpha3, fullTemplateV1beta1, fullV1alpha3, fullV1beta1, leafPaths, onlyPath, annotationJson } from './bootstrap-fixtures';
 
 const A3 = 'v1alpha3';
 const B1 = 'v1beta1';
@@ -28,10 +28,7 @@ function itRoundTripsEachField(full: TypedObject, convert: Converter, via: strin
   });
 }
 
-function conversionData(obj: { metadata: { annotations?: Record<string, string> } }): unknown {
-  const text = obj.metadata.annotations?.[CONVERSION_DATA_ANNOTATION];
-  return text === undefined ? undefined : JSON.parse(text);
-}
+const conversionData = (obj: { metadata: { annotations?: Record<string, string> } }) => annotationJson(obj, CONVERSION_DATA_ANNOTATION);
 
 describe('TalosConfig v1alpha3 → v1beta1', () => {
   it('maps every status field to its v1beta1 place and keeps talosConfig in the annotation', () => {

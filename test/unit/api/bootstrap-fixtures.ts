@@ -125,3 +125,9 @@ export function onlyPath<T extends { apiVersion: string; kind: string; metadata:
   });
   return result as T;
 }
+
+/** The JSON an annotation holds (a conversion-data annotation), or undefined without it. */
+export function annotationJson(obj: { metadata: { annotations?: Record<string, string> } }, key: string): unknown {
+  const text = obj.metadata.annotations?.[key];
+  return text === undefined ? undefined : JSON.parse(text);
+}

@@ -1,5 +1,5 @@
 import { talosConfigSpecSchema } from '../../../src/api/bootstrap/crds';
-import { CONTROLPLANE_CONTRACT_LABELS, KUBERNETES_VERSION_PATTERN, talosControlPlaneCrd } from '../../../src/api/controlplane/crds';
+import { CONTROLPLANE_CONTRACT_LABELS, KUBERNETES_VERSION_PATTERN, talosControlPlaneCrd, talosControlPlaneTemplateCrd } from '../../../src/api/controlplane/crds';
 import { TALOS_CONTROL_PLANE_FINALIZER } from '../../../src/api/controlplane/group';
 import type { JSONSchemaProps } from '../../../src/api/crd';
 
@@ -11,11 +11,22 @@ const status = root.properties!.status!;
 const rollout = spec.properties!.rolloutStrategy!;
 const rollingUpdate = rollout.properties!.rollingUpdate!.properties!;
 
+describe('TalosControlPlaneTemplate CRD', () => {
+  const template = talosControlPlaneTemplateCrd();
+  it('is v1beta1 only, for the v1beta2 contract (ClusterClass), holding what a topology does not set', () => {
+    expect(template.metadata).toEqual({ name: 'taloscontrolplanetemplates.controlplane.cluster.x-k8s.io', labels: { 'cluster.x-k8s.io/v1beta2': 'v1beta1' } });
+    expect(template.spec.versions.map((v) => [v.name, v.served, v.storage])).toEqual([['v1beta1', true, true]]);
+    const resource = template.spec.versions[0]!.schema.openAPIV3Schema.properties!.spec!.properties!.template!.properties!.spec!;
+    expect(Object.keys(resource.properties!).sort()).toEqual(['controlPlaneConfig', 'machineNaming', 'machineTemplate', 'remediation', 'rollout']);
+    expect(resource.required).toEqual(['controlPlaneConfig']);
+  });
+});
+
 describe('TalosControlPlane CRD', () => {
-  it('is controlplane.cluster.x-k8s.io/v1alpha3, served and stored, with nothing to convert', () => {
+  it('serves v1alpha3 and v1beta1, stores v1beta1, and converts through the webhook', () => {
     expect(crd.metadata.name).toBe('taloscontrolplanes.controlplane.cluster.x-k8s.io');
-    expect(crd.spec.versions.map((v) => [v.name, v.served, v.storage])).toEqual([['v1alpha3', true, true]]);
-    expect(crd.spec.conversion).toBeUndefined();
+    expect(crd.spec.versions.map((v) => [v.name, v.served, v.storage])).toEqual([['v1alpha3', true, false], ['v1beta1', true, true]]);
+    expect(crd.spec.conversion).toMatchObject({ strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1'], clientConfig: { service: { path: '/convert' } } } });
     expect(crd.spec.scope).toBe('Namespaced');
     expect(crd.spec.names).toEqual({
       kind: 'TalosControlPlane', listKind: 'TalosControlPlaneList', plural: 'taloscontrolplanes', singular: 'taloscontrolplane',
@@ -24,12 +35,12 @@ describe('TalosControlPlane CRD', () => {
     expect(TALOS_CONTROL_PLANE_FINALIZER).toBe('talos.controlplane.cluster.x-k8s.io');
   });
 
-  it('labels every contract, v1beta2 included, with v1alpha3', () => {
+  it('labels the v1beta2 contract with v1beta1 and the older ones with v1alpha3', () => {
     expect(CONTROLPLANE_CONTRACT_LABELS).toEqual({
       'cluster.x-k8s.io/v1alpha3': 'v1alpha3',
       'cluster.x-k8s.io/v1alpha4': 'v1alpha3',
       'cluster.x-k8s.io/v1beta1': 'v1alpha3',
-      'cluster.x-k8s.io/v1beta2': 'v1alpha3',
+      'cluster.x-k8s.io/v1beta2': 'v1beta1',
     });
     expect(crd.metadata.labels).toEqual(CONTROLPLANE_CONTRACT_LABELS);
   });
@@ -54,6 +65,9 @@ describe('TalosControlPlane CRD', () => {
     expect(spec.properties!.replicas!.default).toBe(1);
     expect(rollout.default).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1 } });
     expect(rollout.properties!.type!).toMatchObject({ enum: ['RollingUpdate', 'OnDelete'], default: 'RollingUpdate' });
+    const v1beta1Spec = crd.spec.versions[1]!.schema.openAPIV3Schema.properties!.spec!;
+    expect(v1beta1Spec.required).toEqual(['version', 'machineTemplate', 'controlPlaneConfig']);
+    expect(v1beta1Spec.properties!.rollout!.properties!.strategy!.properties!.type!).toMatchObject({ enum: ['RollingUpdate', 'OnDelete', 'InPlace'], default: 'RollingUpdate' });
     expect(rollingUpdate.maxSurge!.default).toBe(1);
     expect(rollingUpdate.maxUnavailable!.default).toBeUndefined();
   });

@@ -1,18 +1,18 @@
 import {
-  controlPlaneSelector, createsBeforeRemoving, infrastructureTemplateOf, kubernetesVersionOf, maxSurgeOf, maxUnavailableOf,
+  controlPlaneSelector, createsBeforeRemoving, kubernetesVersionOf, maxSurgeOf, maxUnavailableOf,
   replicasOf, rolloutStrategyTypeOf, talosConfigSpecForMachine,
 } from '../../../src/api/controlplane/spec';
-import type { RollingUpdate, TalosControlPlane, TalosControlPlaneSpec } from '../../../src/api/controlplane/v1alpha3/types';
+import type { RollingUpdate, TalosControlPlaneSpec } from '../../../src/api/controlplane/v1beta1/types';
 
 function specWith(extra: Partial<TalosControlPlaneSpec> = {}): TalosControlPlaneSpec {
   return {
     version: 'v1.30.0',
-    infrastructureTemplate: { apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta1', kind: 'SimMachineTemplate', name: 'cp' },
+    machineTemplate: { spec: { infrastructureRef: { apiGroup: 'infrastructure.cluster.x-k8s.io', kind: 'SimMachineTemplate', name: 'cp' } } },
     controlPlaneConfig: { controlplane: { talosVersion: 'v1.11' } },
     ...extra,
   };
 }
-const rolling = (rollingUpdate: RollingUpdate) => specWith({ rolloutStrategy: { type: 'RollingUpdate', rollingUpdate } });
+const rolling = (rollingUpdate: RollingUpdate) => specWith({ rollout: { strategy: { type: 'RollingUpdate', rollingUpdate } } });
 
 describe('TalosControlPlane spec helpers', () => {
   it('replicasOf defaults to 1 and keeps what is set', () => {
@@ -20,10 +20,11 @@ describe('TalosControlPlane spec helpers', () => {
     expect(replicasOf(specWith({ replicas: 3 }))).toBe(3);
   });
 
-  it('rolloutStrategyTypeOf is OnDelete only when asked for', () => {
-    expect(rolloutStrategyTypeOf(specWith({ rolloutStrategy: { type: 'OnDelete' } }))).toBe('OnDelete');
+  it('rolloutStrategyTypeOf is OnDelete or InPlace only when asked for', () => {
+    expect(rolloutStrategyTypeOf(specWith({ rollout: { strategy: { type: 'OnDelete' } } }))).toBe('OnDelete');
+    expect(rolloutStrategyTypeOf(specWith({ rollout: { strategy: { type: 'InPlace' } } }))).toBe('InPlace');
     expect(rolloutStrategyTypeOf(specWith())).toBe('RollingUpdate');
-    expect(rolloutStrategyTypeOf(specWith({ rolloutStrategy: { type: 'Recreate' } }))).toBe('RollingUpdate');
+    expect(rolloutStrategyTypeOf(specWith({ rollout: { strategy: { type: 'Recreate' } } }))).toBe('RollingUpdate');
   });
 
   it.each([
@@ -61,18 +62,6 @@ describe('TalosControlPlane spec helpers', () => {
   it('kubernetesVersionOf adds the v Cluster API requires, once', () => {
     expect(kubernetesVersionOf(specWith({ version: '1.30.2' }))).toBe('v1.30.2');
     expect(kubernetesVersionOf(specWith({ version: 'v1.30.2' }))).toBe('v1.30.2');
-  });
-
-  it('infrastructureTemplateOf defaults the namespace to the TalosControlPlane\'s', () => {
-    const tcp = (namespace?: string): Pick<TalosControlPlane, 'metadata' | 'spec'> => ({
-      metadata: { name: 'cp', namespace: 'clusters' },
-      spec: specWith({ infrastructureTemplate: { apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta1', kind: 'SimMachineTemplate', name: 't', namespace } }),
-    });
-    expect(infrastructureTemplateOf(tcp()).namespace).toBe('clusters');
-    expect(infrastructureTemplateOf(tcp('')).namespace).toBe('clusters');
-    expect(infrastructureTemplateOf(tcp('templates'))).toEqual({
-      apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta1', kind: 'SimMachineTemplate', name: 't', namespace: 'templates',
-    });
   });
 
   describe('talosConfigSpecForMachine', () => {

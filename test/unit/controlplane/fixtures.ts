@@ -1,6 +1,6 @@
 // Frozen objects for the control-plane unit tests, shaped as the caches hold them.
 import type { Cluster, Machine } from '../../../src/api/capi/v1beta2/types';
-import type { TalosControlPlane } from '../../../src/api/controlplane/v1alpha3/types';
+import type { TalosControlPlane } from '../../../src/api/controlplane/v1beta1/types';
 import type { ConditionStatus } from '../../../src/kube/patch/conditions';
 import { ControlPlane } from '../../../src/controlplane/control-plane';
 import type { MachineParts } from '../../../src/controlplane/rollout';
@@ -18,13 +18,13 @@ export interface TcpShape {
 
 export function tcp(overrides: TcpShape = {}): TalosControlPlane {
   return deepFreeze({
-    apiVersion: 'controlplane.cluster.x-k8s.io/v1alpha3', kind: 'TalosControlPlane',
+    apiVersion: 'controlplane.cluster.x-k8s.io/v1beta1', kind: 'TalosControlPlane',
     metadata: { name: 'cp', namespace: 'ns', uid: 'tcp-uid', generation: 2 },
     spec: {
       version: overrides.version ?? '1.34.1', replicas: overrides.replicas ?? 3,
-      ...(overrides.onDelete ? { rolloutStrategy: { type: 'OnDelete' } } : {}),
-      ...(overrides.maxSurge !== undefined ? { rolloutStrategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: overrides.maxSurge } } } : {}),
-      infrastructureTemplate: { apiVersion: 'infrastructure.cluster.x-k8s.io/v1alpha1', kind: 'SimMachineTemplate', name: 'tmpl' },
+      ...(overrides.onDelete ? { rollout: { strategy: { type: 'OnDelete' } } } : {}),
+      ...(overrides.maxSurge !== undefined ? { rollout: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: overrides.maxSurge } } } } : {}),
+      machineTemplate: { spec: { infrastructureRef: { apiGroup: 'infrastructure.cluster.x-k8s.io', kind: 'SimMachineTemplate', name: 'tmpl' } } },
       controlPlaneConfig: {
         ...(overrides.init ? { init: { generateType: 'init', talosVersion: 'v1.13' } } : {}),
         controlplane: { talosVersion: 'v1.13', configPatches: [{ op: 'add', path: '/machine/install/disk', value: '/dev/vda' }] },
@@ -32,7 +32,7 @@ export function tcp(overrides: TcpShape = {}): TalosControlPlane {
     },
     status: {
       ...(overrides.bootstrapped ? { bootstrapped: true } : {}),
-      ...(overrides.initialized ? { initialized: true } : {}),
+      ...(overrides.initialized ? { initialization: { controlPlaneInitialized: true } } : {}),
     },
   }) as TalosControlPlane;
 }

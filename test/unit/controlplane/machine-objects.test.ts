@@ -41,7 +41,7 @@ describe('machineObjects', () => {
 
   it('makes the TalosControlPlane controller of the Machine only (Cluster API makes the Machine controller of the others)', () => {
     expect(objects.machine.metadata.ownerReferences).toEqual([
-      { apiVersion: 'controlplane.cluster.x-k8s.io/v1alpha3', kind: 'TalosControlPlane', name: 'cp', uid: 'tcp-uid', controller: true, blockOwnerDeletion: true },
+      { apiVersion: 'controlplane.cluster.x-k8s.io/v1beta1', kind: 'TalosControlPlane', name: 'cp', uid: 'tcp-uid', controller: true, blockOwnerDeletion: true },
     ]);
     for (const other of [objects.talosConfig, objects.infraMachine]) expect(other.metadata.ownerReferences?.[0]?.controller).toBe(false);
   });

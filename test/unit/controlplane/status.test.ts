@@ -2,7 +2,7 @@ import { updateStatus, versionsOf } from '../../../src/controlplane/status';
 import { machine, tcp, view } from './fixtures';
 
 const conditionsOf = (v: ReturnType<typeof view>) =>
-  Object.fromEntries((v.tcp.status?.v1beta2?.conditions ?? []).map((c) => [c.type, { status: c.status, reason: c.reason, message: c.message }]));
+  Object.fromEntries((v.tcp.status?.conditions ?? []).map((c) => [c.type, { status: c.status, reason: c.reason, message: c.message }]));
 
 describe('updateStatus', () => {
   it('counts replicas, Ready and Available Machines, versions and the selector', () => {
@@ -14,15 +14,17 @@ describe('updateStatus', () => {
     updateStatus(v, { paused: false, kubeconfigWritten: true });
     expect(v.tcp.status).toMatchObject({
       selector: 'cluster.x-k8s.io/cluster-name=c,cluster.x-k8s.io/control-plane=',
-      replicas: 3, readyReplicas: 2, availableReplicas: 1, upToDateReplicas: 2, updatedReplicas: 2, unavailableReplicas: 1,
+      replicas: 3, readyReplicas: 2, availableReplicas: 1, upToDateReplicas: 2,
       versions: [{ version: 'v1.33.5', replicas: 1 }, { version: 'v1.34.1', replicas: 2 }], version: 'v1.33.5',
-      initialized: true, initialization: { controlPlaneInitialized: true }, ready: true,
+      initialization: { controlPlaneInitialized: true },
+      deprecated: { v1beta1: { updatedReplicas: 2, unavailableReplicas: 1 } },
     });
     expect(conditionsOf(v)).toMatchObject({
       Available: { status: 'True' }, Paused: { status: 'False' }, ScalingUp: { status: 'False' }, ScalingDown: { status: 'False' },
       RollingOut: { status: 'True', reason: 'RollingOut', message: 'Rolling out 1 outdated Machine\n* Machine cp-c: Kubernetes version v1.33.5, v1.34.1 wanted' },
     });
-    expect(v.tcp.status?.conditions?.map((c) => [c.type, c.status])).toEqual([['Ready', 'True'], ['Available', 'True'], ['MachinesBootstrapped', 'True'], ['Reconciling', 'True']]);
+    expect(v.tcp.status?.deprecated?.v1beta1?.conditions?.map((c) => [c.type, c.status])).toEqual([['Ready', 'True'], ['Available', 'True'], ['MachinesBootstrapped', 'True'], ['Reconciling', 'True']]);
+    expect(conditionsOf(v).Reconciling).toMatchObject({ status: 'True', reason: 'Progressing' });
   });
 
   it('sums up the Machines in Initialized, MachinesReady and MachinesUpToDate, naming each Machine that holds them back', () => {
@@ -44,12 +46,17 @@ describe('updateStatus', () => {
   });
 
   it('says Reconciling (kstatus: InProgress) until the Machines are what the spec asks and all Ready, and drops it then', () => {
-    const legacy = (v: ReturnType<typeof view>) => v.tcp.status?.conditions?.find((c) => c.type === 'Reconciling');
+    const legacy = (v: ReturnType<typeof view>) => {
+      const inLegacy = v.tcp.status?.deprecated?.v1beta1?.conditions?.find((c) => c.type === 'Reconciling');
+      // Both lists say the same (kstatus reads status.conditions of whichever version it is given).
+      expect(conditionsOf(v).Reconciling?.message).toBe(inLegacy?.message);
+      return inLegacy;
+    };
     const ready = (name: string) => machine(name, { node: true, ready: 'True', available: 'True' });
 
     const scaling = view(tcp({ bootstrapped: true, initialized: true }), [ready('cp-a')]);
     updateStatus(scaling, { paused: false, kubeconfigWritten: true, waiting: 'Waiting for the new Machine to be provisioned' });
-    expect(scaling.tcp.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(scaling.tcp.status?.deprecated?.v1beta1?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
     expect(legacy(scaling)).toMatchObject({ status: 'True', reason: 'Progressing', message: 'Scaling from 1 to 3 replicas: Waiting for the new Machine to be provisioned' });
 
     const joining = view(tcp({ bootstrapped: true, initialized: true }), [ready('cp-a'), ready('cp-b'), machine('cp-c', { ready: 'False' })]);
@@ -58,6 +65,7 @@ describe('updateStatus', () => {
 
     const done = view(tcp({ bootstrapped: true, initialized: true }), [ready('cp-a'), ready('cp-b'), ready('cp-c')]);
     done.tcp.status!.conditions = joining.tcp.status!.conditions;
+    done.tcp.status!.deprecated = joining.tcp.status!.deprecated;
     updateStatus(done, { paused: false, kubeconfigWritten: true });
     expect(legacy(done)).toBeUndefined();
   });
@@ -65,12 +73,12 @@ describe('updateStatus', () => {
   it('is initialized once etcd is bootstrapped and the kubeconfig written, and says what Available waits for', () => {
     const notYet = view(tcp(), [machine('cp-a')]);
     updateStatus(notYet, { paused: false, kubeconfigWritten: false, waiting: 'Waiting for Machine cp-a to report an address to bootstrap etcd on' });
-    expect(notYet.tcp.status).toMatchObject({ initialized: false, initialization: { controlPlaneInitialized: false }, ready: false });
+    expect(notYet.tcp.status).toMatchObject({ initialization: { controlPlaneInitialized: false }, readyReplicas: 0 });
     expect(conditionsOf(notYet)).toMatchObject({
       Available: { status: 'False', reason: 'NotAvailable', message: 'Waiting for Machine cp-a to report an address to bootstrap etcd on' },
       ScalingUp: { status: 'True', reason: 'ScalingUp', message: 'Scaling up from 1 to 3 replicas: Waiting for Machine cp-a to report an address to bootstrap etcd on' },
     });
-    expect(notYet.tcp.status?.conditions?.find((c) => c.type === 'MachinesBootstrapped')).toMatchObject({ status: 'False', reason: 'WaitingForTalosBoot' });
+    expect(notYet.tcp.status?.deprecated?.v1beta1?.conditions?.find((c) => c.type === 'MachinesBootstrapped')).toMatchObject({ status: 'False', reason: 'WaitingForTalosBoot' });
 
     const noKubeconfig = view(tcp({ bootstrapped: true }), [machine('cp-a')]);
     updateStatus(noKubeconfig, { paused: false, kubeconfigWritten: false });

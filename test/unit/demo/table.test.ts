@@ -2,7 +2,7 @@
 import type { Cluster, Machine } from '../../../src/api/capi/v1beta2/types';
 import type { Condition } from '../../../src/api/meta';
 import type { ConditionStatus } from '../../../src/kube/patch/conditions';
-import type { TalosControlPlane } from '../../../src/api/controlplane/v1alpha3/types';
+import type { TalosControlPlane } from '../../../src/api/controlplane/v1beta1/types';
 import { changedTables, formatTable, frameOf, humanDuration, isReady, nodesTable, redraw, snapshotTables, type NodeObject, type Snapshot } from '../../../scripts/demo-table';
 
 const condition = (type: string, status: ConditionStatus, message = ''): Condition => ({ type, status, reason: status === 'True' ? type : 'Waiting', message, lastTransitionTime: '2026-01-01T00:00:00Z' });
@@ -22,9 +22,12 @@ const cluster = (cpAvailable: ConditionStatus): Cluster => ({
 });
 
 const controlPlane: TalosControlPlane = {
-  apiVersion: 'controlplane.cluster.x-k8s.io/v1alpha3', kind: 'TalosControlPlane', metadata: { name: 'demo-control-plane' },
-  spec: { replicas: 3, version: 'v1.34.1', infrastructureTemplate: {}, controlPlaneConfig: { controlplane: { talosVersion: 'v1.13' } } },
-  status: { replicas: 2, readyReplicas: 1, upToDateReplicas: 2, version: 'v1.34.1', v1beta2: { conditions: [condition('Available', 'False', 'Waiting for etcd to have 3 members')] } },
+  apiVersion: 'controlplane.cluster.x-k8s.io/v1beta1', kind: 'TalosControlPlane', metadata: { name: 'demo-control-plane' },
+  spec: {
+    replicas: 3, version: 'v1.34.1', machineTemplate: { spec: { infrastructureRef: { apiGroup: 'infrastructure.cluster.x-k8s.io', kind: 'SimMachineTemplate', name: 'demo' } } },
+    controlPlaneConfig: { controlplane: { talosVersion: 'v1.13' } },
+  },
+  status: { replicas: 2, readyReplicas: 1, upToDateReplicas: 2, version: 'v1.34.1', conditions: [condition('Available', 'False', 'Waiting for etcd to have 3 members')] },
 };
 
 const runningAll = [

@@ -6,7 +6,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import type { ProviderName } from '../../../src/operator-flags';
 import { V1ALPHA3, V1BETA1 } from '../../../src/api/bootstrap/resources';
 import { ClusterKind, MachineKind, MachinePoolKind } from '../../../src/api/capi/v1beta2/resources';
-import { V1ALPHA3 as CONTROLPLANE_V1ALPHA3 } from '../../../src/api/controlplane/resources';
+import { V1BETA1 as CONTROLPLANE_V1BETA1 } from '../../../src/api/controlplane/resources';
 import { ConfigMapKind, CoreEventKind, EventsV1Kind, LeaseKind, SecretKind, type ResourceKind } from '../../../src/kube/client/resource';
 import { SubjectAccessReviewKind, TokenReviewKind } from '../../../src/kube/http/metrics-auth';
 
@@ -20,7 +20,7 @@ const KINDS: Record<string, ResourceKind> = {
   'V1ALPHA3.talosConfigTemplate': V1ALPHA3.talosConfigTemplate,
   'BOOTSTRAP_V1ALPHA3.talosConfig': V1ALPHA3.talosConfig,
   'BOOTSTRAP_V1BETA1.talosConfig': V1BETA1.talosConfig,
-  'V1ALPHA3.talosControlPlane': CONTROLPLANE_V1ALPHA3.talosControlPlane,
+  'V1BETA1.talosControlPlane': CONTROLPLANE_V1BETA1.talosControlPlane,
 };
 
 /** Objects of kinds known only at run time go through the unstructured client: infrastructure kinds. */
@@ -116,8 +116,9 @@ export function scanCodePermissions(files: readonly string[] = sourceFiles(SRC_D
     if (/\.informerFor\(/.test(text)) {
       for (const verb of ['list', 'watch']) permissions.push({ group: UNSTRUCTURED_GROUP, resource: '*', verb });
     }
-    for (const m of text.matchAll(/\bunstructured\.(get|list|create|patch|delete)\(/g)) {
-      permissions.push({ group: UNSTRUCTURED_GROUP, resource: '*', verb: CLIENT_VERBS[m[1]!]! });
+    // getInGroup is a get of a kind named by group only.
+    for (const m of text.matchAll(/\bunstructured\.(get|getInGroup|list|create|patch|delete)\(/g)) {
+      permissions.push({ group: UNSTRUCTURED_GROUP, resource: '*', verb: CLIENT_VERBS[m[1] === 'getInGroup' ? 'get' : m[1]!]! });
     }
     const patchHelpers = [
       ...text.matchAll(new RegExp(`new PatchHelper${TYPE_ARGS}\\([^,]+,\\s*([\\w.]+)`, 'g')),

@@ -27,13 +27,15 @@ describe('deploy/ files', () => {
     // The second ClusterRole is the metrics reader, for scrapers to be bound to.
     const rbacAndManager = ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ClusterRole', 'Deployment'];
     expect(kustomizeObjects().map((o) => o.kind)).toEqual([
-      'Namespace', ...Array(3).fill('CustomResourceDefinition'), ...rbacAndManager, 'Service', 'Service', 'ValidatingWebhookConfiguration', 'Issuer', 'Certificate',
+      'Namespace', ...Array(4).fill('CustomResourceDefinition'), ...rbacAndManager, 'Service', 'Service', 'ValidatingWebhookConfiguration', 'Issuer', 'Certificate',
     ]);
     expect(clusterctlObjects('bootstrap').map((o) => o.kind)).toEqual([
       'Namespace', 'CustomResourceDefinition', 'CustomResourceDefinition', ...rbacAndManager, 'Service', 'Service', 'ValidatingWebhookConfiguration', 'Issuer', 'Certificate',
     ]);
-    // No conversion and no admission webhook: no webhook Service, serving certificate or configuration.
-    expect(clusterctlObjects('controlplane').map((o) => o.kind)).toEqual(['Namespace', 'CustomResourceDefinition', ...rbacAndManager, 'Service']);
+    // Conversion (TalosControlPlane) but no admission webhook: a webhook Service and serving certificate, no configuration.
+    expect(clusterctlObjects('controlplane').map((o) => o.kind)).toEqual([
+      'Namespace', 'CustomResourceDefinition', 'CustomResourceDefinition', ...rbacAndManager, 'Service', 'Service', 'Issuer', 'Certificate',
+    ]);
   });
 });
 
@@ -47,7 +49,7 @@ interface Expected {
 }
 
 const BOOTSTRAP_CRDS = ['talosconfigs.bootstrap.cluster.x-k8s.io', 'talosconfigtemplates.bootstrap.cluster.x-k8s.io'];
-const CONTROL_PLANE_CRDS = ['taloscontrolplanes.controlplane.cluster.x-k8s.io'];
+const CONTROL_PLANE_CRDS = ['taloscontrolplanes.controlplane.cluster.x-k8s.io', 'taloscontrolplanetemplates.controlplane.cluster.x-k8s.io'];
 
 const KUSTOMIZE: [string, () => ManifestObject[], Expected] = ['kustomize base', kustomizeObjects, {
   namespace: 'talos-capi-system', prefix: 'talos-capi', providers: ['bootstrap', 'controlplane'], crds: [...BOOTSTRAP_CRDS, ...CONTROL_PLANE_CRDS],
@@ -64,7 +66,8 @@ describe.each([KUSTOMIZE, CLUSTERCTL_BOOTSTRAP, CLUSTERCTL_CONTROL_PLANE])('%s',
   beforeAll(() => {
     objects = load();
   });
-  const webhooks = expected.providers.includes('bootstrap');
+  // Both providers convert a CRD of theirs (TalosConfig, TalosControlPlane).
+  const webhooks = true;
 
   it('holds exactly one Namespace and puts every namespaced object in it, every name under its prefix', () => {
     expect(objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name)).toEqual([expected.namespace]);
@@ -91,7 +94,7 @@ describe.each([KUSTOMIZE, CLUSTERCTL_BOOTSTRAP, CLUSTERCTL_CONTROL_PLANE])('%s',
     expect(flags).toMatchObject({
       controllers: expected.providers, leaderElect: true, leaderElectionId: `controller-leader-election-${expected.prefix}`,
       healthAddr: ':9440', metricsAddr: ':8443', insecureDiagnostics: false, webhookPort: webhooks ? 9443 : -1,
-      featureGates: webhooks ? { MachinePool: true } : {},
+      featureGates: expected.providers.includes('bootstrap') ? { MachinePool: true } : {},
     });
     expect(container.ports.map((p) => [p.name, p.containerPort])).toEqual([['healthz', 9440], ['metrics', 8443], ...(webhooks ? [['webhook-server', 9443]] : [])]);
     expect(container.volumeMounts).toEqual(webhooks ? [expect.objectContaining({ name: 'cert', mountPath: flags.webhookCertDir })] : undefined);
@@ -128,8 +131,9 @@ describe.each([KUSTOMIZE, CLUSTERCTL_BOOTSTRAP, CLUSTERCTL_CONTROL_PLANE])('%s',
   it('serves its CRDs (with their contract labels) through the conversion webhook Service, CA injected by cert-manager', () => {
     const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition');
     expect(crds.map((o) => o.metadata.name)).toEqual(expected.crds);
-    for (const crd of crds.filter((o) => (o.spec as { group: string }).group === BOOTSTRAP_GROUP)) {
-      expect(crd.metadata.labels).toMatchObject(BOOTSTRAP_CONTRACT_LABELS);
+    const converting = [...BOOTSTRAP_CRDS, CONTROL_PLANE_CRDS[0]!];
+    for (const crd of crds.filter((o) => converting.includes(String(o.metadata.name)))) {
+      expect(crd.metadata.labels).toMatchObject((crd.spec as { group: string }).group === BOOTSTRAP_GROUP ? BOOTSTRAP_CONTRACT_LABELS : CONTROLPLANE_CONTRACT_LABELS);
       expect(crd.metadata.annotations).toEqual({ 'cert-manager.io/inject-ca-from': `${expected.namespace}/${expected.prefix}-serving-cert` });
       expect((crd.spec as { conversion: unknown }).conversion).toEqual({
         strategy: 'Webhook',
@@ -139,9 +143,10 @@ describe.each([KUSTOMIZE, CLUSTERCTL_BOOTSTRAP, CLUSTERCTL_CONTROL_PLANE])('%s',
         },
       });
     }
-    // One version, nothing to convert, nothing to inject.
-    for (const crd of crds.filter((o) => o.metadata.name === CONTROL_PLANE_CRDS[0])) {
-      expect(crd.metadata.labels).toMatchObject(CONTROLPLANE_CONTRACT_LABELS);
+    // The template has one version: nothing to convert, nothing to inject.
+    for (const crd of crds.filter((o) => o.metadata.name === CONTROL_PLANE_CRDS[1])) {
+      expect(crd.metadata.labels).toMatchObject({ 'cluster.x-k8s.io/v1beta2': 'v1beta1' });
+      expect(Object.keys(crd.metadata.labels ?? {})).not.toContain('cluster.x-k8s.io/v1beta1');
       expect(crd.metadata.annotations).toBeUndefined();
       expect((crd.spec as { conversion?: unknown }).conversion).toBeUndefined();
     }

@@ -1,0 +1,123 @@
+// controlplane.cluster.x-k8s.io/v1beta1: the storage version (the hub), in the shape of Cluster
+// API's KubeadmControlPlane v1beta2 and of CACPPT's proposed v1beta1 (upstream PR #251): the
+// Machines' template under `machineTemplate`, the rollout, remediation and naming settings, and a
+// status that speaks the v1beta2 control-plane contract at its own place (metav1 conditions in
+// `status.conditions`, the v1beta1-contract fields under `deprecated.v1beta1`). v1alpha3 is
+// served too and converted losslessly (./conversion.ts).
+import type { Condition, ObjectMeta, ObjectMetaTemplate, V1Beta1Condition } from '../../meta';
+import type { ControlPlaneConfig, RolloutStrategy, StatusVersion } from '../v1alpha3/types';
+import { CONTROLPLANE_GROUP } from '../group';
+
+/** The strategy (and its rollingUpdate) keeps v1alpha3's shape; v1beta1 adds the type InPlace (ROLLOUT_STRATEGY_TYPES). */
+export type { ControlPlaneConfig, RollingUpdate, RolloutStrategy, StatusVersion } from '../v1alpha3/types';
+
+export const VERSION = 'v1beta1';
+export const API_VERSION = `${CONTROLPLANE_GROUP}/${VERSION}`;
+
+/** A reference by API group (the version is the one the group's contract names), as Cluster API v1beta2. */
+export interface ContractVersionedObjectReference {
+  apiGroup: string;
+  kind: string;
+  name: string;
+}
+
+/** How long Cluster API waits for each stage of deleting a Machine's Node (0 or unset: its defaults). */
+export interface MachineDeletionSpec {
+  nodeDrainTimeoutSeconds?: number;
+  nodeVolumeDetachTimeoutSeconds?: number;
+  nodeDeletionTimeoutSeconds?: number;
+}
+
+export interface MachineReadinessGate {
+  conditionType: string;
+  polarity?: 'Positive' | 'Negative';
+}
+
+export interface MachineTemplateSpec {
+  /** The infrastructure machine template cloned for each control-plane Machine (same namespace). */
+  infrastructureRef: ContractVersionedObjectReference;
+  deletion?: MachineDeletionSpec;
+  readinessGates?: MachineReadinessGate[];
+}
+
+export interface TalosControlPlaneMachineTemplate {
+  /** Labels and annotations of every control-plane Machine (kept in sync in place, without a rollout). */
+  metadata?: ObjectMetaTemplate;
+  spec: MachineTemplateSpec;
+}
+
+export interface Rollout {
+  /** Machines created before this time are rolled out (RFC 3339). */
+  after?: string;
+  strategy?: RolloutStrategy;
+}
+
+export interface Remediation {
+  /** How many times a Machine and its replacements are remediated; unset means no limit. */
+  maxRetry?: number;
+  /** The least time between the remediation of a Machine and that of its replacement (default 0). */
+  retryPeriodSeconds?: number;
+  /** How long a replacement must stay healthy for its remediation chain to start over (default 3600). */
+  minHealthyPeriodSeconds?: number;
+}
+
+export interface MachineNaming {
+  /** Go-template-like name of new Machines; must contain `{{ .random }}` (e.g. `{{ .cluster.name }}-cp-{{ .random }}`). */
+  template?: string;
+}
+
+export interface TalosControlPlaneSpec {
+  replicas?: number;
+  /** Kubernetes version of the control-plane Machines (`v1.30.0`; the `v` may be left out). */
+  version: string;
+  machineTemplate: TalosControlPlaneMachineTemplate;
+  controlPlaneConfig: ControlPlaneConfig;
+  rollout?: Rollout;
+  remediation?: Remediation;
+  machineNaming?: MachineNaming;
+}
+
+/** The last remediation this control plane made (KCP's status.lastRemediation). */
+export interface LastRemediation {
+  machine: string;
+  /** RFC 3339. */
+  time: string;
+  retryCount: number;
+}
+
+export interface DeprecatedV1Beta1Status {
+  conditions?: V1Beta1Condition[];
+  updatedReplicas?: number;
+  unavailableReplicas?: number;
+  failureReason?: string;
+  failureMessage?: string;
+}
+
+export interface TalosControlPlaneStatus {
+  /** v1beta2-contract conditions: Available, Initialized, RollingOut, ScalingUp, ScalingDown, Paused, … */
+  conditions?: Condition[];
+  initialization?: { controlPlaneInitialized?: boolean };
+  /** Label selector of the control-plane Machines, in string form (scale subresource). */
+  selector?: string;
+  replicas?: number;
+  readyReplicas?: number;
+  availableReplicas?: number;
+  upToDateReplicas?: number;
+  /** Lowest Kubernetes version among the Machines (deprecated by the contract in favour of `versions`). */
+  version?: string;
+  /** Oldest version first. */
+  versions?: StatusVersion[];
+  observedGeneration?: number;
+  lastRemediation?: LastRemediation;
+  /** etcd has been bootstrapped (the Talos Bootstrap call succeeded or etcd data was found). */
+  bootstrapped?: boolean;
+  deprecated?: { v1beta1?: DeprecatedV1Beta1Status };
+}
+
+export interface TalosControlPlane {
+  apiVersion: typeof API_VERSION;
+  kind: 'TalosControlPlane';
+  metadata: ObjectMeta;
+  spec: TalosControlPlaneSpec;
+  status?: TalosControlPlaneStatus;
+}
