@@ -52,11 +52,12 @@ export function controlPlaneClusterRules(): PolicyRule[] {
     // condition is patched (the patch helper re-reads on conflict).
     rule(MachineKind, ['get', 'list', 'watch', 'create', 'patch', 'delete']),
     rule(MachineKind, ['patch'], 'status'),
-    // Its Machines' TalosConfigs are watched (informer) and created; taken back when a later create of the Machine fails.
-    rule(V1BETA1.talosConfig, ['list', 'watch', 'create', 'delete']),
-    // Infrastructure templates (read) and machines (cloned, watched, taken back like TalosConfigs) belong to whatever
-    // infrastructure provider is installed.
-    { apiGroups: ['infrastructure.cluster.x-k8s.io'], resources: ['*'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
+    // Its Machines' TalosConfigs are watched (informer) and created; taken back when a later create of the Machine fails;
+    // their labels and annotations follow machineTemplate.metadata (patch).
+    rule(V1BETA1.talosConfig, ['list', 'watch', 'create', 'patch', 'delete']),
+    // Infrastructure templates (read) and machines (cloned, watched, metadata patched, taken back like TalosConfigs)
+    // belong to whatever infrastructure provider is installed.
+    { apiGroups: ['infrastructure.cluster.x-k8s.io'], resources: ['*'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
     rule(EventsV1Kind, ['create', 'patch']),
     rule(CoreEventKind, ['create', 'patch']),
   ];

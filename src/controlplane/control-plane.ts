@@ -49,6 +49,8 @@ export class ControlPlane {
     private readonly talosConfigVersion?: string,
     /** The workload cluster's control-plane Nodes, once its cache has synced. */
     private readonly nodes?: NodeIndex,
+    /** The time the pass decides at (rollout.after). */
+    private readonly now = Date.now(),
   ) {
     this.machines = Machines.of(machines);
   }
@@ -75,11 +77,16 @@ export class ControlPlane {
     return this.machines.filter(not(isDeleting));
   }
 
+  /** The Machine's TalosConfig and infrastructure machine, as far as the caches hold them. */
+  partsOf(machine: Machine): MachineParts {
+    return this.parts.get(machine.metadata.name ?? '') ?? {};
+  }
+
   /** Why a Machine no longer matches the spec (empty: up to date). */
   outdatedReasons(machine: Machine): readonly string[] {
     let reasons = this.outdated.get(machine);
     if (!reasons) {
-      reasons = outdatedReasons(this.tcp, machine, this.parts.get(machine.metadata.name ?? ''), this.talosConfigVersion);
+      reasons = outdatedReasons(this.tcp, machine, this.partsOf(machine), this.talosConfigVersion, this.now);
       this.outdated.set(machine, reasons);
     }
     return reasons;

@@ -15,6 +15,7 @@ import { WATCH_FILTER_LABEL } from '../kube/controller/predicates';
 import { apiVersionOf } from '../kube/client/resource';
 import type { Unstructured } from '../kube/client/unstructured';
 import { isObject } from '../util/json';
+import { machineDeletionOf, metadataForNewObject } from './machine-template';
 
 /** Which template an infrastructure machine was cloned from (Cluster API's annotations). */
 export const CLONED_FROM_NAME = 'cluster.x-k8s.io/cloned-from-name';
@@ -29,11 +30,36 @@ const MAX_BASE_LENGTH = 58;
 
 export type RandomIndex = (size: number) => number;
 
-/** `<tcp>-<5 random>`: the name of a new Machine, its TalosConfig and its infrastructure machine. */
-export function machineName(tcpName: string, random: RandomIndex = randomInt): string {
+function randomSuffix(random: RandomIndex): string {
   let suffix = '';
   for (let i = 0; i < SUFFIX_LENGTH; i++) suffix += SUFFIX_ALPHABET[random(SUFFIX_ALPHABET.length)];
-  return `${tcpName.slice(0, MAX_BASE_LENGTH)}-${suffix}`;
+  return suffix;
+}
+
+/** A Machine name is also its node's host name (TalosConfig hostname source MachineName): one DNS label. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+export class InvalidMachineName extends Error {
+  override readonly name = 'InvalidMachineName';
+}
+
+/**
+ * The name of a new Machine, its TalosConfig and its infrastructure machine: `<tcp>-<5 random>`, or
+ * `spec.machineNaming.template` with `{{ .cluster.name }}`, `{{ .talosControlPlane.name }}` and
+ * `{{ .random }}` filled in (KCP's template, with our kind's name).
+ */
+export function machineName(tcp: Pick<TalosControlPlane, 'metadata' | 'spec'>, clusterName: string, random: RandomIndex = randomInt): string {
+  const tcpName = tcp.metadata.name ?? '';
+  const template = tcp.spec.machineNaming?.template;
+  if (!template) return `${tcpName.slice(0, MAX_BASE_LENGTH)}-${randomSuffix(random)}`;
+  const values: Record<string, string> = { 'cluster.name': clusterName, 'talosControlPlane.name': tcpName, random: randomSuffix(random) };
+  const name = template.replace(/\{\{\s*\.([\w.]+)\s*\}\}/g, (whole, key: string) => {
+    const value = values[key];
+    if (value === undefined) throw new InvalidMachineName(`spec.machineNaming.template: ${whole} is not known (use {{ .cluster.name }}, {{ .talosControlPlane.name }}, {{ .random }})`);
+    return value;
+  });
+  if (!DNS_LABEL.test(name)) throw new InvalidMachineName(`spec.machineNaming.template gives "${name}", which is not a DNS label (lower case letters, digits and '-', at most 63)`);
+  return name;
 }
 
 export class InvalidInfrastructureTemplate extends Error {
@@ -79,6 +105,7 @@ function watchFilterLabel(tcp: TalosControlPlane): Record<string, string> {
 export function machineObjects({ tcp, clusterName, template, name, first, failureDomain }: MachineObjectsInput): MachineObjects {
   const namespace = tcp.metadata.namespace!;
   const clusterLabels = { ...watchFilterLabel(tcp), [CLUSTER_NAME_LABEL]: clusterName, [CONTROL_PLANE_LABEL]: '' };
+  const fromTemplate = metadataForNewObject(tcp);
   const owner = ownerReference(tcp);
 
   const templateSpec = isObject(template.spec) ? template.spec : {};
@@ -94,9 +121,10 @@ export function machineObjects({ tcp, clusterName, template, name, first, failur
     kind: infraKind,
     metadata: {
       name, namespace,
-      labels: { ...stringMap(sourceMeta.labels), ...clusterLabels },
+      labels: { ...stringMap(sourceMeta.labels), ...fromTemplate.labels, ...clusterLabels },
       annotations: {
         ...stringMap(sourceMeta.annotations),
+        ...fromTemplate.annotations,
         [CLONED_FROM_NAME]: template.metadata.name!,
         [CLONED_FROM_GROUPKIND]: `${templateKind}.${group}`,
       },
@@ -108,16 +136,19 @@ export function machineObjects({ tcp, clusterName, template, name, first, failur
   const talosConfig = {
     apiVersion: apiVersionOf(BOOTSTRAP_V1ALPHA3.talosConfig),
     kind: TALOS_CONFIG_KIND,
-    metadata: { name, namespace, labels: clusterLabels, ownerReferences: [owner] },
+    metadata: { name, namespace, labels: { ...fromTemplate.labels, ...clusterLabels }, annotations: fromTemplate.annotations, ownerReferences: [owner] },
     spec: talosConfigSpecForMachine(tcp.spec, first),
   };
 
+  const deletion = machineDeletionOf(tcp);
+  const readinessGates = tcp.spec.machineTemplate.spec.readinessGates;
   const machine: Machine = {
     apiVersion: CAPI_API_VERSION,
     kind: 'Machine',
     metadata: {
       name, namespace,
-      labels: { ...clusterLabels, [CONTROL_PLANE_NAME_LABEL]: tcp.metadata.name! },
+      labels: { ...fromTemplate.labels, ...clusterLabels, [CONTROL_PLANE_NAME_LABEL]: tcp.metadata.name! },
+      annotations: fromTemplate.annotations,
       ownerReferences: [controllerOwnerReference(tcp, V1BETA1.talosControlPlane)],
     },
     spec: {
@@ -126,6 +157,8 @@ export function machineObjects({ tcp, clusterName, template, name, first, failur
       bootstrap: { configRef: { apiGroup: BOOTSTRAP_GROUP, kind: TALOS_CONFIG_KIND, name } },
       infrastructureRef: { apiGroup: group, kind: infraKind, name },
       ...(failureDomain ? { failureDomain } : {}),
+      ...(deletion ? { deletion } : {}),
+      ...(readinessGates?.length ? { readinessGates: structuredClone(readinessGates) } : {}),
     },
   };
   return { talosConfig, infraMachine, machine };

@@ -37,9 +37,10 @@ import { reconcileKubeconfig } from './kubeconfig';
 import { createMachineObjects } from './create-machine';
 import { machineName, machineObjects, type RandomIndex } from './machine-objects';
 import { joiningMachines, nextStep, type ChangeReason } from './scale';
-import type { MachineParts } from './rollout';
+import { rolloutAfterOf, type MachineParts } from './rollout';
 import { removeControlPlaneMachine } from './scale-down';
 import { syncMachineConditions } from './machine-conditions';
+import { machinePatch, metadataPatch } from './machine-template';
 import { countRolloutStep } from '../metrics/provider-metrics';
 import { etcdWell, ServiceWatch, type OpenEvents } from './service-watch';
 import { markDeleting, OWNED_CONDITIONS, updateStatus, type StatusFacts } from './status';
@@ -248,6 +249,10 @@ export class TalosControlPlaneReconciler implements Reconciler {
         break;
     }
     await syncMachineConditions(this.deps.client, view, facts.nodeServices ?? new Map(), ctx.signal);
+    await this.syncMachineTemplate(view, ctx);
+    // A rollout.after still ahead starts the rollout on time (nothing else wakes the controller then).
+    const after = rolloutAfterOf(view.tcp);
+    if (after !== undefined && after > Date.now()) result = sooner(result, after);
     if (view.etcdBootstrapped) {
       const renewAt = this.kubeconfigRenewAt.get(uid);
       if (!facts.kubeconfigWritten || renewAt === undefined || Date.now() >= renewAt) await this.reconcileKubeconfig(view, facts, ctx);
@@ -369,6 +374,25 @@ export class TalosControlPlaneReconciler implements Reconciler {
     facts.waiting = `Waiting for Machine ${name} to be deleted`;
   }
 
+  /**
+   * `machineTemplate` metadata and deletion timeouts reach the existing Machines, their TalosConfigs
+   * and infrastructure machines in place (merge patches, only where something differs).
+   */
+  private async syncMachineTemplate(view: ControlPlane, ctx: ReconcileContext): Promise<void> {
+    const { signal } = ctx;
+    for (const machine of view.activeMachines) {
+      const name = machine.metadata.name!;
+      const patch = machinePatch(view.tcp, machine);
+      if (patch) await this.deps.client.patch(MachineKind, view.namespace, name, patch, 'merge', { signal });
+      const { talosConfig, infraMachine } = view.partsOf(machine);
+      const configPatch = talosConfig && metadataPatch(view.tcp, { metadata: talosConfig.metadata ?? {} });
+      if (configPatch) await this.deps.client.patch(BOOTSTRAP_V1BETA1.talosConfig, view.namespace, name, configPatch, 'merge', { signal });
+      const infraPatch = infraMachine?.apiVersion && infraMachine.kind ? metadataPatch(view.tcp, infraMachine) : undefined;
+      if (infraPatch) await this.deps.unstructured.patch({ apiVersion: infraMachine!.apiVersion!, kind: infraMachine!.kind!, namespace: view.namespace, name }, infraPatch, 'merge', { signal });
+      if (patch || configPatch || infraPatch) ctx.log.info({ machine: name }, 'machine template metadata synced in place');
+    }
+  }
+
   /** The last pass already said it waits for this (no second Event for the same wait). */
   private wasWaitingFor(view: ControlPlane, message: string): boolean {
     return (view.tcp.status?.conditions ?? []).some((c) => (c.message ?? '').includes(message));
@@ -378,7 +402,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
     const { signal } = ctx;
     const ref = infrastructureRefOf(view.tcp);
     const template = await this.deps.unstructured.getInGroup({ group: ref.apiGroup, kind: ref.kind }, view.namespace, ref.name, signal);
-    const name = machineName(view.tcp.metadata.name!, this.deps.random);
+    const name = machineName(view.tcp, view.clusterName, this.deps.random);
     const failureDomain = view.failureDomainForNewMachine();
     const objects = machineObjects({ tcp: view.tcp, clusterName: view.clusterName, template, name, first, failureDomain });
     await createMachineObjects(this.deps, objects, signal);

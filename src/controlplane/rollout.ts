@@ -1,6 +1,7 @@
 // Which control-plane Machines no longer match their TalosControlPlane, and why, as CACPPT decides
 // it: the Kubernetes version, the infrastructure template the infrastructure machine was cloned from
-// (Cluster API's cloned-from annotations), and the TalosConfig spec against `controlPlaneConfig`.
+// (Cluster API's cloned-from annotations), and the TalosConfig spec against `controlPlaneConfig`;
+// and, as KCP, a Machine created before a `rollout.after` that has passed.
 // A part the caches do not hold (yet) counts as matching, as upstream. Pure.
 import type { Machine } from '../api/capi/v1beta2/types';
 import { convertTalosConfig } from '../api/bootstrap/conversion';
@@ -13,12 +14,18 @@ import { deepEqual } from '../util/json';
 import { CLONED_FROM_GROUPKIND, CLONED_FROM_NAME } from './machine-objects';
 import { fromMostPopulatedDomain } from './failure-domains';
 
+interface PartMetadata {
+  name?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
 /** The objects a control-plane Machine was made with, as the caches hold them. */
 export interface MachineParts {
   /** Its TalosConfig, in the version the bootstrap informer serves (v1beta1). */
-  talosConfig?: { spec?: unknown };
-  /** Its infrastructure machine (only the annotations are read). */
-  infraMachine?: { metadata: { annotations?: Record<string, string> } };
+  talosConfig?: { metadata?: PartMetadata; spec?: unknown };
+  /** Its infrastructure machine (the annotations say what it was cloned from). */
+  infraMachine?: { apiVersion?: string; kind?: string; metadata: PartMetadata };
 }
 
 /** The annotation a user sets on a Machine to have it removed first when scaling down. */
@@ -30,11 +37,22 @@ function servedSpec(spec: unknown, servedVersion: string): unknown {
   return (convertTalosConfig(object, servedVersion) as { spec?: unknown }).spec;
 }
 
-/** Why `machine` needs replacing; empty when it is up to date. */
-export function outdatedReasons(tcp: TalosControlPlane, machine: Machine, parts: MachineParts = {}, servedVersion?: string): string[] {
+/** When `spec.rollout.after` asks every older Machine to be replaced (ms since the epoch); undefined when it does not. */
+export function rolloutAfterOf(tcp: TalosControlPlane): number | undefined {
+  const after = tcp.spec.rollout?.after;
+  const at = after ? Date.parse(after) : Number.NaN;
+  return Number.isNaN(at) ? undefined : at;
+}
+
+/** Why `machine` needs replacing at `now`; empty when it is up to date. */
+export function outdatedReasons(tcp: TalosControlPlane, machine: Machine, parts: MachineParts = {}, servedVersion?: string, now = Date.now()): string[] {
   const reasons: string[] = [];
   const version = kubernetesVersionOf(tcp.spec);
   if (machine.spec.version !== version) reasons.push(`Kubernetes version ${machine.spec.version ?? '(none)'}, ${version} wanted`);
+
+  const after = rolloutAfterOf(tcp);
+  const created = Date.parse(machine.metadata.creationTimestamp ?? '');
+  if (after !== undefined && now >= after && created < after) reasons.push(`created before rollout.after (${tcp.spec.rollout?.after})`);
 
   const annotations = parts.infraMachine?.metadata.annotations;
   const clonedFrom = annotations?.[CLONED_FROM_NAME];

@@ -248,7 +248,7 @@ function machineNamingSchema(): JSONSchemaProps {
   return object(
     {
       template: string(
-        'Name of new control-plane Machines, with {{ .cluster.name }}, {{ .taloscontrolplane.name }} and {{ .random }} ' +
+        'Name of new control-plane Machines, with {{ .cluster.name }}, {{ .talosControlPlane.name }} and {{ .random }} ' +
           '(required) filled in, e.g. "{{ .cluster.name }}-cp-{{ .random }}". Default: "<TalosControlPlane name>-<random>".',
         { minLength: 1, maxLength: 256, 'x-kubernetes-validations': [{ rule: "self.contains('{{ .random }}')", message: MACHINE_NAMING_MESSAGE }] },
       ),

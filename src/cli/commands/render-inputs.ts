@@ -170,7 +170,7 @@ export function renderSource(object: Manifest, file: string, options: SourceOpti
       tcp: { ...tcp, metadata: { ...tcp.metadata, name: tcpName, namespace, uid: tcp.metadata.uid ?? 'not-applied' } },
       clusterName: options.cluster.metadata.name ?? '',
       template: { apiVersion: templateApiVersion, kind: ref.kind, metadata: { name: ref.name, namespace }, spec: { template: { spec: {} } } },
-      name: options.machineName ?? machineName(tcpName),
+      name: options.machineName ?? machineName({ ...tcp, metadata: { ...tcp.metadata, name: tcpName } }, options.cluster.metadata.name ?? ''),
       first: options.first,
     });
     return { spec: talosConfig.spec as TalosConfigSpec, machine };

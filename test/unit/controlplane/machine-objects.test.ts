@@ -1,4 +1,5 @@
-import { CLONED_FROM_GROUPKIND, CLONED_FROM_NAME, InvalidInfrastructureTemplate, machineName, machineObjects } from '../../../src/controlplane/machine-objects';
+import { CLONED_FROM_GROUPKIND, CLONED_FROM_NAME, InvalidInfrastructureTemplate, InvalidMachineName, machineName, machineObjects } from '../../../src/controlplane/machine-objects';
+import { TEMPLATE_KEYS_ANNOTATION } from '../../../src/controlplane/machine-template';
 import type { Unstructured } from '../../../src/kube/client/unstructured';
 import { WATCH_FILTER_LABEL } from '../../../src/kube/controller/predicates';
 import { tcp } from './fixtures';
@@ -9,12 +10,29 @@ const template: Unstructured = {
   spec: { template: { metadata: { labels: { tier: 'cp' }, annotations: { note: 'x' } }, spec: { cpus: 2 } } },
 };
 
+const named = (name: string, template?: string) => {
+  const base = tcp();
+  return { metadata: { ...base.metadata, name }, spec: { ...base.spec, ...(template ? { machineNaming: { template } } : {}) } };
+};
+
 describe('machineName', () => {
   it('is the control plane name, a dash and 5 characters of the name generator alphabet', () => {
     let i = 0;
-    expect(machineName('cp', () => i++)).toBe('cp-bcdfg');
-    expect(machineName('x'.repeat(70), () => 26)).toBe(`${'x'.repeat(58)}-99999`);
-    expect(machineName('cp')).toMatch(/^cp-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+    expect(machineName(named('cp'), 'c', () => i++)).toBe('cp-bcdfg');
+    expect(machineName(named('x'.repeat(70)), 'c', () => 26)).toBe(`${'x'.repeat(58)}-99999`);
+    expect(machineName(named('cp'), 'c')).toMatch(/^cp-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+  });
+
+  it('follows spec.machineNaming.template: the cluster, the control plane and the random part filled in', () => {
+    expect(machineName(named('cp', '{{ .cluster.name }}-cp-{{ .random }}'), 'prod', () => 0)).toBe('prod-cp-bbbbb');
+    expect(machineName(named('cp', '{{.talosControlPlane.name}}-{{ .random }}-m'), 'prod', () => 1)).toBe('cp-ccccc-m');
+  });
+
+  it('refuses a template with an unknown field or one giving no DNS label, saying which', () => {
+    expect(() => machineName(named('cp', '{{ .kubeadmControlPlane.name }}-{{ .random }}'), 'c')).toThrow(InvalidMachineName);
+    expect(() => machineName(named('cp', '{{ .kubeadmControlPlane.name }}-{{ .random }}'), 'c')).toThrow('{{ .kubeadmControlPlane.name }} is not known');
+    expect(() => machineName(named('cp', 'CP_{{ .random }}'), 'c', () => 0)).toThrow('gives "CP_bbbbb", which is not a DNS label');
+    expect(() => machineName(named('cp', `${'a'.repeat(60)}-{{ .random }}`), 'c')).toThrow('not a DNS label');
   });
 });
 
@@ -72,5 +90,36 @@ describe('machineObjects', () => {
       .toThrow(new InvalidInfrastructureTemplate('SimMachineTemplate tmpl has no spec.template'));
     expect(() => machineObjects({ tcp: tcp(), clusterName: 'c', template: { ...template, kind: 'SimMachine' }, name: 'n', first: false }))
       .toThrow(/SimMachine tmpl is not a template kind/);
+  });
+});
+
+describe('machineObjects with a machine template', () => {
+  const base = tcp();
+  const withTemplate = {
+    ...base,
+    spec: {
+      ...base.spec,
+      machineTemplate: {
+        metadata: { labels: { team: 'a', 'cluster.x-k8s.io/cluster-name': 'hijack' }, annotations: { owner: 'ops' } },
+        spec: {
+          ...base.spec.machineTemplate.spec,
+          deletion: { nodeDrainTimeoutSeconds: 60 },
+          readinessGates: [{ conditionType: 'example.com/Ready' }],
+        },
+      },
+    },
+  };
+  const objects = machineObjects({ tcp: withTemplate, clusterName: 'c', template, name: 'cp-abcde', first: false });
+
+  it('gives all three objects the template labels and annotations (never over the cluster labels), and records the keys', () => {
+    for (const object of [objects.machine, objects.infraMachine, objects.talosConfig]) {
+      expect(object.metadata.labels).toMatchObject({ team: 'a', 'cluster.x-k8s.io/cluster-name': 'c' });
+      expect(object.metadata.annotations).toMatchObject({ owner: 'ops', [TEMPLATE_KEYS_ANNOTATION]: '{"labels":["team"],"annotations":["owner"]}' });
+    }
+  });
+
+  it('gives the Machine the deletion timeouts and readiness gates', () => {
+    expect(objects.machine.spec.deletion).toEqual({ nodeDrainTimeoutSeconds: 60 });
+    expect(objects.machine.spec.readinessGates).toEqual([{ conditionType: 'example.com/Ready' }]);
   });
 });

@@ -19,6 +19,17 @@ describe('outdatedReasons', () => {
     expect(outdatedReasons(plane, machine('m'))).toEqual([]);
   });
 
+  it('names a rollout.after that has passed, for Machines created before it; one still ahead changes nothing', () => {
+    const after = '2026-06-01T00:00:00Z';
+    const withAfter = { ...plane, spec: { ...plane.spec, rollout: { after } } };
+    const old = machine('old', { created: '2026-05-01T00:00:00Z' });
+    const young = machine('young', { created: '2026-06-02T00:00:00Z' });
+    const june2 = Date.parse('2026-06-02T12:00:00Z');
+    expect(outdatedReasons(withAfter, old, {}, undefined, june2)).toEqual([`created before rollout.after (${after})`]);
+    expect(outdatedReasons(withAfter, young, {}, undefined, june2)).toEqual([]);
+    expect(outdatedReasons(withAfter, old, {}, undefined, Date.parse('2026-05-31T00:00:00Z'))).toEqual([]);
+  });
+
   it('names a Kubernetes version change', () => {
     expect(outdatedReasons(plane, machine('m', { version: 'v1.33.5' }))).toEqual(['Kubernetes version v1.33.5, v1.34.1 wanted']);
   });

@@ -66,6 +66,13 @@ export interface Bootstrap {
   dataSecretName?: string;
 }
 
+/** How long Cluster API waits for each stage of deleting a Machine's Node. */
+export interface MachineDeletion {
+  nodeDrainTimeoutSeconds?: number;
+  nodeVolumeDetachTimeoutSeconds?: number;
+  nodeDeletionTimeoutSeconds?: number;
+}
+
 export interface MachineSpec {
   clusterName: string;
   bootstrap: Bootstrap;
@@ -73,6 +80,8 @@ export interface MachineSpec {
   version?: string;
   providerID?: string;
   failureDomain?: string;
+  deletion?: MachineDeletion;
+  readinessGates?: { conditionType: string; polarity?: 'Positive' | 'Negative' }[];
 }
 
 export const MACHINE_ADDRESS_TYPES = ['Hostname', 'ExternalIP', 'InternalIP', 'ExternalDNS', 'InternalDNS'] as const;

@@ -5,39 +5,25 @@
 // `status.conditions`, the v1beta1-contract fields under `deprecated.v1beta1`). v1alpha3 is
 // served too and converted losslessly (./conversion.ts).
 import type { Condition, ObjectMeta, ObjectMetaTemplate, V1Beta1Condition } from '../../meta';
+import type { ContractVersionedObjectReference, MachineDeletion, MachineSpec } from '../../capi/v1beta2/types';
 import type { ControlPlaneConfig, RolloutStrategy, StatusVersion } from '../v1alpha3/types';
 import { CONTROLPLANE_GROUP } from '../group';
 
 /** The strategy (and its rollingUpdate) keeps v1alpha3's shape; v1beta1 adds the type InPlace (ROLLOUT_STRATEGY_TYPES). */
 export type { ControlPlaneConfig, RollingUpdate, RolloutStrategy, StatusVersion } from '../v1alpha3/types';
+/** A reference by API group (the version is the one the group's contract label names), as Cluster API v1beta2. */
+export type { ContractVersionedObjectReference } from '../../capi/v1beta2/types';
 
 export const VERSION = 'v1beta1';
 export const API_VERSION = `${CONTROLPLANE_GROUP}/${VERSION}`;
 
-/** A reference by API group (the version is the one the group's contract names), as Cluster API v1beta2. */
-export interface ContractVersionedObjectReference {
-  apiGroup: string;
-  kind: string;
-  name: string;
-}
-
-/** How long Cluster API waits for each stage of deleting a Machine's Node (0 or unset: its defaults). */
-export interface MachineDeletionSpec {
-  nodeDrainTimeoutSeconds?: number;
-  nodeVolumeDetachTimeoutSeconds?: number;
-  nodeDeletionTimeoutSeconds?: number;
-}
-
-export interface MachineReadinessGate {
-  conditionType: string;
-  polarity?: 'Positive' | 'Negative';
-}
-
 export interface MachineTemplateSpec {
   /** The infrastructure machine template cloned for each control-plane Machine (same namespace). */
   infrastructureRef: ContractVersionedObjectReference;
-  deletion?: MachineDeletionSpec;
-  readinessGates?: MachineReadinessGate[];
+  /** Copied onto each Machine, existing ones included (no rollout). */
+  deletion?: MachineDeletion;
+  /** Copied onto each new Machine. */
+  readinessGates?: MachineSpec['readinessGates'];
 }
 
 export interface TalosControlPlaneMachineTemplate {
