@@ -6,7 +6,7 @@ import type { TalosControlPlane } from '../../src/api/controlplane/v1alpha3/type
 import type { KubeClient } from '../../src/kube/client/client';
 import { unwrapSingle } from '../../src/talos/api';
 import { membershipInvariants, type MembershipInvariants } from '../support/etcd-history';
-import type { TalosSimControl } from '../support/talos-sim';
+import type { EtcdSample, TalosSimControl } from '../support/talos-sim';
 import { eventually, machinesOf, simMachine, talosClientFor, TalosControlPlaneKind } from './world-fixtures';
 
 export class ControlPlaneProbe {
@@ -74,8 +74,12 @@ export class ControlPlaneProbe {
   }
 
   /** The history since the last sample before a change (`historyLength()` taken before it). */
+  async historySince(lengthBefore: number): Promise<EtcdSample[]> {
+    return (await this.sim.etcdHistory(this.historyNode)).slice(Math.max(0, lengthBefore - 1));
+  }
+
   async judgeSince(lengthBefore: number): Promise<MembershipInvariants> {
-    return membershipInvariants((await this.sim.etcdHistory(this.historyNode)).slice(Math.max(0, lengthBefore - 1)));
+    return membershipInvariants(await this.historySince(lengthBefore));
   }
 
   /** The etcd members' names, asked of a running control-plane node. */

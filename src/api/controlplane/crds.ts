@@ -192,6 +192,14 @@ function statusSchema(): JSONSchemaProps {
           { required: ['version'] },
         ),
       },
+      lastRemediation: object(
+        {
+          machine: string('The remediated Machine.', { minLength: 1, maxLength: 253 }),
+          time: string('When its remediation started.', { format: 'date-time' }),
+          retryCount: count('How many remediations of its retry chain came before it.'),
+        },
+        { description: 'The last MachineHealthCheck remediation of a control-plane Machine.', required: ['machine', 'time', 'retryCount'] },
+      ),
       initialization: object(
         { controlPlaneInitialized: boolean('True once the control plane answers (v1beta2 contract).') },
         { description: 'Initialization observations (v1beta2 contract).', minProperties: 1 },

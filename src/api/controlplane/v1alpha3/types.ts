@@ -45,6 +45,16 @@ export interface RolloutStrategy {
   rollingUpdate?: RollingUpdate;
 }
 
+/** How MachineHealthCheck remediation of control-plane Machines is retried (KCP's `remediation`). */
+export interface RemediationPolicy {
+  /** How many times a Machine and its replacements are remediated in a row; unset: no limit. */
+  maxRetry?: number;
+  /** The least time between two remediations of one retry chain (default 0). */
+  retryPeriodSeconds?: number;
+  /** A remediation this long after the previous one starts a new retry chain (default 3600). */
+  minHealthyPeriodSeconds?: number;
+}
+
 export interface TalosControlPlaneSpec {
   replicas?: number;
   /** Kubernetes version of the control-plane Machines (`v1.30.0`; the `v` may be left out). */
@@ -52,12 +62,22 @@ export interface TalosControlPlaneSpec {
   infrastructureTemplate: ObjectReference;
   controlPlaneConfig: ControlPlaneConfig;
   rolloutStrategy?: RolloutStrategy;
+  remediation?: RemediationPolicy;
 }
 
 /** One entry of `status.versions` (v1beta2 contract): how many Machines run a Kubernetes version. */
 export interface StatusVersion {
   version: string;
   replicas?: number;
+}
+
+/** The last remediation of a control-plane Machine (`status.lastRemediation`, as KCP's). */
+export interface LastRemediation {
+  machine: string;
+  /** When it started (RFC 3339). */
+  time: string;
+  /** How many remediations before it in the same retry chain. */
+  retryCount: number;
 }
 
 export interface TalosControlPlaneStatus {
@@ -89,6 +109,7 @@ export interface TalosControlPlaneStatus {
   upToDateReplicas?: number;
   /** Oldest version first. */
   versions?: StatusVersion[];
+  lastRemediation?: LastRemediation;
   /** v1beta2-contract conditions (Available, RollingOut, ScalingUp, ScalingDown, Paused, …), where Cluster API reads them first. */
   v1beta2?: { conditions?: Condition[] };
 }
