@@ -7,7 +7,7 @@ import type { Machine } from '../api/capi/v1beta2/types';
 import { MachineKind } from '../api/capi/v1beta2/resources';
 import type { KubeClient } from '../kube/client/client';
 import { isNotFound } from '../kube/client/api-error';
-import { getCondition, setCondition, type ConditionInput } from '../kube/patch/conditions';
+import { getCondition, setCondition, type Condition, type ConditionInput } from '../kube/patch/conditions';
 import { PatchHelper } from '../kube/patch/patch-helper';
 import { deepCopy } from '../util/json';
 import type { ControlPlane } from './control-plane';
@@ -37,12 +37,6 @@ export function etcdMemberCondition(services: NodeServices | undefined, generati
     : { type, status: 'True', reason: 'Healthy', message: '', ...observed };
 }
 
-/** The Machine already says this (no write needed). */
-function says(machine: Machine, wanted: ConditionInput): boolean {
-  const current = getCondition(machine.status?.conditions, wanted.type);
-  return current?.status === wanted.status && current.reason === wanted.reason && (current.message ?? '') === (wanted.message ?? '');
-}
-
 /**
  * Machines (not being deleted) whose conditions must change, with the conditions each should get;
  * EtcdMemberHealthy only once etcd is bootstrapped.
@@ -58,20 +52,41 @@ export function machineConditionChanges(view: ControlPlane, nodeServices: NodeSe
     .filter(({ machine, conditions }) => conditions.some((c) => !says(machine, c)));
 }
 
-/** Writes each change; a Machine deleted meanwhile is skipped. */
+/**
+ * Sets `conditions` on a Machine through the patch helper, this controller's (`owned`) winning; a
+ * Machine deleted meanwhile is skipped.
+ */
+export async function patchMachineConditions(client: KubeClient, machine: Machine, conditions: readonly ConditionInput[], owned: readonly string[], signal?: AbortSignal): Promise<void> {
+  await editMachineConditions(client, machine, (list) => conditions.reduce<Condition[]>((edited, condition) => setCondition(edited, condition), list ?? []), owned, signal);
+}
+
+/** Drops a condition of this controller's from a Machine (a Machine deleted meanwhile is skipped). */
+export async function removeMachineCondition(client: KubeClient, machine: Machine, type: string, signal?: AbortSignal): Promise<void> {
+  await editMachineConditions(client, machine, (list) => (list ?? []).filter((c) => c.type !== type), [type], signal);
+}
+
+async function editMachineConditions(
+  client: KubeClient, machine: Machine, edit: (conditions: Condition[] | undefined) => Condition[], owned: readonly string[], signal?: AbortSignal,
+): Promise<void> {
+  const copy = deepCopy(machine);
+  const helper = new PatchHelper<Machine>(client, MachineKind, copy);
+  copy.status = { ...(copy.status ?? {}), conditions: edit(copy.status?.conditions) };
+  try {
+    await helper.patch(copy, { ownedConditions: [...owned], signal });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}
+
+/** The Machine already says this (no write needed). */
+export function says(machine: Machine, wanted: ConditionInput): boolean {
+  const current = getCondition(machine.status?.conditions, wanted.type);
+  return current?.status === wanted.status && current.reason === wanted.reason && (current.message ?? '') === (wanted.message ?? '');
+}
+
+/** Writes each change. */
 export async function syncMachineConditions(client: KubeClient, view: ControlPlane, nodeServices: NodeServicesByMachine, signal?: AbortSignal): Promise<number> {
   const changes = machineConditionChanges(view, nodeServices);
-  for (const { machine, conditions } of changes) {
-    const copy = deepCopy(machine);
-    const helper = new PatchHelper<Machine>(client, MachineKind, copy);
-    let list = copy.status?.conditions;
-    for (const condition of conditions) list = setCondition(list, condition);
-    copy.status = { ...(copy.status ?? {}), conditions: list };
-    try {
-      await helper.patch(copy, { ownedConditions: OWNED, signal });
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-  }
+  for (const { machine, conditions } of changes) await patchMachineConditions(client, machine, conditions, OWNED, signal);
   return changes.length;
 }

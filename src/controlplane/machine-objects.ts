@@ -91,6 +91,8 @@ export interface MachineObjectsInput {
   first: boolean;
   /** Where Cluster API should place the Machine (left out when the Cluster has no control-plane failure domains). */
   failureDomain?: string;
+  /** Annotations of the Machine (a replacement's `remediation-for`). */
+  annotations?: Record<string, string>;
 }
 
 /**
@@ -102,7 +104,7 @@ function watchFilterLabel(tcp: TalosControlPlane): Record<string, string> {
   return value === undefined ? {} : { [WATCH_FILTER_LABEL]: value };
 }
 
-export function machineObjects({ tcp, clusterName, template, name, first, failureDomain }: MachineObjectsInput): MachineObjects {
+export function machineObjects({ tcp, clusterName, template, name, first, failureDomain, annotations }: MachineObjectsInput): MachineObjects {
   const namespace = tcp.metadata.namespace!;
   const clusterLabels = { ...watchFilterLabel(tcp), [CLUSTER_NAME_LABEL]: clusterName, [CONTROL_PLANE_LABEL]: '' };
   const fromTemplate = metadataForNewObject(tcp);
@@ -148,7 +150,7 @@ export function machineObjects({ tcp, clusterName, template, name, first, failur
     metadata: {
       name, namespace,
       labels: { ...fromTemplate.labels, ...clusterLabels, [CONTROL_PLANE_NAME_LABEL]: tcp.metadata.name! },
-      annotations: fromTemplate.annotations,
+      annotations: { ...fromTemplate.annotations, ...annotations },
       ownerReferences: [controllerOwnerReference(tcp, V1BETA1.talosControlPlane)],
     },
     spec: {

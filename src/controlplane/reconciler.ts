@@ -1,7 +1,8 @@
 // The TalosControlPlane reconciler: fetch → owner Cluster → finalizer → patch helper → (always)
-// status + conditions + one patch → deletion, or the story: pause, endpoint, next step (create a
-// Machine, bootstrap etcd, wait), kubeconfig. A failure ends in the conditions' messages and a
-// Warning Event, then retries with backoff.
+// status + conditions + one patch → deletion, or the story: pause, endpoint, remediation of a
+// Machine MachineHealthCheck marked, else the next step (create a Machine, bootstrap etcd, remove
+// one, wait), kubeconfig. A failure ends in the conditions' messages and a Warning Event, then
+// retries with backoff.
 import type { Informer } from '../kube/cache/informer';
 import type { KubeClient } from '../kube/client/client';
 import type { EventRecorder } from '../kube/patch/events';
@@ -23,24 +24,29 @@ import { infrastructureRefOf } from '../api/controlplane/spec';
 import type { TalosControlPlane } from '../api/controlplane/v1beta1/types';
 import type { TalosConfig } from '../api/bootstrap/v1beta1/types';
 import { refersToKind } from '../kube/meta/owners';
-import { Machines, ownedBy } from '../cluster/machines';
+import { Machines, not, OWNER_REMEDIATED_CONDITION, ownedBy } from '../cluster/machines';
 import { clusterSecretNames, type SecretObject } from '../cluster/secrets';
 import { bundleFromSecret, InvalidSecretsBundle } from '../cluster/bundle-secret';
 import { TALOS_ADMIN, TALOS_READER, TalosAccess, type TalosRole } from '../cluster/talos-access';
 import { type ConnectWorkload, WorkloadNodes } from '../cluster/workload-nodes';
 import type { IssuedCertificate } from '../talos/config/secrets/certificates';
-import { TalosClient, unwrapSingle, type TalosEvent } from '../talos/api';
+import { memberIdHex, TalosClient, unwrapSingle, type TalosEvent } from '../talos/api';
 import { ControlPlane, hasNode } from './control-plane';
 import { bootstrapEtcdOnce, etcdServiceHealthy } from './etcd';
 import { Expectations } from './expectations';
 import { reconcileKubeconfig } from './kubeconfig';
 import { createMachineObjects } from './create-machine';
 import { machineName, machineObjects, type RandomIndex } from './machine-objects';
-import { joiningMachines, nextStep, type ChangeReason } from './scale';
+import { joiningMachines, nextStep, type ChangeReason, type NextStep } from './scale';
 import { rolloutAfterOf, type MachineParts } from './rollout';
 import { removeControlPlaneMachine } from './scale-down';
-import { syncMachineConditions } from './machine-conditions';
+import { patchMachineConditions, removeMachineCondition, says, syncMachineConditions } from './machine-conditions';
 import { machinePatch, metadataPatch } from './machine-template';
+import {
+  etcdRemovalBlock, isMarkedForRemediation, planRemediation, recoveredFromRemediation, REMEDIATION_FOR_ANNOTATION,
+  REMEDIATION_IN_PROGRESS_ANNOTATION, remediationInProgress, type RemediationData, type RemediationPlan,
+} from './remediation';
+import { removeRemediatedMachine } from './remediation-removal';
 import { countRolloutStep } from '../metrics/provider-metrics';
 import { etcdWell, ServiceWatch, type OpenEvents } from './service-watch';
 import { markDeleting, OWNED_CONDITIONS, updateStatus, type StatusFacts } from './status';
@@ -221,8 +227,11 @@ export class TalosControlPlaneReconciler implements Reconciler {
     this.followServices(view, facts);
     const etcd = unseen ? { healthy: new Set<string>(), polled: false } : await this.etcdHealth(view, ctx);
     const etcdHealthyOn = etcd.healthy;
-    const step = unseen ? { action: 'wait' as const, message: `Waiting for the cache to see the change to Machine ${unseen}` } : nextStep(view, etcdHealthyOn, facts.nodeServices);
-    let result: ReconcileResult | void = undefined;
+    // Remediation goes before the next step (as KCP): a victim taken out ends the pass.
+    const remediation = unseen ? { acted: false } : await this.remediate(view, etcdHealthyOn, facts, ctx);
+    const step: NextStep = unseen ? { action: 'wait', message: `Waiting for the cache to see the change to Machine ${unseen}` }
+      : remediation.acted ? { action: 'none' } : nextStep(view, etcdHealthyOn, facts.nodeServices);
+    let result: ReconcileResult | void = remediation.result;
     switch (step.action) {
       case 'createMachine':
         await this.createMachine(view, step.first, step.reason, ctx);
@@ -243,7 +252,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
       case 'wait':
         facts.waiting = step.message;
         // A join seen through a node's Events stream triggers the next pass; one only polled is looked at again soon.
-        if (etcd.polled && joiningMachines(view, etcdHealthyOn).length > 0) result = { requeueAfter: JOIN_POLL_MS };
+        if (etcd.polled && joiningMachines(view, etcdHealthyOn).length > 0) result = sooner(result, Date.now() + JOIN_POLL_MS);
         break;
       case 'none':
         break;
@@ -393,6 +402,116 @@ export class TalosControlPlaneReconciler implements Reconciler {
     }
   }
 
+  /**
+   * MachineHealthCheck remediation (see remediation.ts), before the next step: a finished one is
+   * closed, then the next victim is taken out when every guard passes (`acted`: the next step
+   * waits for the next pass). A blocked remediation says why and lets the next step go on, as KCP.
+   */
+  private async remediate(view: ControlPlane, healthyOn: ReadonlySet<string>, facts: StatusFacts, ctx: ReconcileContext): Promise<{ acted: boolean; result?: ReconcileResult }> {
+    for (const recovered of recoveredFromRemediation(view)) await removeMachineCondition(this.deps.client, recovered, OWNER_REMEDIATED_CONDITION, ctx.signal);
+    this.finishRemediation(view, healthyOn, ctx);
+    const plan = planRemediation(view, new Date());
+    if (plan.action === 'none') {
+      const inProgress = remediationInProgress(view.tcp);
+      if (inProgress) facts.remediation = { reason: 'RemediationInProgress', message: `Machine ${inProgress.machine} was remediated (retry ${inProgress.retryCount}): waiting for its replacement to join` };
+      return { acted: false };
+    }
+    if (plan.action === 'wait') return { acted: false, result: await this.remediationWaits(view, plan, facts, ctx) };
+    const members = await this.etcdMemberNames(view, plan.machine, healthyOn, ctx);
+    const block = etcdRemovalBlock(view, plan.machine, healthyOn, members);
+    if (block) return { acted: false, result: await this.remediationWaits(view, { action: 'wait', machine: plan.machine, wait: 'deferred', message: block }, facts, ctx) };
+    return { acted: true, result: await this.remediateMachine(view, plan.machine, plan.data, healthyOn, facts, ctx) };
+  }
+
+  /** The remediation is done once its victim is gone and every Machine not marked for remediation has joined. */
+  private finishRemediation(view: ControlPlane, healthyOn: ReadonlySet<string>, ctx: ReconcileContext): void {
+    const inProgress = remediationInProgress(view.tcp);
+    if (!inProgress) return;
+    const waiting = view.machines.any((m) => m.metadata.name === inProgress.machine) || view.activeMachines.size < view.desiredReplicas ||
+      view.activeMachines.any(not(isMarkedForRemediation), (m) => !view.hasNode(m) || !healthyOn.has(m.metadata.name ?? ''));
+    if (waiting) return;
+    const annotations = { ...(view.tcp.metadata.annotations ?? {}) };
+    delete annotations[REMEDIATION_IN_PROGRESS_ANNOTATION];
+    view.tcp.metadata.annotations = annotations;
+    this.deps.recorder.event(view.tcp, 'Normal', 'RemediationFinished', `Remediation of Machine ${inProgress.machine} finished: its replacement joined etcd`);
+    ctx.log.info({ machine: inProgress.machine }, 'remediation finished');
+  }
+
+  /** The etcd members' names, from the first healthy member other than `victim` that answers (undefined: none did). */
+  private async etcdMemberNames(view: ControlPlane, victim: Machine, healthyOn: ReadonlySet<string>, ctx: ReconcileContext): Promise<string[] | undefined> {
+    for (const peer of view.activeMachines.sortedByCreation()) {
+      const address = view.talosAddress(peer);
+      if (peer === victim || !address || !healthyOn.has(peer.metadata.name ?? '')) continue;
+      try {
+        const list = unwrapSingle(await this.withTalos(view, address, TALOS_READER, (talos) => talos.etcdMemberList({}, { signal: ctx.signal })), 'EtcdMemberList');
+        return list.members.map((member) => member.hostname);
+      } catch (error) {
+        if (ctx.signal.aborted) throw error;
+        ctx.log.debug({ machine: peer.metadata.name, err: errorMessage(error) }, 'etcd member list not read');
+      }
+    }
+    return undefined;
+  }
+
+  /** A remediation that waits: the condition, the victim's OwnerRemediated and (once per message) an Event say why. */
+  private async remediationWaits(view: ControlPlane, plan: Extract<RemediationPlan, { action: 'wait' }>, facts: StatusFacts, ctx: ReconcileContext): Promise<ReconcileResult | undefined> {
+    const reason = plan.wait === 'inProgress' ? 'RemediationInProgress' : plan.wait === 'refused' ? 'CannotBeRemediated' : 'RemediationBlocked';
+    facts.remediation = { reason, message: plan.message };
+    if (plan.wait === 'inProgress') return undefined;
+    const machineReason = plan.wait === 'refused' ? 'CannotBeRemediated' : 'RemediationDeferred';
+    await this.markOwnerRemediated(plan.machine, machineReason, plan.message, ctx);
+    if (!this.wasWaitingFor(view, plan.message)) {
+      this.deps.recorder.event(view.tcp, 'Warning', 'RemediationBlocked', plan.message);
+      ctx.log.info({ machine: plan.machine.metadata.name, why: plan.message }, 'remediation blocked');
+    }
+    if (plan.wait === 'refused') return undefined;
+    return { requeueAfter: plan.retryAt === undefined ? REMOVAL_RETRY_MS : Math.max(1_000, plan.retryAt - Date.now()) };
+  }
+
+  /** The victim's OwnerRemediated condition (False: the control plane is on it, with KCP's reasons). */
+  private async markOwnerRemediated(victim: Machine, reason: string, message: string, ctx: ReconcileContext): Promise<void> {
+    const condition = { type: OWNER_REMEDIATED_CONDITION, status: 'False' as const, reason, message };
+    if (!says(victim, condition)) await patchMachineConditions(this.deps.client, victim, [condition], [OWNER_REMEDIATED_CONDITION], ctx.signal);
+  }
+
+  /** Takes the victim out of etcd and deletes it (see remediation-removal.ts), recording the remediation. */
+  private async remediateMachine(view: ControlPlane, victim: Machine, data: RemediationData, healthyOn: ReadonlySet<string>, facts: StatusFacts, ctx: ReconcileContext): Promise<ReconcileResult | undefined> {
+    const name = victim.metadata.name ?? '';
+    const retry = data.retryCount > 0 ? ` (retry ${data.retryCount})` : '';
+    if (!this.wasWaitingFor(view, `Remediating Machine ${name}`)) {
+      this.deps.recorder.event(view.tcp, 'Normal', 'RemediationStarted', `Remediating Machine ${name}${retry}: MachineHealthCheck marked it unhealthy`);
+    }
+    const outcome = await removeRemediatedMachine({
+      victim, others: [...view.activeMachines.filter((m) => m !== victim)], isHealthy: (m) => healthyOn.has(m.metadata.name ?? ''),
+      signal: ctx.signal, addressOf: (machine) => view.talosAddress(machine),
+      talosAt: (address, role, call) => this.withTalos(view, address, role, call),
+      deleteMachine: async (machine) => {
+        await this.markOwnerRemediated(machine, 'MachineDeleting', 'Machine is deleted by its control plane to remediate it', ctx);
+        try {
+          await this.deps.client.delete(MachineKind, view.namespace, name, ctx.signal);
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+        }
+        this.expectations.machineDeleted(view.tcp.metadata.uid ?? '', name);
+      },
+    });
+    if (!outcome.removed) {
+      facts.remediation = { reason: 'RemediationInProgress', message: `Remediating Machine ${name}${retry}: ${outcome.waiting}` };
+      return { requeueAfter: REMOVAL_RETRY_MS };
+    }
+    view.tcp.metadata.annotations = { ...(view.tcp.metadata.annotations ?? {}), [REMEDIATION_IN_PROGRESS_ANNOTATION]: JSON.stringify(data) };
+    view.tcp.status = { ...(view.tcp.status ?? {}), lastRemediation: { machine: name, time: data.timestamp, retryCount: data.retryCount } };
+    const etcd = outcome.how === 'left' ? 'its etcd member left the cluster'
+      : outcome.how === 'removedThroughPeer' ? `its etcd member ${outcome.member.hostname} (${memberIdHex(outcome.member.id)}) was removed through Machine ${outcome.peer}`
+        : 'it held no etcd member';
+    this.deps.recorder.event(view.tcp, 'Normal', 'MachineRemediated', `Deleted control-plane Machine ${name}${retry} to remediate it; ${etcd}`);
+    ctx.log.info({ machine: name, how: outcome.how, retryCount: data.retryCount }, 'control-plane Machine remediated');
+    countRolloutStep('removed', 'remediation');
+    facts.remediation = { reason: 'RemediationInProgress', message: `Remediating Machine ${name}${retry}: waiting for it to be deleted` };
+    facts.waiting = `Waiting for Machine ${name} to be deleted`;
+    return undefined;
+  }
+
   /** The last pass already said it waits for this (no second Event for the same wait). */
   private wasWaitingFor(view: ControlPlane, message: string): boolean {
     return (view.tcp.status?.conditions ?? []).some((c) => (c.message ?? '').includes(message));
@@ -404,12 +523,16 @@ export class TalosControlPlaneReconciler implements Reconciler {
     const template = await this.deps.unstructured.getInGroup({ group: ref.apiGroup, kind: ref.kind }, view.namespace, ref.name, signal);
     const name = machineName(view.tcp, view.clusterName, this.deps.random);
     const failureDomain = view.failureDomainForNewMachine();
-    const objects = machineObjects({ tcp: view.tcp, clusterName: view.clusterName, template, name, first, failureDomain });
+    // A Machine made while a remediation is under way replaces its victim: the retry chain goes on it.
+    const remediated = view.tcp.metadata.annotations?.[REMEDIATION_IN_PROGRESS_ANNOTATION];
+    const annotations = remediated === undefined ? undefined : { [REMEDIATION_FOR_ANNOTATION]: remediated };
+    const objects = machineObjects({ tcp: view.tcp, clusterName: view.clusterName, template, name, first, failureDomain, annotations });
     await createMachineObjects(this.deps, objects, signal);
     this.expectations.machineCreated(view.tcp.metadata.uid ?? '', name);
     const count = view.activeMachines.size + 1;
     const outdated = view.machinesNeedingRollout().names();
-    const why = reason === 'rollout' ? `to replace outdated ${outdated.join(', ')}` : `${count} of ${view.desiredReplicas}`;
+    const replaced = remediationInProgress(view.tcp)?.machine;
+    const why = replaced ? `to replace remediated ${replaced}` : reason === 'rollout' ? `to replace outdated ${outdated.join(', ')}` : `${count} of ${view.desiredReplicas}`;
     const where = failureDomain ? ` in failure domain ${failureDomain}` : '';
     this.deps.recorder.event(view.tcp, 'Normal', 'MachineCreated', `Created control-plane Machine ${name}${where} (${why})`);
     ctx.log.info({ machine: name, first }, 'control-plane Machine created');

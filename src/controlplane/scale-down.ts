@@ -28,7 +28,7 @@ export interface RemovalInput {
 }
 
 /** The etcd service of a node that answers: undefined when it has none (a worker, or wiped). */
-const etcdOf = (services: readonly ServiceInfo[]) => services.find((service) => service.id === 'etcd');
+export const etcdOf = (services: readonly ServiceInfo[]) => services.find((service) => service.id === 'etcd');
 
 /** etcd on the node has stopped for good after a leave (Talos marks the service Finished). */
 const etcdLeft = (etcd: ServiceInfo | undefined) => etcd === undefined || etcd.state === 'Finished';
@@ -37,7 +37,7 @@ export class EtcdLeaveFailed extends Error {
   override readonly name = 'EtcdLeaveFailed';
 }
 
-async function servicesOf(talosAt: TalosAt, address: string, signal: AbortSignal): Promise<ServiceInfo[]> {
+export async function servicesOf(talosAt: TalosAt, address: string, signal: AbortSignal): Promise<ServiceInfo[]> {
   return unwrapSingle(await talosAt(address, TALOS_READER, (talos) => talos.serviceList({ signal })), 'ServiceList');
 }
 
@@ -55,6 +55,14 @@ async function unhealthyPeer(input: RemovalInput): Promise<string | undefined> {
     }
   }
   return undefined;
+}
+
+/** The node at `address` hands off etcd leadership (if it leads), then leaves etcd. */
+export async function forfeitAndLeave(talosAt: TalosAt, address: string, signal: AbortSignal): Promise<void> {
+  await talosAt(address, TALOS_ADMIN, async (talos) => {
+    await countEtcdOperation('forfeit_leadership', talos.etcdForfeitLeadership({ signal }).then((replies) => unwrapSingle(replies, 'EtcdForfeitLeadership')));
+    await countEtcdOperation('leave', talos.etcdLeaveCluster({ signal }).then((replies) => unwrapSingle(replies, 'EtcdLeaveCluster')));
+  });
 }
 
 export async function removeControlPlaneMachine(input: RemovalInput): Promise<RemovalOutcome> {
@@ -81,10 +89,7 @@ export async function removeControlPlaneMachine(input: RemovalInput): Promise<Re
     return { removed: true, left: false };
   }
   try {
-    await talosAt(address, TALOS_ADMIN, async (talos) => {
-      await countEtcdOperation('forfeit_leadership', talos.etcdForfeitLeadership({ signal }).then((replies) => unwrapSingle(replies, 'EtcdForfeitLeadership')));
-      await countEtcdOperation('leave', talos.etcdLeaveCluster({ signal }).then((replies) => unwrapSingle(replies, 'EtcdLeaveCluster')));
-    });
+    await forfeitAndLeave(talosAt, address, signal);
   } catch (error) {
     if (signal.aborted) throw error;
     throw new EtcdLeaveFailed(`Machine ${name} (${address}) could not leave etcd, so it is not deleted: ${errorMessage(error)}`, { cause: error });

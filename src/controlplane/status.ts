@@ -11,6 +11,7 @@ import { markFalseV1Beta1, markTrueV1Beta1, setV1Beta1, summaryV1Beta1, type V1B
 import type { Machines } from '../cluster/machines';
 import { etcdProblem, servicesProblem, type NodeServicesByMachine, type ServiceState } from './service-watch';
 import { type ControlPlane, isAvailable } from './control-plane';
+import { remediationInProgress } from './remediation';
 
 export const AVAILABLE = 'Available';
 export const PAUSED = 'Paused';
@@ -18,6 +19,7 @@ export const SCALING_UP = 'ScalingUp';
 export const SCALING_DOWN = 'ScalingDown';
 export const ROLLING_OUT = 'RollingOut';
 export const DELETING = 'Deleting';
+export const REMEDIATING = 'Remediating';
 export const ETCD_CLUSTER_HEALTHY = 'EtcdClusterHealthy';
 export const COMPONENTS_HEALTHY = 'ControlPlaneComponentsHealthy';
 export const INITIALIZED = 'Initialized';
@@ -34,7 +36,7 @@ export const READY = 'Ready';
 export const RECONCILING = 'Reconciling';
 
 /** Condition types this controller is the authority for (its values win in the patch helper). */
-export const OWNED_CONDITIONS = [AVAILABLE, PAUSED, SCALING_UP, SCALING_DOWN, ROLLING_OUT, DELETING, ETCD_CLUSTER_HEALTHY, COMPONENTS_HEALTHY, INITIALIZED, MACHINES_READY, MACHINES_UP_TO_DATE, MACHINES_BOOTSTRAPPED, READY, RECONCILING] as const;
+export const OWNED_CONDITIONS = [AVAILABLE, PAUSED, SCALING_UP, SCALING_DOWN, ROLLING_OUT, DELETING, REMEDIATING, ETCD_CLUSTER_HEALTHY, COMPONENTS_HEALTHY, INITIALIZED, MACHINES_READY, MACHINES_UP_TO_DATE, MACHINES_BOOTSTRAPPED, READY, RECONCILING] as const;
 
 export interface StatusFacts {
   paused: boolean;
@@ -46,7 +48,11 @@ export interface StatusFacts {
   failure?: string;
   /** What each control-plane node's Events stream said. */
   nodeServices?: NodeServicesByMachine;
+  /** What the remediation step said (see remediation.ts): under way, or blocked and why. */
+  remediation?: { reason: RemediatingReason; message: string };
 }
+
+export type RemediatingReason = 'RemediationInProgress' | 'RemediationBlocked' | 'CannotBeRemediated';
 
 function versionParts(version: string): number[] {
   return version.replace(/^v/, '').split(/[.+-]/).slice(0, 3).map((part) => Number.parseInt(part, 10) || 0);
@@ -126,6 +132,7 @@ export function updateStatus(view: ControlPlane, facts: StatusFacts, now?: Date)
     return reasons.length === 0 ? undefined : reasons.join('; ');
   }, 'UpToDate'));
   set({ type: DELETING, status: 'False', reason: 'NotDeleting', message: '' });
+  set(remediatingCondition(view, facts));
   for (const condition of healthConditions(view, facts)) set(condition);
 
   const reconciling = reconcilingMessage(view, status.readyReplicas, waitingText);
@@ -134,6 +141,20 @@ export function updateStatus(view: ControlPlane, facts: StatusFacts, now?: Date)
     ? status.conditions?.filter((c) => c.type !== RECONCILING)
     : setCondition(status.conditions, { type: RECONCILING, status: 'True', reason: 'Progressing', message: reconciling, observedGeneration: generation }, now);
   legacy.conditions = withReconciling(legacyConditions(legacy.conditions, view, available, facts, now), reconciling, now);
+}
+
+/**
+ * Remediating: True while a remediation is under way (the TalosControlPlane carries its
+ * annotation, or the step says so), False with the guard's message while one is blocked.
+ */
+function remediatingCondition(view: ControlPlane, facts: StatusFacts): ConditionInput {
+  const type = REMEDIATING;
+  const said = facts.remediation;
+  if (said?.reason === 'RemediationInProgress') return { type, status: 'True', reason: said.reason, message: said.message };
+  const inProgress = remediationInProgress(view.tcp);
+  if (inProgress) return { type, status: 'True', reason: 'RemediationInProgress', message: `Remediating Machine ${inProgress.machine}` };
+  if (said) return { type, status: 'False', reason: said.reason, message: said.message };
+  return { type, status: 'False', reason: 'NotRemediating', message: '' };
 }
 
 /** What is still to be done before the control plane matches its spec; undefined when nothing is. */

@@ -11,7 +11,8 @@ type ConfigRenderResult = (typeof CONFIG_RENDER_RESULTS)[number];
 export const BUNDLE_SOURCES = ['generated', 'restored'] as const;
 type BundleSource = (typeof BUNDLE_SOURCES)[number];
 
-export const ETCD_OPERATIONS = ['bootstrap', 'forfeit_leadership', 'leave'] as const;
+/** `remove_member`: a member removed by ID through a peer (its own node did not answer). */
+export const ETCD_OPERATIONS = ['bootstrap', 'forfeit_leadership', 'leave', 'remove_member'] as const;
 type EtcdOperation = (typeof ETCD_OPERATIONS)[number];
 /** `already_bootstrapped`: a Bootstrap found etcd's data or got ALREADY_EXISTS. */
 export const ETCD_RESULTS = ['success', 'already_bootstrapped', 'error'] as const;
@@ -20,7 +21,7 @@ type EtcdResult = (typeof ETCD_RESULTS)[number];
 export const ROLLOUT_ACTIONS = ['created', 'removed'] as const;
 type RolloutAction = (typeof ROLLOUT_ACTIONS)[number];
 /** Why a control-plane Machine was created or removed (scale.ts's ChangeReason). */
-export const ROLLOUT_REASONS = ['scale', 'rollout'] as const;
+export const ROLLOUT_REASONS = ['scale', 'rollout', 'remediation'] as const;
 type RolloutReason = (typeof ROLLOUT_REASONS)[number];
 
 const configsRendered = new Counter({

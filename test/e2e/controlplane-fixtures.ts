@@ -3,10 +3,12 @@
 // history says of a change (judged from the history's length before it).
 import { CONTROL_PLANE_LABEL, type Cluster, type Machine } from '../../src/api/capi/v1beta2/types';
 import type { TalosControlPlane } from '../../src/api/controlplane/v1alpha3/types';
+import type { TalosControlPlane as HubTalosControlPlane } from '../../src/api/controlplane/v1beta1/types';
+import { V1BETA1 as CONTROLPLANE_V1BETA1 } from '../../src/api/controlplane/resources';
 import type { KubeClient } from '../../src/kube/client/client';
 import { unwrapSingle } from '../../src/talos/api';
 import { membershipInvariants, type MembershipInvariants } from '../support/etcd-history';
-import type { TalosSimControl } from '../support/talos-sim';
+import type { EtcdSample, TalosSimControl } from '../support/talos-sim';
 import { eventually, machinesOf, simMachine, talosClientFor, TalosControlPlaneKind } from './world-fixtures';
 
 export class ControlPlaneProbe {
@@ -29,6 +31,11 @@ export class ControlPlaneProbe {
 
   tcp(): Promise<TalosControlPlane> {
     return this.client.get<TalosControlPlane>(TalosControlPlaneKind, this.namespace, this.name);
+  }
+
+  /** The control plane in the stored version (v1beta1), where the fields v1alpha3 cannot hold are. */
+  hub(): Promise<HubTalosControlPlane> {
+    return this.client.get<HubTalosControlPlane>(CONTROLPLANE_V1BETA1.talosControlPlane, this.namespace, this.name);
   }
 
   patch(spec: Record<string, unknown>): Promise<unknown> {
@@ -74,8 +81,12 @@ export class ControlPlaneProbe {
   }
 
   /** The history since the last sample before a change (`historyLength()` taken before it). */
+  async historySince(lengthBefore: number): Promise<EtcdSample[]> {
+    return (await this.sim.etcdHistory(this.historyNode)).slice(Math.max(0, lengthBefore - 1));
+  }
+
   async judgeSince(lengthBefore: number): Promise<MembershipInvariants> {
-    return membershipInvariants((await this.sim.etcdHistory(this.historyNode)).slice(Math.max(0, lengthBefore - 1)));
+    return membershipInvariants(await this.historySince(lengthBefore));
   }
 
   /** The etcd members' names, asked of a running control-plane node. */

@@ -5,7 +5,10 @@
 import { CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL } from '../capi/v1beta2/types';
 import type { TalosConfigSpec } from '../bootstrap/spec';
 import { DEFAULT_MAX_SURGE, DEFAULT_REPLICAS, IN_PLACE, ON_DELETE, ROLLING_UPDATE, type RolloutStrategyType } from './group';
-import type { ContractVersionedObjectReference, TalosControlPlane, TalosControlPlaneSpec } from './v1beta1/types';
+import type { ContractVersionedObjectReference, Remediation, TalosControlPlane, TalosControlPlaneSpec } from './v1beta1/types';
+
+/** KCP's default: a remediation an hour after the previous one starts a new retry chain. */
+export const DEFAULT_MIN_HEALTHY_PERIOD_SECONDS = 3600;
 
 export function replicasOf(spec: TalosControlPlaneSpec): number {
   return spec.replicas ?? DEFAULT_REPLICAS;
@@ -70,4 +73,16 @@ export function talosConfigSpecForMachine(spec: TalosControlPlaneSpec, firstMach
 /** `status.selector`: the Cluster's control-plane Machines, in the string form CACPPT writes. */
 export function controlPlaneSelector(clusterName: string): string {
   return `${CLUSTER_NAME_LABEL}=${clusterName},${CONTROL_PLANE_LABEL}=`;
+}
+
+/** `spec.remediation` with its defaults: maxRetry unset means no limit. */
+export type EffectiveRemediation = Required<Omit<Remediation, 'maxRetry'>> & Pick<Remediation, 'maxRetry'>;
+
+export function remediationPolicyOf(spec: TalosControlPlaneSpec): EffectiveRemediation {
+  const policy = spec.remediation ?? {};
+  return {
+    ...(policy.maxRetry !== undefined ? { maxRetry: policy.maxRetry } : {}),
+    retryPeriodSeconds: policy.retryPeriodSeconds ?? 0,
+    minHealthyPeriodSeconds: policy.minHealthyPeriodSeconds ?? DEFAULT_MIN_HEALTHY_PERIOD_SECONDS,
+  };
 }

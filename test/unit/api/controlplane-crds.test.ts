@@ -97,13 +97,15 @@ describe('TalosControlPlane CRD', () => {
     expect(rules.map((r) => r.rule.includes('oldSelf'))).toEqual([true, true]);
   });
 
-  it('has every upstream status field and the v1beta2 contract ones, conditions of both shapes', () => {
+  it('has every upstream status field and the v1beta2 contract ones, conditions of both shapes (v1beta1 keeps KCP\'s lastRemediation)', () => {
     expect(Object.keys(status.properties!).sort()).toEqual([
       'availableReplicas', 'bootstrapped', 'conditions', 'failureMessage', 'failureReason', 'initialization', 'initialized',
       'observedGeneration', 'ready', 'readyReplicas', 'replicas', 'selector', 'unavailableReplicas', 'upToDateReplicas',
       'updatedReplicas', 'v1beta2', 'version', 'versions',
     ]);
     expect(Object.keys(status.properties!.initialization!.properties!)).toEqual(['controlPlaneInitialized']);
+    const hubStatus = crd.spec.versions[1]!.schema.openAPIV3Schema.properties!.status!;
+    expect(hubStatus.properties!.lastRemediation!.required).toEqual(['machine', 'time', 'retryCount']);
     const legacy = status.properties!.conditions!.items!;
     const current: JSONSchemaProps = status.properties!.v1beta2!.properties!.conditions!;
     expect(legacy.properties!.severity).toBeDefined();

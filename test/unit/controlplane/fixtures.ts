@@ -51,12 +51,18 @@ export interface MachineShape {
   version?: string;
   deleting?: boolean;
   annotations?: Record<string, string>;
+  /** MachineHealthCheck marked it for its owner to remediate (HealthCheckSucceeded and OwnerRemediated False). */
+  markedForRemediation?: boolean;
 }
 
 export function machine(name: string, shape: MachineShape = {}): Machine {
   const conditions = [
     ...(shape.ready ? [{ type: 'Ready', status: shape.ready, reason: 'R', lastTransitionTime: 't' }] : []),
     ...(shape.available ? [{ type: 'Available', status: shape.available, reason: 'R', lastTransitionTime: 't' }] : []),
+    ...(shape.markedForRemediation ? [
+      { type: 'HealthCheckSucceeded', status: 'False', reason: 'UnhealthyNode', lastTransitionTime: 't' },
+      { type: 'OwnerRemediated', status: 'False', reason: 'WaitingForRemediation', lastTransitionTime: 't' },
+    ] : []),
   ];
   return deepFreeze({
     apiVersion: 'cluster.x-k8s.io/v1beta2', kind: 'Machine',

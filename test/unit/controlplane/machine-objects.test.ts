@@ -71,6 +71,12 @@ describe('machineObjects', () => {
     expect(objects.machine.spec).toMatchObject({ clusterName: 'c', version: 'v1.34.1' });
   });
 
+  it('gives the Machine the annotations asked for (a replacement\'s remediation-for), and otherwise only the template keys record', () => {
+    expect(objects.machine.metadata.annotations).toEqual({ [TEMPLATE_KEYS_ANNOTATION]: '{"labels":[],"annotations":[]}' });
+    const annotations = { 'controlplane.cluster.x-k8s.io/remediation-for': '{"machine":"cp-old","timestamp":"2026-01-01T00:00:00Z","retryCount":0}' };
+    expect(machineObjects({ tcp: tcp(), clusterName: 'c', template, name: 'cp-abcde', first: false, annotations }).machine.metadata.annotations).toMatchObject(annotations);
+  });
+
   it('passes the control plane\'s watch-filter label on to all three, so the shard that owns it sees them', () => {
     const sharded = { ...tcp(), metadata: { ...tcp().metadata, labels: { [WATCH_FILTER_LABEL]: 'shard-a' } } };
     const shardedTemplate = { ...template, spec: { template: { metadata: { labels: { [WATCH_FILTER_LABEL]: 'shard-b' } }, spec: {} } } };

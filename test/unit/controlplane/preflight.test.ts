@@ -1,6 +1,7 @@
 // The preflight checks before each change: every other Machine has its Node, answers its Talos
 // API and runs etcd and the Talos services healthy; the first failing check is the message.
 import { preflightBlock } from '../../../src/controlplane/preflight';
+import { REMEDIATION_IN_PROGRESS_ANNOTATION } from '../../../src/controlplane/remediation';
 import type { NodeServices, NodeServicesByMachine, ServiceState } from '../../../src/controlplane/service-watch';
 import { nextStep } from '../../../src/controlplane/scale';
 import { machine, tcp, view, type MachineShape } from './fixtures';
@@ -31,6 +32,16 @@ describe('preflightBlock', () => {
     expect(preflightBlock(view(tcp({ bootstrapped: true }), machines), down)).toMatch(/Machine cp-a: Talos API not answering \(connection refused\)$/);
     const sick: NodeServicesByMachine = new Map([['cp-a', well()], ['cp-b', well({ kubelet: { state: 'FAILED' } })], ['cp-c', well()]]);
     expect(preflightBlock(view(tcp({ bootstrapped: true }), machines), sick)).toMatch(/Machine cp-b: kubelet not running healthy$/);
+  });
+
+  it('while a remediation is under way, leaves out its victim and the Machines MachineHealthCheck marked (upstream #262/#263); not otherwise', () => {
+    const dead = running('cp-a', 0, { markedForRemediation: true });
+    const down: NodeServicesByMachine = new Map([['cp-a', { reachable: false, error: 'gone' }], ['cp-b', well()], ['cp-c', well()]]);
+    const remediating = { ...tcp({ bootstrapped: true }), metadata: { ...tcp().metadata, annotations: { [REMEDIATION_IN_PROGRESS_ANNOTATION]: '{"machine":"cp-x","timestamp":"2026-01-01T00:00:00Z","retryCount":0}' } } };
+    expect(preflightBlock(view(remediating, [dead, machines[1]!, machines[2]!]), down)).toBeUndefined();
+    expect(preflightBlock(view(tcp({ bootstrapped: true }), [dead, machines[1]!, machines[2]!]), down)).toMatch(/Machine cp-a: Talos API not answering \(gone\)$/);
+    const victim = running('cp-x', 3);
+    expect(preflightBlock(view(remediating, [...machines.slice(1), victim]), new Map([...down, ['cp-x', { reachable: false, error: 'gone' }]]))).toBeUndefined();
   });
 
   it('does not check the Machine a removal takes', () => {

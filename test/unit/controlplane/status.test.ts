@@ -1,4 +1,5 @@
 import { updateStatus, versionsOf } from '../../../src/controlplane/status';
+import { REMEDIATION_IN_PROGRESS_ANNOTATION } from '../../../src/controlplane/remediation';
 import { machine, tcp, view } from './fixtures';
 
 const conditionsOf = (v: ReturnType<typeof view>) =>
@@ -109,6 +110,34 @@ describe('updateStatus', () => {
     updateStatus(many, { paused: false, kubeconfigWritten: true });
     expect(conditionsOf(many).ScalingDown).toEqual({ status: 'True', reason: 'ScalingDown', message: 'Scaling down from 3 to 1 replicas' });
     expect(conditionsOf(many).RollingOut).toEqual({ status: 'False', reason: 'NotRollingOut', message: '' });
+  });
+});
+
+describe('the Remediating condition', () => {
+  const inProgress = () => {
+    const base = tcp({ bootstrapped: true });
+    return { ...base, metadata: { ...base.metadata, annotations: { [REMEDIATION_IN_PROGRESS_ANNOTATION]: '{"machine":"cp-a","timestamp":"2026-01-01T00:00:00Z","retryCount":1}' } } };
+  };
+
+  it('False NotRemediating when nothing is remediated', () => {
+    const v = view(tcp({ bootstrapped: true }), [machine('cp-a', { node: true })]);
+    updateStatus(v, { paused: false, kubeconfigWritten: true });
+    expect(conditionsOf(v).Remediating).toEqual({ status: 'False', reason: 'NotRemediating', message: '' });
+  });
+
+  it('True RemediationInProgress while the control plane carries the annotation, with what the step says if it said', () => {
+    const v = view(inProgress(), [machine('cp-b', { node: true })]);
+    updateStatus(v, { paused: false, kubeconfigWritten: true });
+    expect(conditionsOf(v).Remediating).toEqual({ status: 'True', reason: 'RemediationInProgress', message: 'Remediating Machine cp-a' });
+    const said = view(inProgress(), [machine('cp-b', { node: true })]);
+    updateStatus(said, { paused: false, kubeconfigWritten: true, remediation: { reason: 'RemediationInProgress', message: 'Machine cp-a was remediated (retry 1): waiting for its replacement to join' } });
+    expect(conditionsOf(said).Remediating).toMatchObject({ status: 'True', message: 'Machine cp-a was remediated (retry 1): waiting for its replacement to join' });
+  });
+
+  it('False with the guard\'s reason and message while a remediation is blocked', () => {
+    const v = view(tcp({ bootstrapped: true }), [machine('cp-a', { node: true, markedForRemediation: true })]);
+    updateStatus(v, { paused: false, kubeconfigWritten: true, remediation: { reason: 'CannotBeRemediated', message: 'Machine cp-a cannot be remediated: the control plane has only this replica (its etcd member is the only one)' } });
+    expect(conditionsOf(v).Remediating).toEqual({ status: 'False', reason: 'CannotBeRemediated', message: 'Machine cp-a cannot be remediated: the control plane has only this replica (its etcd member is the only one)' });
   });
 });
 

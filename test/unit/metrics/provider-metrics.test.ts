@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { Registry } from 'prom-client';
 import { bootstrapEtcdOnce } from '../../../src/controlplane/etcd';
 import { removeControlPlaneMachine } from '../../../src/controlplane/scale-down';
+import { removeRemediatedMachine } from '../../../src/controlplane/remediation-removal';
 import { talosAddressOf } from '../../../src/controlplane/control-plane';
 import {
   PROVIDER_COUNTERS, countBundleCreated, countConfigRender, countEtcdOperation, countRolloutStep, countTalosCall, registerProviderMetrics,
@@ -91,6 +92,19 @@ describe('provider metrics', () => {
     await remove();
     const after = [await value('etcdOperations', { operation: 'forfeit_leadership', result: 'success' }), await value('etcdOperations', { operation: 'leave', result: 'success' })];
     expect(after.map((v, i) => v - before[i]!)).toEqual([1, 1]);
+  });
+
+  it('remediation counts a dead victim\'s member removed through a peer', async () => {
+    const peer = { etcdMemberList: async () => ok({ members: [{ id: '7', hostname: 'a', peerUrls: [], clientUrls: [], isLearner: false }], legacyMembers: [] }), etcdRemoveMemberByID: async () => ok({}) } as unknown as TalosClient;
+    const remediate = () => removeRemediatedMachine({
+      victim: machine('a', { address: '10.0.0.1', node: true }), others: [machine('b', { address: '10.0.0.2', node: true })], isHealthy: () => true,
+      signal: new AbortController().signal, addressOf: talosAddressOf, deleteMachine: async () => undefined,
+      talosAt: async (address, _role, call) => {
+        if (address === '10.0.0.1') throw new Error('connect ECONNREFUSED');
+        return call(peer);
+      },
+    });
+    expect(await growth('etcdOperations', { operation: 'remove_member', result: 'success' }, remediate)).toBe(1);
   });
 
   it('the Talos client counts each call attempt by RPC and gRPC code', async () => {
