@@ -13,6 +13,12 @@ export const ON_DELETE = 'OnDelete';
 /** RollingUpdate replaces outdated Machines by itself; OnDelete only when the user deletes one. */
 export const ROLLOUT_STRATEGY_TYPES = [ROLLING_UPDATE, ON_DELETE] as const;
 export type RolloutStrategyType = (typeof ROLLOUT_STRATEGY_TYPES)[number];
+/**
+ * Kubernetes version changes go onto the running nodes through the Talos API instead of new
+ * Machines. v1alpha3 has no enum value for it: it is asked for with ROLLOUT_STRATEGY_ANNOTATION.
+ */
+export const IN_PLACE = 'InPlace';
+export const ROLLOUT_STRATEGY_ANNOTATION = 'controlplane.cluster.x-k8s.io/rollout-strategy';
 
 export const DEFAULT_REPLICAS = 1;
 export const DEFAULT_MAX_SURGE = 1;

@@ -5,7 +5,7 @@
 // template's namespace.
 import { CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL } from '../capi/v1beta2/types';
 import type { TalosConfigSpec } from '../bootstrap/spec';
-import { DEFAULT_MAX_SURGE, DEFAULT_REPLICAS, ON_DELETE, ROLLING_UPDATE, type RolloutStrategyType } from './group';
+import { DEFAULT_MAX_SURGE, DEFAULT_REPLICAS, IN_PLACE, ON_DELETE, ROLLING_UPDATE, ROLLOUT_STRATEGY_ANNOTATION, type RolloutStrategyType } from './group';
 import type { ObjectReference, TalosControlPlane, TalosControlPlaneSpec } from './v1alpha3/types';
 
 export function replicasOf(spec: TalosControlPlaneSpec): number {
@@ -15,6 +15,15 @@ export function replicasOf(spec: TalosControlPlaneSpec): number {
 /** OnDelete only when asked for; anything else (empty, or a value stored before validation) rolls. */
 export function rolloutStrategyTypeOf(spec: TalosControlPlaneSpec): RolloutStrategyType {
   return spec.rolloutStrategy?.type === ON_DELETE ? ON_DELETE : ROLLING_UPDATE;
+}
+
+/**
+ * Whether a Kubernetes version change is made on the running nodes (the annotation
+ * `controlplane.cluster.x-k8s.io/rollout-strategy: InPlace` on v1alpha3); what cannot be changed
+ * in place still rolls as the rollout strategy says.
+ */
+export function upgradesInPlace(tcp: Pick<TalosControlPlane, 'metadata'>): boolean {
+  return tcp.metadata.annotations?.[ROLLOUT_STRATEGY_ANNOTATION] === IN_PLACE;
 }
 
 /** 0 or 1 from an int-or-string; undefined for anything else (the CRD refuses it, older objects may hold it). */

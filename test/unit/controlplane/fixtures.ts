@@ -14,12 +14,17 @@ export interface TcpShape {
   version?: string;
   maxSurge?: number;
   onDelete?: boolean;
+  /** The InPlace rollout strategy (its v1alpha3 annotation). */
+  inPlace?: boolean;
 }
 
 export function tcp(overrides: TcpShape = {}): TalosControlPlane {
   return deepFreeze({
     apiVersion: 'controlplane.cluster.x-k8s.io/v1alpha3', kind: 'TalosControlPlane',
-    metadata: { name: 'cp', namespace: 'ns', uid: 'tcp-uid', generation: 2 },
+    metadata: {
+      name: 'cp', namespace: 'ns', uid: 'tcp-uid', generation: 2,
+      ...(overrides.inPlace ? { annotations: { 'controlplane.cluster.x-k8s.io/rollout-strategy': 'InPlace' } } : {}),
+    },
     spec: {
       version: overrides.version ?? '1.34.1', replicas: overrides.replicas ?? 3,
       ...(overrides.onDelete ? { rolloutStrategy: { type: 'OnDelete' } } : {}),
