@@ -3,7 +3,8 @@
 // In a world of its own (test bed, Cluster API core, simulated infrastructure, our operator from the
 // sources), per run and in a new namespace: a 3-replica TalosControlPlane cluster from apply to the
 // TCP's readyReplicas 3 and ready, then a rolling upgrade of its 3 Machines (v1.34.1 → v1.35.0,
-// maxSurge 1) until settled. Each time is printed next to the floor for the same work, read from
+// maxSurge 1) until settled, then the same kind of change (v1.35.0 → v1.35.1) with the InPlace
+// strategy, on the running nodes, until settled. Each time is printed next to the floor for the same work, read from
 // what the simulator and Cluster API did in that run (see floorUp / floorUpgrade), with the
 // operator's CPU time and API requests (its /metrics) and its peak RSS (/proc) per phase.
 // --runs N repeats the cluster (the previous one deleted first) and prints min/median;
@@ -20,12 +21,15 @@ import { ControlPlaneProbe } from '../test/e2e/controlplane-fixtures';
 import { coveredMs, MachineTimeline, type Span } from '../test/support/machine-timeline';
 import { conditionOf, createClusterWithControlPlane, createNamespace, eventually, KUBERNETES_VERSION, workloadClient, world, type World } from '../test/e2e/world-fixtures';
 import { NodeKind } from '../src/kube/client/resource';
+import { IN_PLACE, ROLLOUT_STRATEGY_ANNOTATION } from '../src/api/controlplane/group';
+import { TalosControlPlaneKind } from '../test/e2e/world-fixtures';
 import type { KubeObject } from '../src/kube/meta/object';
 import { startWorldOperator } from '../test/world/operator';
 import { readWorld, startWorld, stopWorld, worldFile } from '../test/world/world';
 
 const REPLICAS = 3;
 const UPGRADE_TO = 'v1.35.0';
+const IN_PLACE_TO = 'v1.35.1';
 const CLUSTER = 'bench';
 const POLL_MS = 200;
 
@@ -129,6 +133,22 @@ async function readyForNextChangeAt(w: World, cp: ControlPlaneProbe, machines: M
   return at;
 }
 
+/**
+ * In-place upgrade, one node at a time: what the provider waits out per node is its apply (the
+ * simulator's kubelet restart) → its Node reporting the new kubelet version (the bench's poll);
+ * pulling and applying are instant in the simulator. Serial, so the floor is their sum.
+ */
+function floorInPlace(nodes: readonly SimNode[], reportedAt: ReadonlyMap<string, number>, version: string): Floor {
+  const spans = nodes.map((node): Span => {
+    const restart = node.services?.find((s) => s.id === 'kubelet')?.events.find((e) => e.msg.startsWith('Restarting: kubelet image changed') && e.msg.endsWith(`:${version}`));
+    const reported = reportedAt.get(node.hostname ?? '');
+    if (!restart || reported === undefined) throw new Error(`node ${node.id}: no kubelet restart at ${version} or no Node reporting it`);
+    return [Date.parse(restart.ts), Math.max(Date.parse(restart.ts), reported)];
+  });
+  const total = spans.reduce((sum, [start, end]) => sum + seconds(end - start), 0);
+  return { seconds: total, how: `Σ per node apply (kubelet restart) → its Node reporting kubelet ${version} (${spanSum(spans)}; ${POLL_MS} ms poll) = ${total.toFixed(1)} s` };
+}
+
 interface Phase {
   seconds: number;
   floor: Floor;
@@ -141,6 +161,7 @@ interface Phase {
 interface Run {
   up: Phase;
   upgrade: Phase;
+  inPlace: Phase;
   /** Cluster API connected to the workload cluster (RemoteConnectionProbe True), seconds after apply. */
   connectedAfter: number;
 }
@@ -223,7 +244,29 @@ async function oneRun(w: World, operator: Watched): Promise<{ run: Run; cluster:
     }, { timeoutMs: 600_000, intervalMs: POLL_MS });
     return { ms: Date.now() - started, floor: floorUpgrade(await bootsOf(w, probe, machines), rollout, await readyForNextChangeAt(w, probe, machines)), timeline: timeline(machines, started) };
   });
-  return { run: { up, upgrade, connectedAfter }, cluster };
+  const inPlace = await measure(operator, async () => {
+    const workload = await workloadClient(w, namespace, CLUSTER);
+    await w.client.patch(TalosControlPlaneKind, namespace, probe.name, { metadata: { annotations: { [ROLLOUT_STRATEGY_ANNOTATION]: IN_PLACE } } }, 'merge');
+    const before = await probe.machines();
+    const reportedAt = new Map<string, number>();
+    const started = Date.now();
+    await probe.patch({ version: IN_PLACE_TO });
+    const machines = await eventually(`${probe.name} settled at ${REPLICAS} × ${IN_PLACE_TO} in place`, async () => {
+      const [tcp, machines, nodes] = await Promise.all([probe.tcp(), probe.machines(), workload.list<KubeObject & { status?: { nodeInfo?: { kubeletVersion?: string } } }>(NodeKind)]);
+      for (const node of nodes.items) {
+        if (node.status?.nodeInfo?.kubeletVersion === IN_PLACE_TO && !reportedAt.has(node.metadata.name!)) reportedAt.set(node.metadata.name!, Date.now());
+      }
+      const s = tcp.status;
+      const settled = s?.observedGeneration === tcp.metadata.generation && s?.upToDateReplicas === REPLICAS && machines.length === REPLICAS &&
+        machines.every((m) => m.spec.version === IN_PLACE_TO && isReady(m));
+      return settled ? machines : undefined;
+    }, { timeoutMs: 300_000, intervalMs: POLL_MS });
+    const ms = Date.now() - started;
+    if (machines.map((m) => m.metadata.uid).sort().join() !== before.map((m) => m.metadata.uid).sort().join()) throw new Error('the in-place upgrade replaced Machines');
+    const nodes = await Promise.all(machines.map(async (m) => w.sim.inspect(await probe.nodeIdOf(m))));
+    return { ms, floor: floorInPlace(nodes, reportedAt, IN_PLACE_TO), timeline: timeline(machines, started) };
+  });
+  return { run: { up, upgrade, inPlace, connectedAfter }, cluster };
 }
 
 function requestsLine(counters: OperatorCounters): string {
@@ -248,6 +291,7 @@ function runLines(index: number, runs: number, run: Run, load: string): string[]
     ...phaseLines(`bring-up: apply → TCP readyReplicas ${REPLICAS}, ready`, run.up),
     `  Cluster API connected to the workload cluster (RemoteConnectionProbe True) +${run.connectedAfter.toFixed(0)} s after apply`,
     ...phaseLines(`rolling upgrade ${KUBERNETES_VERSION} → ${UPGRADE_TO} (maxSurge 1): patch → settled`, run.upgrade),
+    ...phaseLines(`in-place upgrade ${UPGRADE_TO} → ${IN_PLACE_TO} (InPlace): patch → settled`, run.inPlace),
   ];
 }
 
@@ -271,6 +315,10 @@ function summaryLines(runs: Run[]): string[] {
     row('rolling upgrade time/floor', runs.map((r) => r.upgrade.seconds / r.upgrade.floor.seconds), '×', 2),
     row('rolling upgrade operator CPU', runs.map((r) => r.upgrade.counters.cpuSeconds), ' s', 2),
     row('rolling upgrade API requests', runs.map((r) => requests(r.upgrade)), '', 0),
+    row('in-place upgrade', runs.map((r) => r.inPlace.seconds), ' s'),
+    row('in-place upgrade time/floor', runs.map((r) => r.inPlace.seconds / r.inPlace.floor.seconds), '×', 2),
+    row('in-place upgrade operator CPU', runs.map((r) => r.inPlace.counters.cpuSeconds), ' s', 2),
+    row('in-place upgrade API requests', runs.map((r) => requests(r.inPlace)), '', 0),
   ];
 }
 

@@ -16,7 +16,7 @@ const CONTROL_PLANE_NODE_LABEL = 'node-role.kubernetes.io/control-plane';
 
 export interface WorkloadNode extends KubeObject {
   spec?: { providerID?: string };
-  status?: { conditions?: { type: string; status: string }[] };
+  status?: { conditions?: { type: string; status: string }[]; nodeInfo?: { kubeletVersion?: string } };
 }
 
 export const isNodeReady = (node: WorkloadNode): boolean =>

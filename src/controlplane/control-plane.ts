@@ -3,13 +3,13 @@
 // name. Pure: no I/O, never mutates what it was given.
 import type { Cluster, Machine, MachineAddress } from '../api/capi/v1beta2/types';
 import type { TalosControlPlane } from '../api/controlplane/v1beta1/types';
-import { replicasOf } from '../api/controlplane/spec';
+import { replicasOf, upgradesInPlace } from '../api/controlplane/spec';
 import { getCondition } from '../kube/patch/conditions';
 import { Machines, isDeleting, not } from '../cluster/machines';
 import { ON_DELETE } from '../api/controlplane/group';
 import { rolloutStrategyTypeOf } from '../api/controlplane/spec';
 import { isNodeReady, type NodeIndex } from '../cluster/workload-nodes';
-import { type MachineParts, outdatedReasons } from './rollout';
+import { type MachineParts, type OutdatedReason, outdatedBecause } from './rollout';
 import { controlPlaneFailureDomains, failureDomainForNewMachine } from './failure-domains';
 
 /** CAPI's Machine condition that is True once the Machine's Node is Ready (and nothing else is wrong). */
@@ -36,8 +36,8 @@ export function talosAddressOf(machine: Machine, shared?: string): string | unde
 export class ControlPlane {
   /** The control-plane Machines this TalosControlPlane owns, deleting ones included. */
   readonly machines: Machines;
-  /** outdatedReasons per Machine, worked out once per view (status, scale and conditions all ask). */
-  private readonly outdated = new Map<Machine, readonly string[]>();
+  /** outdatedBecause per Machine, worked out once per view (status, scale and conditions all ask). */
+  private readonly outdated = new Map<Machine, readonly OutdatedReason[]>();
 
   constructor(
     readonly tcp: TalosControlPlane,
@@ -82,14 +82,30 @@ export class ControlPlane {
     return this.parts.get(machine.metadata.name ?? '') ?? {};
   }
 
-  /** Why a Machine no longer matches the spec (empty: up to date). */
-  outdatedReasons(machine: Machine): readonly string[] {
+  /** What about a Machine no longer matches the spec (empty: up to date). */
+  outdatedBecause(machine: Machine): readonly OutdatedReason[] {
     let reasons = this.outdated.get(machine);
     if (!reasons) {
-      reasons = outdatedReasons(this.tcp, machine, this.partsOf(machine), this.talosConfigVersion, this.now);
+      reasons = outdatedBecause(this.tcp, machine, this.partsOf(machine), this.talosConfigVersion, this.now);
       this.outdated.set(machine, reasons);
     }
     return reasons;
+  }
+
+  /** Why a Machine no longer matches the spec, in words (empty: up to date). */
+  outdatedReasons(machine: Machine): readonly string[] {
+    return this.outdatedBecause(machine).map((reason) => reason.message);
+  }
+
+  /** The Machine is upgraded on its node: the strategy is InPlace and only its Kubernetes version differs. */
+  upgradesInPlace(machine: Machine): boolean {
+    const reasons = this.outdatedBecause(machine);
+    return upgradesInPlace(this.tcp) && reasons.length > 0 && reasons.every((reason) => reason.kind === 'version');
+  }
+
+  /** The kubelet version the Machine's Node reports; undefined without the Node (or a synced cache). */
+  kubeletVersion(machine: Machine): string | undefined {
+    return this.nodes?.nodeOf(machine)?.status?.nodeInfo?.kubeletVersion;
   }
 
   /**
@@ -112,10 +128,23 @@ export class ControlPlane {
     return this.outdatedReasons(machine).length === 0;
   }
 
-  /** Machines a rolling update replaces; none with OnDelete (the user deletes, scale-up replaces). */
+  /** Machines a rollout changes: those upgraded in place and those replaced. */
   machinesNeedingRollout(): Machines {
-    if (rolloutStrategyTypeOf(this.tcp.spec) === ON_DELETE) return Machines.of([]);
-    return this.activeMachines.needingRollout((machine) => !this.isUpToDate(machine));
+    return this.activeMachines.needingRollout((machine) => this.upgradesInPlace(machine) || this.needsReplacement(machine));
+  }
+
+  /** Machines a rolling update replaces; none with OnDelete (the user deletes, scale-up replaces). */
+  machinesToReplace(): Machines {
+    return this.activeMachines.needingRollout((machine) => this.needsReplacement(machine));
+  }
+
+  /** Machines whose Kubernetes version changes on their nodes, oldest first. */
+  machinesToUpgradeInPlace(): Machine[] {
+    return this.activeMachines.filter((machine) => this.upgradesInPlace(machine)).sortedByCreation();
+  }
+
+  private needsReplacement(machine: Machine): boolean {
+    return rolloutStrategyTypeOf(this.tcp.spec) !== ON_DELETE && !this.isUpToDate(machine) && !this.upgradesInPlace(machine);
   }
 
   /** A Machine on its way out: nothing else changes until it is gone. */

@@ -1,5 +1,6 @@
 // The conditions a control-plane provider sets on the Machines it controls (Cluster API v1beta2
-// contract, as KCP does): UpToDate, whether a Machine matches the spec and, if not, why (Cluster API
+// contract, as KCP does): UpToDate, whether a Machine matches the spec and, if not, why and (InPlace
+// strategy) whether it is upgraded in place or replaced (Cluster API
 // sums it up in the Cluster's ControlPlaneMachinesUpToDate), and EtcdMemberHealthy, what the node's
 // Events stream says of its etcd member. Written through the patch helper, so the Machine
 // controller's own conditions survive, and only when one changed.
@@ -11,6 +12,7 @@ import { getCondition, setCondition, type Condition, type ConditionInput } from 
 import { PatchHelper } from '../kube/patch/patch-helper';
 import { deepCopy } from '../util/json';
 import type { ControlPlane } from './control-plane';
+import { rolloutPathOf } from './in-place';
 import { etcdProblem, type NodeServices, type NodeServicesByMachine } from './service-watch';
 
 export const MACHINE_UP_TO_DATE = 'UpToDate';
@@ -45,7 +47,8 @@ export function machineConditionChanges(view: ControlPlane, nodeServices: NodeSe
   return [...view.activeMachines]
     .map((machine) => {
       const generation = machine.metadata.generation;
-      const wanted = [upToDateCondition(view.outdatedReasons(machine), generation)];
+      const path = rolloutPathOf(view, machine);
+      const wanted = [upToDateCondition(path ? [...view.outdatedReasons(machine), path] : view.outdatedReasons(machine), generation)];
       if (view.etcdBootstrapped) wanted.push(etcdMemberCondition(nodeServices.get(machine.metadata.name ?? ''), generation));
       return { machine, conditions: wanted };
     })

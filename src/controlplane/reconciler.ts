@@ -47,6 +47,8 @@ import {
   REMEDIATION_IN_PROGRESS_ANNOTATION, remediationInProgress, type RemediationData, type RemediationPlan,
 } from './remediation';
 import { removeRemediatedMachine } from './remediation-removal';
+import type { InPlaceAction } from './in-place';
+import { runInPlaceStep } from './in-place-upgrade';
 import { countRolloutStep } from '../metrics/provider-metrics';
 import { etcdWell, ServiceWatch, type OpenEvents } from './service-watch';
 import { markDeleting, OWNED_CONDITIONS, updateStatus, type StatusFacts } from './status';
@@ -249,6 +251,9 @@ export class TalosControlPlaneReconciler implements Reconciler {
         ctx.log.info({ machine: step.machine.metadata.name, outcome }, 'etcd bootstrap');
         break;
       }
+      case 'upgradeInPlace':
+        await this.upgradeInPlace(view, step, facts, ctx);
+        break;
       case 'wait':
         facts.waiting = step.message;
         // A join seen through a node's Events stream triggers the next pass; one only polled is looked at again soon.
@@ -512,6 +517,28 @@ export class TalosControlPlaneReconciler implements Reconciler {
     return undefined;
   }
 
+  /** One step of a node's in-place Kubernetes upgrade (see in-place-upgrade.ts); a failed step is an Event naming it. */
+  private async upgradeInPlace(view: ControlPlane, action: InPlaceAction, facts: StatusFacts, ctx: ReconcileContext): Promise<void> {
+    const name = action.machine.metadata.name ?? '';
+    let outcome;
+    try {
+      outcome = await runInPlaceStep({
+        client: this.deps.client, action, address: view.talosAddress(action.machine), signal: ctx.signal,
+        talosAt: (address, role, call) => this.withTalos(view, address, role, call),
+      });
+    } catch (error) {
+      if (!ctx.signal.aborted) this.deps.recorder.event(view.tcp, 'Warning', 'InPlaceUpgradeFailed', errorMessage(error));
+      throw error;
+    }
+    if (!outcome.done) {
+      facts.waiting = `Waiting for the cache to see the change to Machine ${name}`;
+      return;
+    }
+    this.deps.recorder.event(view.tcp, 'Normal', action.step === 'finish' ? 'MachineUpgradedInPlace' : 'InPlaceUpgradeStep', outcome.note);
+    ctx.log.info({ machine: name, step: action.step, version: action.version }, 'in-place upgrade step');
+    facts.waiting = `Upgrading Machine ${name} to ${action.version} in place: ${outcome.note}`;
+  }
+
   /** The last pass already said it waits for this (no second Event for the same wait). */
   private wasWaitingFor(view: ControlPlane, message: string): boolean {
     return (view.tcp.status?.conditions ?? []).some((c) => (c.message ?? '').includes(message));
@@ -530,7 +557,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
     await createMachineObjects(this.deps, objects, signal);
     this.expectations.machineCreated(view.tcp.metadata.uid ?? '', name);
     const count = view.activeMachines.size + 1;
-    const outdated = view.machinesNeedingRollout().names();
+    const outdated = view.machinesToReplace().names();
     const replaced = remediationInProgress(view.tcp)?.machine;
     const why = replaced ? `to replace remediated ${replaced}` : reason === 'rollout' ? `to replace outdated ${outdated.join(', ')}` : `${count} of ${view.desiredReplicas}`;
     const where = failureDomain ? ` in failure domain ${failureDomain}` : '';

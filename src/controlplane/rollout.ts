@@ -1,7 +1,8 @@
 // Which control-plane Machines no longer match their TalosControlPlane, and why, as CACPPT decides
-// it: the Kubernetes version, the infrastructure template the infrastructure machine was cloned from
-// (Cluster API's cloned-from annotations), and the TalosConfig spec against `controlPlaneConfig`;
-// and, as KCP, a Machine created before a `rollout.after` that has passed.
+// it: the Kubernetes version (also a node an in-place upgrade left on its way to another one), the
+// infrastructure template the infrastructure machine was cloned from (Cluster API's cloned-from
+// annotations), and the TalosConfig spec against `controlPlaneConfig`; and, as KCP, a Machine
+// created before a `rollout.after` that has passed.
 // A part the caches do not hold (yet) counts as matching, as upstream. Pure.
 import type { Machine } from '../api/capi/v1beta2/types';
 import { convertTalosConfig } from '../api/bootstrap/conversion';
@@ -13,6 +14,7 @@ import { apiVersionOf } from '../kube/client/resource';
 import { deepEqual } from '../util/json';
 import { CLONED_FROM_GROUPKIND, CLONED_FROM_NAME } from './machine-objects';
 import { fromMostPopulatedDomain } from './failure-domains';
+import { progressOf } from './in-place-progress';
 
 interface PartMetadata {
   name?: string;
@@ -44,15 +46,27 @@ export function rolloutAfterOf(tcp: TalosControlPlane): number | undefined {
   return Number.isNaN(at) ? undefined : at;
 }
 
-/** Why `machine` needs replacing at `now`; empty when it is up to date. */
-export function outdatedReasons(tcp: TalosControlPlane, machine: Machine, parts: MachineParts = {}, servedVersion?: string, now = Date.now()): string[] {
-  const reasons: string[] = [];
+/** What about a Machine differs from the spec: only a `version` difference can be made in place. */
+export type OutdatedKind = 'version' | 'infrastructure' | 'config' | 'rolloutAfter';
+
+export interface OutdatedReason {
+  kind: OutdatedKind;
+  /** In words, for conditions and Events. */
+  message: string;
+}
+
+/** Why `machine` no longer matches the spec at `now`; empty when it is up to date. */
+export function outdatedBecause(tcp: TalosControlPlane, machine: Machine, parts: MachineParts = {}, servedVersion?: string, now = Date.now()): OutdatedReason[] {
+  const reasons: OutdatedReason[] = [];
   const version = kubernetesVersionOf(tcp.spec);
-  if (machine.spec.version !== version) reasons.push(`Kubernetes version ${machine.spec.version ?? '(none)'}, ${version} wanted`);
+  const left = progressOf(machine)?.version;
+  if (machine.spec.version !== version) reasons.push({ kind: 'version', message: `Kubernetes version ${machine.spec.version ?? '(none)'}, ${version} wanted` });
+  // The version changed back while the node was upgraded in place: it may run another one.
+  else if (left !== undefined && left !== version) reasons.push({ kind: 'version', message: `node left on its way to Kubernetes ${left} by an in-place upgrade, ${version} wanted` });
 
   const after = rolloutAfterOf(tcp);
   const created = Date.parse(machine.metadata.creationTimestamp ?? '');
-  if (after !== undefined && now >= after && created < after) reasons.push(`created before rollout.after (${tcp.spec.rollout?.after})`);
+  if (after !== undefined && now >= after && created < after) reasons.push({ kind: 'rolloutAfter', message: `created before rollout.after (${tcp.spec.rollout?.after})` });
 
   const annotations = parts.infraMachine?.metadata.annotations;
   const clonedFrom = annotations?.[CLONED_FROM_NAME];
@@ -61,7 +75,7 @@ export function outdatedReasons(tcp: TalosControlPlane, machine: Machine, parts:
     const template = infrastructureRefOf(tcp);
     const groupKind = `${template.kind}.${template.apiGroup}`;
     if (clonedFrom !== template.name || clonedFromGroupKind !== groupKind) {
-      reasons.push(`infrastructure cloned from ${clonedFromGroupKind} ${clonedFrom}, ${groupKind} ${template.name} wanted`);
+      reasons.push({ kind: 'infrastructure', message: `infrastructure cloned from ${clonedFromGroupKind} ${clonedFrom}, ${groupKind} ${template.name} wanted` });
     }
   }
 
@@ -70,7 +84,7 @@ export function outdatedReasons(tcp: TalosControlPlane, machine: Machine, parts:
     // The first Machine may hold the deprecated `init` config: either role's spec is up to date.
     const wanted = [talosConfigSpecForMachine(tcp.spec, false), talosConfigSpecForMachine(tcp.spec, true)]
       .map((spec) => (servedVersion ? servedSpec(spec, servedVersion) : spec));
-    if (!wanted.some((spec) => deepEqual(spec, config))) reasons.push('TalosConfig differs from controlPlaneConfig');
+    if (!wanted.some((spec) => deepEqual(spec, config))) reasons.push({ kind: 'config', message: 'TalosConfig differs from controlPlaneConfig' });
   }
   return reasons;
 }

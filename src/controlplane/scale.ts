@@ -1,12 +1,15 @@
 // What the control plane does next, decided from the view and what Talos said of etcd: create the
 // first Machine, bootstrap etcd on it, add Machines one at a time (each once the previous one runs
 // a healthy etcd member or has its Node), remove one (scale down, or the outdated half of a rolling
-// update step), or nothing. One change at a time: nothing starts while a Machine is joining or
-// being deleted. Each waiting step says what it waits for, in words for a condition.
+// update step), a step of an in-place upgrade (see in-place.ts), or nothing. One change at a time:
+// nothing starts while a Machine is joining or being deleted, and a node upgraded in place is
+// finished before anything else. Each waiting step says what it waits for, in words for a condition.
 import type { Machine } from '../api/capi/v1beta2/types';
 import { createsBeforeRemoving } from '../api/controlplane/spec';
 import { type ControlPlane, hasNode } from './control-plane';
 import { machineToRemove } from './rollout';
+import { machineToUpgradeInPlace, nextInPlaceStep, type InPlaceAction } from './in-place';
+import { progressOf } from './in-place-progress';
 import { preflightBlock } from './preflight';
 import type { NodeServicesByMachine } from './service-watch';
 
@@ -16,6 +19,7 @@ export type NextStep =
   | { action: 'createMachine'; first: boolean; reason: ChangeReason }
   | { action: 'bootstrapEtcd'; machine: Machine; address: string }
   | { action: 'removeMachine'; machine: Machine; reason: ChangeReason }
+  | InPlaceAction
   | { action: 'wait'; message: string }
   | { action: 'none' };
 
@@ -57,9 +61,11 @@ export function nextStep(view: ControlPlane, etcdHealthyOn: ReadonlySet<string> 
   const deleting = view.deletingMachine();
   if (deleting) return { action: 'wait', message: `Waiting for Machine ${deleting.metadata.name} to be deleted before the next change` };
   const joining = joiningMachines(view, etcdHealthyOn)[0];
-  const outdated = view.machinesNeedingRollout();
-  const wantsChange = outdated.size > 0 || active.size !== desired;
+  const outdated = view.machinesToReplace();
+  const inPlace = machineToUpgradeInPlace(view);
+  const wantsChange = outdated.size > 0 || inPlace !== undefined || active.size !== desired;
   if (joining && wantsChange) return { action: 'wait', message: `Waiting for Machine ${joining.metadata.name} to join etcd before the next change` };
+  if (inPlace && progressOf(inPlace)) return nextInPlaceStep(view, inPlace, nodeServices ?? new Map());
 
   const isOutdated = (machine: Machine) => !view.isUpToDate(machine);
   const preflight = (exempt?: Machine) => (nodeServices ? preflightBlock(view, nodeServices, exempt) : undefined);
@@ -73,5 +79,6 @@ export function nextStep(view: ControlPlane, etcdHealthyOn: ReadonlySet<string> 
   }
   if (active.size < desired) return unlessBlocked(preflight(), { action: 'createMachine', first: false, reason: 'scale' });
   if (active.size > desired) return removal('scale');
+  if (inPlace) return nextInPlaceStep(view, inPlace, nodeServices ?? new Map());
   return { action: 'none' };
 }

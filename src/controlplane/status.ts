@@ -12,6 +12,7 @@ import type { Machines } from '../cluster/machines';
 import { etcdProblem, servicesProblem, type NodeServicesByMachine, type ServiceState } from './service-watch';
 import { type ControlPlane, isAvailable } from './control-plane';
 import { remediationInProgress } from './remediation';
+import { rolloutPathOf } from './in-place';
 
 export const AVAILABLE = 'Available';
 export const PAUSED = 'Paused';
@@ -127,10 +128,7 @@ export function updateStatus(view: ControlPlane, facts: StatusFacts, now?: Date)
     ? { type: INITIALIZED, status: 'True', reason: 'Initialized', message: '' }
     : { type: INITIALIZED, status: 'False', reason: 'NotInitialized', message: availabilityWait(view, facts, 0) });
   set(machinesCondition(MACHINES_READY, machines, (m) => (view.isReady(m) ? undefined : 'not Ready (its Node is not Ready)'), 'Ready'));
-  set(machinesCondition(MACHINES_UP_TO_DATE, [...view.activeMachines], (m) => {
-    const reasons = view.outdatedReasons(m);
-    return reasons.length === 0 ? undefined : reasons.join('; ');
-  }, 'UpToDate'));
+  set(machinesCondition(MACHINES_UP_TO_DATE, [...view.activeMachines], (m) => (view.isUpToDate(m) ? undefined : outdatedText(view, m)), 'UpToDate'));
   set({ type: DELETING, status: 'False', reason: 'NotDeleting', message: '' });
   set(remediatingCondition(view, facts));
   for (const condition of healthConditions(view, facts)) set(condition);
@@ -219,9 +217,17 @@ export function markDeleting(view: ControlPlane, reason: 'WaitingForWorkers' | '
   status.conditions = setCondition(status.conditions, { type: DELETING, status: 'True', reason, message, observedGeneration: view.tcp.metadata.generation }, now);
 }
 
+/** Why a Machine is outdated and, with the InPlace strategy, which way it goes. */
+function outdatedText(view: ControlPlane, machine: Machine): string {
+  const path = rolloutPathOf(view, machine);
+  return `${view.outdatedReasons(machine).join('; ')}${path ? ` (${path})` : ''}`;
+}
+
 function rolloutMessage(view: ControlPlane, outdated: Machines, waitingText: string | undefined): string {
-  const lines = outdated.sortedByCreation().map((m) => `* Machine ${m.metadata.name}: ${view.outdatedReasons(m).join('; ')}`);
-  return [`Rolling out ${outdated.size} outdated Machine${outdated.size === 1 ? '' : 's'}${waitingText ? `: ${waitingText}` : ''}`, ...lines].join('\n');
+  const lines = outdated.sortedByCreation().map((m) => `* Machine ${m.metadata.name}: ${outdatedText(view, m)}`);
+  const inPlace = view.machinesToUpgradeInPlace().length;
+  const how = inPlace === 0 ? '' : inPlace === outdated.size ? ' in place' : ` (${inPlace} in place)`;
+  return [`Rolling out ${outdated.size} outdated Machine${outdated.size === 1 ? '' : 's'}${how}${waitingText ? `: ${waitingText}` : ''}`, ...lines].join('\n');
 }
 
 function availabilityWait(view: ControlPlane, facts: StatusFacts, readyReplicas: number): string {

@@ -1,9 +1,10 @@
 // The operator killed (SIGKILL, no lease release) at seeded random points of control-plane rollouts,
 // a new one started each time: every rollout converges, quorum is never lost and never more than
-// one etcd member is in flux. An operator started after the kubeconfig's certificate passed half
+// one etcd member is in flux. Killed in the middle of an in-place upgrade, the next one goes on
+// from the step recorded on the Machines. An operator started after the kubeconfig's certificate passed half
 // its life renews it. This file runs its own world, so killing its operator disturbs no
 // other scenario.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -16,8 +17,9 @@ import { eventsFor } from '../support/capi-fixtures';
 import { TalosSimControl } from '../support/talos-sim';
 import { startWorldOperator, type WorldOperator } from '../world/operator';
 import { startWorld, stopWorld, type WorldState } from '../world/world';
+import { IN_PLACE, ROLLOUT_STRATEGY_ANNOTATION } from '../../src/api/controlplane/group';
 import { ControlPlaneProbe } from './controlplane-fixtures';
-import { createClusterWithControlPlane, createNamespace, eventually } from './world-fixtures';
+import { createClusterWithControlPlane, createNamespace, eventually, TalosControlPlaneKind } from './world-fixtures';
 import { NodeKind } from '../../src/kube/client/resource';
 
 jest.setTimeout(1_200_000);
@@ -87,6 +89,47 @@ describe('the operator killed during rollouts', () => {
     process.stderr.write(`[figures] seed ${seed}: killed after ${kills.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')}\n`);
     const { machines } = await cp.settled(3, version);
     await cp.expectRolledOnce(before, old, machines);
+  });
+
+  it('killed in the middle of an in-place upgrade, the next operator goes on from the recorded step and repeats no finished node', async () => {
+    const client = KubeClient.load(state.kubeconfig);
+    const sim = new TalosSimControl(state.infra.simControlUrl);
+    await client.patch(TalosControlPlaneKind, cp.namespace, cp.name, { metadata: { annotations: { [ROLLOUT_STRATEGY_ANNOTATION]: IN_PLACE } } }, 'merge');
+    const machines = await cp.machines();
+    const nodeOf = new Map(await Promise.all(machines.map(async (m) => [m.metadata.name!, await cp.nodeIdOf(m)] as const)));
+    const historyBefore = await cp.historyLength();
+    const refused = { rpcErrors: { ApplyConfiguration: { code: 'FailedPrecondition', message: 'apply refused' } } };
+    await Promise.all([...nodeOf.values()].map((id) => sim.setFault(id, refused)));
+    const failedOn = (exclude: string[]) => eventually('an in-place step failed', async () => {
+      const message = cp.condition(await cp.tcp(), 'RollingOut')?.message ?? '';
+      const name = /In-place upgrade of Machine (\S+) to v1\.35\.3 stopped: step apply failed/.exec(message)?.[1];
+      return name && !exclude.includes(name) ? name : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 250 });
+    await cp.patch({ version: 'v1.35.3' });
+
+    // The first node is let through and finishes; the second is held after its images were pulled.
+    const first = await failedOn([]);
+    await sim.clearFaults(nodeOf.get(first)!);
+    const second = await failedOn([first]);
+    const finished = await sim.inspect(nodeOf.get(first)!);
+    expect(finished.kubeletImage).toMatch(/:v1\.35\.3$/);
+    expect((await cp.machines()).find((m) => m.metadata.name === first)?.spec.version).toBe('v1.35.3');
+    killOperator();
+    await Promise.all([...nodeOf.values()].map((id) => sim.clearFaults(id)));
+    await startOperator();
+    await cp.settled(3, 'v1.35.3');
+
+    // The new operator did nothing to the finished node, and took the held one up at its apply.
+    expect((await sim.inspect(nodeOf.get(first)!)).configVersion).toBe(finished.configVersion);
+    const steps = readFileSync(join(dir, `operator-${instance}.log`), 'utf8').split('\n').filter((line) => line.includes('"msg":"in-place upgrade step"'))
+      .map((line) => JSON.parse(line) as { machine: string; step: string });
+    const stepsOf = (name: string) => steps.filter((s) => s.machine === name).map((s) => s.step);
+    expect(stepsOf(first)).toEqual([]);
+    expect(stepsOf(second)).toEqual(['apply', 'finish']);
+    const third = machines.map((m) => m.metadata.name!).find((n) => n !== first && n !== second)!;
+    expect(stepsOf(third)).toEqual(['pull', 'apply', 'finish']);
+    expect((await cp.machines()).map((m) => m.metadata.uid).sort()).toEqual(machines.map((m) => m.metadata.uid).sort());
+    expect(await cp.historyLength()).toBe(historyBefore);
   });
 
   it('renews the kubeconfig’s client certificate once half its life has passed (read again by an operator started after)', async () => {

@@ -120,8 +120,10 @@ export interface MachineDeployment extends KubeObject {
   status?: { replicas?: number; readyReplicas?: number; availableReplicas?: number; upToDateReplicas?: number; phase?: string };
 }
 
-/** A MachineDeployment of workers from the templates named `templates`. */
-export async function createMachineDeployment(client: KubeClient, cluster: Cluster, name: string, replicas: number, templates: string): Promise<MachineDeployment> {
+/** A MachineDeployment of workers from the templates named `templates`, at `version` (default KUBERNETES_VERSION). */
+export async function createMachineDeployment(
+  client: KubeClient, cluster: Cluster, name: string, replicas: number, templates: string, version = KUBERNETES_VERSION,
+): Promise<MachineDeployment> {
   const namespace = cluster.metadata.namespace!;
   const clusterName = cluster.metadata.name!;
   const selector = { [CLUSTER_NAME_LABEL]: clusterName, 'cluster.x-k8s.io/deployment-name': name };
@@ -133,7 +135,7 @@ export async function createMachineDeployment(client: KubeClient, cluster: Clust
       template: {
         metadata: { labels: selector },
         spec: {
-          clusterName, version: KUBERNETES_VERSION,
+          clusterName, version,
           bootstrap: { configRef: bootstrapRef(templates, 'TalosConfigTemplate') },
           infrastructureRef: infraRef(templates, 'SimMachineTemplate'),
         },
@@ -220,10 +222,16 @@ export interface ClusterOptions {
   labels?: Record<string, string>;
   /** The failure domains the SimCluster offers (Cluster API copies them to the Cluster). */
   failureDomains?: FailureDomain[];
+  /** The control plane's Kubernetes version (default KUBERNETES_VERSION). */
+  version?: string;
+  /** Annotations of the TalosControlPlane (e.g. the InPlace rollout strategy). */
+  annotations?: Record<string, string>;
+  /** Config patches of the control-plane Machines besides the install disk. */
+  configPatches?: Record<string, unknown>[];
 }
 
 export async function createClusterWithControlPlane(
-  client: KubeClient, namespace: string, name: string, replicas: number, { labels, failureDomains }: ClusterOptions = {},
+  client: KubeClient, namespace: string, name: string, replicas: number, { labels, failureDomains, version = KUBERNETES_VERSION, annotations, configPatches = [] }: ClusterOptions = {},
 ): Promise<Cluster> {
   await client.create(SimClusterKind, {
     apiVersion: INFRA_API_VERSION, kind: 'SimCluster', metadata: { name, namespace, labels }, spec: failureDomains ? { failureDomains } : {},
@@ -232,12 +240,12 @@ export async function createClusterWithControlPlane(
     apiVersion: INFRA_API_VERSION, kind: 'SimMachineTemplate', metadata: { name: `${name}-control-plane`, namespace, labels }, spec: { template: { spec: {} } },
   });
   await client.create(TalosControlPlaneKind, {
-    apiVersion: 'controlplane.cluster.x-k8s.io/v1alpha3', kind: 'TalosControlPlane', metadata: { name: `${name}-control-plane`, namespace, labels },
+    apiVersion: 'controlplane.cluster.x-k8s.io/v1alpha3', kind: 'TalosControlPlane', metadata: { name: `${name}-control-plane`, namespace, labels, annotations },
     spec: {
-      version: KUBERNETES_VERSION,
+      version,
       replicas,
       infrastructureTemplate: { apiVersion: INFRA_API_VERSION, kind: 'SimMachineTemplate', name: `${name}-control-plane` },
-      controlPlaneConfig: { controlplane: { generateType: 'controlplane', talosVersion: TALOS_VERSION, configPatches: [INSTALL_DISK_PATCH] } },
+      controlPlaneConfig: { controlplane: { generateType: 'controlplane', talosVersion: TALOS_VERSION, configPatches: [INSTALL_DISK_PATCH, ...configPatches] } },
     },
   });
   return client.create<Cluster>(ClusterKind, {

@@ -18,15 +18,13 @@
 //   observedGeneration, bootstrapped           ⇄ the same
 import { splitApiVersion, type TypedObject } from '../meta';
 import { asObject, group, type Converter, type JsonObject, put, versionPairConverter } from '../conversion';
-import { CONTROLPLANE_GROUP, IN_PLACE, ROLLING_UPDATE, TALOS_CONTROL_PLANE_KIND } from './group';
+import { CONTROLPLANE_GROUP, IN_PLACE, ROLLING_UPDATE, ROLLOUT_STRATEGY_ANNOTATION, TALOS_CONTROL_PLANE_KIND } from './group';
 import * as v1alpha3 from './v1alpha3/types';
 import * as v1beta1 from './v1beta1/types';
 
 /** Where fields one version cannot hold are kept while the object lives in the other version. */
 export const CONTROLPLANE_CONVERSION_DATA_ANNOTATION = `${CONTROLPLANE_GROUP}/conversion-data`;
 
-/** On a v1alpha3 TalosControlPlane, `InPlace` asks for in-place upgrades (v1beta1: spec.rollout.strategy.type). */
-export const ROLLOUT_STRATEGY_ANNOTATION = `${CONTROLPLANE_GROUP}/rollout-strategy`;
 
 /** The group of an apiVersion; a value without a version is the group alone (what specToV1alpha3 writes). */
 const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? splitApiVersion(apiVersion).group : apiVersion);

@@ -11,12 +11,18 @@ export const TALOS_CONTROL_PLANE_FINALIZER = 'talos.controlplane.cluster.x-k8s.i
 
 export const ROLLING_UPDATE = 'RollingUpdate';
 export const ON_DELETE = 'OnDelete';
+/**
+ * Kubernetes version changes go onto the running nodes through the Talos API instead of new
+ * Machines. v1alpha3 has no enum value for it: it is asked for with ROLLOUT_STRATEGY_ANNOTATION.
+ */
 export const IN_PLACE = 'InPlace';
 /** RollingUpdate replaces outdated Machines by itself; OnDelete only when the user deletes one. */
 export const V1ALPHA3_ROLLOUT_STRATEGY_TYPES = [ROLLING_UPDATE, ON_DELETE] as const;
 /** v1beta1 adds InPlace: upgrades through the Talos API where the change allows it (v1alpha3: an annotation). */
 export const ROLLOUT_STRATEGY_TYPES = [ROLLING_UPDATE, ON_DELETE, IN_PLACE] as const;
 export type RolloutStrategyType = (typeof ROLLOUT_STRATEGY_TYPES)[number];
+/** On a v1alpha3 TalosControlPlane, `InPlace` asks for in-place upgrades (v1beta1: spec.rollout.strategy.type). */
+export const ROLLOUT_STRATEGY_ANNOTATION = `${CONTROLPLANE_GROUP}/rollout-strategy`;
 
 export const DEFAULT_REPLICAS = 1;
 export const DEFAULT_MAX_SURGE = 1;

@@ -20,6 +20,15 @@ export function rolloutStrategyTypeOf(spec: TalosControlPlaneSpec): RolloutStrat
   return type === ON_DELETE || type === IN_PLACE ? type : ROLLING_UPDATE;
 }
 
+/**
+ * Whether a Kubernetes version change is made on the running nodes (`rollout.strategy.type:
+ * InPlace`; the annotation ROLLOUT_STRATEGY_ANNOTATION on v1alpha3); what cannot be changed in
+ * place is replaced one Machine at a time, as RollingUpdate.
+ */
+export function upgradesInPlace(tcp: Pick<TalosControlPlane, 'spec'>): boolean {
+  return rolloutStrategyTypeOf(tcp.spec) === IN_PLACE;
+}
+
 /** 0 or 1 from an int-or-string; undefined for anything else (the CRD refuses it, older objects may hold it). */
 function zeroOrOne(value: number | string | undefined): 0 | 1 | undefined {
   const text = value === undefined ? undefined : String(value).trim();

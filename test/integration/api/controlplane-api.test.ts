@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { V1ALPHA3, V1BETA1 } from '../../../src/api/controlplane/resources';
-import { ROLLOUT_STRATEGY_ANNOTATION } from '../../../src/api/controlplane/conversion';
+import { ROLLOUT_STRATEGY_ANNOTATION } from '../../../src/api/controlplane/group';
 import type { TalosControlPlane as HubTalosControlPlane } from '../../../src/api/controlplane/v1beta1/types';
 import {
   MACHINE_NAMING_MESSAGE, ONE_OR_ZERO_MESSAGE, REPLICAS_ODD_MESSAGE, SURGE_AND_UNAVAILABLE_ZERO_MESSAGE, WORKER_CONFIG_MESSAGE,

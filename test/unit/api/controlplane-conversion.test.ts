@@ -1,4 +1,5 @@
-import { CONTROLPLANE_CONVERSION_DATA_ANNOTATION, convertTalosControlPlane, ROLLOUT_STRATEGY_ANNOTATION } from '../../../src/api/controlplane/conversion';
+import { CONTROLPLANE_CONVERSION_DATA_ANNOTATION, convertTalosControlPlane } from '../../../src/api/controlplane/conversion';
+import { ROLLOUT_STRATEGY_ANNOTATION } from '../../../src/api/controlplane/group';
 import type * as v1alpha3 from '../../../src/api/controlplane/v1alpha3/types';
 import type * as v1beta1 from '../../../src/api/controlplane/v1beta1/types';
 import { annotationJson, leafPaths, onlyPath } from './bootstrap-fixtures';

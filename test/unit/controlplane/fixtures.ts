@@ -14,6 +14,8 @@ export interface TcpShape {
   version?: string;
   maxSurge?: number;
   onDelete?: boolean;
+  /** The InPlace rollout strategy (its v1alpha3 annotation). */
+  inPlace?: boolean;
 }
 
 export function tcp(overrides: TcpShape = {}): TalosControlPlane {
@@ -23,6 +25,7 @@ export function tcp(overrides: TcpShape = {}): TalosControlPlane {
     spec: {
       version: overrides.version ?? '1.34.1', replicas: overrides.replicas ?? 3,
       ...(overrides.onDelete ? { rollout: { strategy: { type: 'OnDelete' } } } : {}),
+      ...(overrides.inPlace ? { rollout: { strategy: { type: 'InPlace' } } } : {}),
       ...(overrides.maxSurge !== undefined ? { rollout: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: overrides.maxSurge } } } } : {}),
       machineTemplate: { spec: { infrastructureRef: { apiGroup: 'infrastructure.cluster.x-k8s.io', kind: 'SimMachineTemplate', name: 'tmpl' } } },
       controlPlaneConfig: {

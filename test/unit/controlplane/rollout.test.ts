@@ -1,6 +1,6 @@
 import { convertTalosConfig } from '../../../src/api/bootstrap/conversion';
 import { talosConfigSpecForMachine } from '../../../src/api/controlplane/spec';
-import { machineToRemove, outdatedReasons } from '../../../src/controlplane/rollout';
+import { machineToRemove, outdatedBecause } from '../../../src/controlplane/rollout';
 import { machine, tcp } from './fixtures';
 
 const V1BETA1 = 'v1beta1';
@@ -10,7 +10,9 @@ const infra = (name: string, groupKind = 'SimMachineTemplate.infrastructure.clus
   metadata: { annotations: { 'cluster.x-k8s.io/cloned-from-name': name, 'cluster.x-k8s.io/cloned-from-groupkind': groupKind } },
 });
 
-describe('outdatedReasons', () => {
+const outdatedReasons = (...args: Parameters<typeof outdatedBecause>) => outdatedBecause(...args).map((r) => r.message);
+
+describe('outdatedBecause', () => {
   const plane = tcp();
   const current = served(talosConfigSpecForMachine(plane.spec, false));
 
@@ -44,6 +46,12 @@ describe('outdatedReasons', () => {
   it('compares the TalosConfig with controlPlaneConfig in the version the cache serves', () => {
     const changed = served({ ...talosConfigSpecForMachine(plane.spec, false), talosVersion: 'v1.12' });
     expect(outdatedReasons(plane, machine('m'), { talosConfig: { spec: changed } }, V1BETA1)).toEqual(['TalosConfig differs from controlPlaneConfig']);
+  });
+
+  it('says which kind of difference each reason is (only a version difference can be made in place)', () => {
+    const changed = served({ ...talosConfigSpecForMachine(plane.spec, false), talosVersion: 'v1.12' });
+    const reasons = outdatedBecause(plane, machine('m', { version: 'v1.33.5' }), { talosConfig: { spec: changed }, infraMachine: infra('old-tmpl') }, V1BETA1);
+    expect(reasons.map((r) => r.kind)).toEqual(['version', 'infrastructure', 'config']);
   });
 
   it('counts the first Machine’s init config as up to date (CACPPT always rolled it)', () => {

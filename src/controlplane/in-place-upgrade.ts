@@ -1,0 +1,122 @@
+// One step of an in-place Kubernetes upgrade on one control-plane node (in-place.ts decides which):
+// pull — the new images pre-pulled through ImageService.Pull (the kubelet's into the system
+// namespace, the others into the CRI one, where Talos runs them; a node older than Talos 1.13 has
+// no ImageService and pulls them itself when the config is applied); apply — the node's machine
+// config, read from its Machine's bootstrap data Secret, with every Kubernetes image it names at
+// the new version (kube-proxy's too), applied without a reboot, then written back into the Secret
+// so that the Secret stays what the node runs; finish — the Machine's spec.version set. Each step
+// records itself on the Machine in the same write that ends it. etcd is never touched.
+import type { Machine } from '../api/capi/v1beta2/types';
+import { MachineKind } from '../api/capi/v1beta2/resources';
+import type { KubeClient } from '../kube/client/client';
+import { SecretKind } from '../kube/client/resource';
+import { fromBase64, toBase64, type SecretObject } from '../cluster/secrets';
+import { TALOS_ADMIN } from '../cluster/talos-access';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { collect, TalosApiError, unwrapAll, unwrapSingle, type TalosClient } from '../talos/api';
+import { withKubernetesVersion, type KubernetesImage } from '../talos/config/kubernetes-images';
+import { errorMessage } from '../util/errors';
+import type { InPlaceAction } from './in-place';
+import { IN_PLACE_UPGRADE_ANNOTATION, progressAnnotation, type InPlaceProgress } from './in-place-progress';
+import type { TalosAt } from './scale-down';
+
+/** An image pull may take minutes on a slow registry; every other call is short. */
+const IMAGE_PULL_TIMEOUT_MS = 5 * 60_000;
+
+export class InPlaceStepFailed extends Error {
+  override readonly name = 'InPlaceStepFailed';
+
+  constructor(action: InPlaceAction, cause: unknown) {
+    super(`In-place upgrade of Machine ${action.machine.metadata.name} to ${action.version} stopped: step ${action.step} failed: ${errorMessage(cause)}`, { cause });
+  }
+}
+
+export interface InPlaceStepInput {
+  client: KubeClient;
+  action: InPlaceAction;
+  /** Where the Machine's own Talos API answers. */
+  address: string | undefined;
+  talosAt: TalosAt;
+  signal: AbortSignal;
+}
+
+/** What a step did, for its Event; `stale` when the cache is behind the Machine (nothing was done). */
+export type InPlaceStepOutcome = { done: true; note: string } | { done: false; stale: true };
+
+function secretNameOf(machine: Machine): string {
+  const name = machine.spec.bootstrap.dataSecretName;
+  if (!name) throw new Error('the Machine names no bootstrap data Secret');
+  return name;
+}
+
+/** The config the node runs and the same config at the new version. */
+async function configs(client: KubeClient, machine: Machine, version: string, signal: AbortSignal) {
+  const secret = await client.get<SecretObject>(SecretKind, machine.metadata.namespace ?? '', secretNameOf(machine), signal);
+  const current = fromBase64(secret.data?.value);
+  if (current === '') throw new Error(`bootstrap data Secret ${secret.metadata.name} holds no machine config`);
+  return { current, ...withKubernetesVersion(current, version) };
+}
+
+const namespaceOf = (image: KubernetesImage) => (image.component === 'kubelet' ? 'SYSTEM' as const : 'CRI' as const);
+const componentsOf = (images: readonly KubernetesImage[]) => images.map((i) => i.component).join(', ');
+
+/** Pulls every image; false when the node has no ImageService (Talos < 1.13). */
+async function prePull(talos: TalosClient, images: readonly KubernetesImage[], signal: AbortSignal): Promise<boolean> {
+  for (const image of images) {
+    try {
+      unwrapAll(await collect(talos.imagePull({ image: image.image, namespace: namespaceOf(image) }, { signal, timeoutMs: IMAGE_PULL_TIMEOUT_MS })));
+    } catch (error) {
+      if (error instanceof TalosApiError && error.code === GrpcStatus.UNIMPLEMENTED) return false;
+      throw error;
+    }
+  }
+  return true;
+}
+
+async function recordProgress(client: KubeClient, machine: Machine, patch: { progress?: InPlaceProgress; version?: string }, signal: AbortSignal): Promise<void> {
+  await client.patch(MachineKind, machine.metadata.namespace ?? '', machine.metadata.name ?? '', {
+    metadata: { annotations: { [IN_PLACE_UPGRADE_ANNOTATION]: patch.progress ? progressAnnotation(patch.progress) : null } },
+    ...(patch.version ? { spec: { version: patch.version } } : {}),
+  }, 'merge', { signal });
+}
+
+async function step({ client, action, address, talosAt, signal }: InPlaceStepInput): Promise<string> {
+  const { machine, version } = action;
+  const name = machine.metadata.name ?? '';
+  if (action.step === 'finish') {
+    await recordProgress(client, machine, { version }, signal);
+    return `Upgraded Machine ${name} to Kubernetes ${version} in place: its Node reports kubelet ${version}`;
+  }
+  if (!address) throw new Error('the Machine reports no address to reach its Talos API at');
+  const { current, config, images } = await configs(client, machine, version, signal);
+  if (action.step === 'pull') {
+    const pulled = await talosAt(address, TALOS_ADMIN, (talos) => prePull(talos, images, signal));
+    await recordProgress(client, machine, { progress: { version, step: 'pulled' } }, signal);
+    return pulled
+      ? `Pulled the Kubernetes ${version} images onto Machine ${name}'s node (${componentsOf(images)})`
+      : `Machine ${name}'s node serves no ImageService (Talos < 1.13): it pulls the Kubernetes ${version} images when the config is applied`;
+  }
+  await talosAt(address, TALOS_ADMIN, async (talos) => unwrapSingle(await talos.applyConfiguration({ config, mode: 'NO_REBOOT' }, { signal }), 'ApplyConfiguration'));
+  if (config !== current) {
+    await client.patch(SecretKind, machine.metadata.namespace ?? '', secretNameOf(machine), { data: { value: toBase64(config) } }, 'merge', { signal });
+  }
+  await recordProgress(client, machine, { progress: { version, step: 'applied' } }, signal);
+  return `Applied Machine ${name}'s machine config with the Kubernetes ${version} images (${componentsOf(images)}) without a reboot`;
+}
+
+/**
+ * Runs the step unless the Machine changed since the cache's copy (a step already done whose
+ * record has not reached the cache: its event brings the next pass). A failure names the
+ * Machine and the step (InPlaceStepFailed).
+ */
+export async function runInPlaceStep(input: InPlaceStepInput): Promise<InPlaceStepOutcome> {
+  const { machine } = input.action;
+  try {
+    const fresh = await input.client.get<Machine>(MachineKind, machine.metadata.namespace ?? '', machine.metadata.name ?? '', input.signal);
+    if (fresh.metadata.resourceVersion !== machine.metadata.resourceVersion) return { done: false, stale: true };
+    return { done: true, note: await step(input) };
+  } catch (error) {
+    if (input.signal.aborted) throw error;
+    throw new InPlaceStepFailed(input.action, error);
+  }
+}
