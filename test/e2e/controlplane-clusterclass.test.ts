@@ -102,7 +102,21 @@ describe('a ClusterClass with a TalosControlPlaneTemplate', () => {
     // The topology controller clones the machine template under a name of its own.
     expect(tcp.spec.machineTemplate.spec.infrastructureRef.name).toMatch(/^topo-/);
     expect(conditionOf({ status: { conditions: tcp.status?.conditions } }, 'Available')?.status).toBe('True');
-    expect(machines.filter(controlPlanes)).toHaveLength(1);
+    const [machine] = machines.filter(controlPlanes);
+    expect(machine!.metadata.labels?.['example.com/pool']).toBe('control-plane');
+  });
+
+  it('a label added through the topology reaches the running control-plane Machine in place, without a rollout', async () => {
+    const [before] = (await machinesOf(w.client, namespace, name)).filter(controlPlanes);
+    await w.client.patch(ClusterKind, namespace, name, { spec: { topology: { controlPlane: { metadata: { labels: { 'example.com/tier': 'gold' } } } } } }, 'merge');
+    const after = await eventually('the Machine labelled', async () => {
+      const [m] = (await machinesOf(w.client, namespace, name)).filter(controlPlanes);
+      return m?.metadata.labels?.['example.com/tier'] === 'gold' ? m : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 500 });
+    expect(after.metadata.uid).toBe(before!.metadata.uid);
+    expect(after.metadata.labels?.['example.com/pool']).toBe('control-plane');
+    const tcp = await controlPlane();
+    expect(tcp?.status?.upToDateReplicas).toBe(1);
   });
 
   it('rolls the control plane and the workers to a new topology version', async () => {
@@ -113,5 +127,18 @@ describe('a ClusterClass with a TalosControlPlaneTemplate', () => {
     expect(tcp.status?.versions).toEqual([{ version: TO, replicas: 1 }]);
     const [after] = machines.filter(controlPlanes);
     expect(after!.metadata.uid).not.toBe(before!.metadata.uid);
+    // The replacement is made from the template as it is now: both labels.
+    expect(after!.metadata.labels).toMatchObject({ 'example.com/pool': 'control-plane', 'example.com/tier': 'gold' });
+  });
+
+  it('rollout.after (not managed by the topology) replaces the Machines created before it', async () => {
+    const [before] = (await machinesOf(w.client, namespace, name)).filter(controlPlanes);
+    const tcp = await controlPlane();
+    await w.client.patch(CONTROLPLANE_V1BETA1.talosControlPlane, namespace, tcp!.metadata.name!, { spec: { rollout: { after: new Date().toISOString() } } }, 'merge');
+    await eventually('the control-plane Machine replaced', async () => {
+      const [m] = (await machinesOf(w.client, namespace, name)).filter(controlPlanes);
+      return m && m.metadata.uid !== before!.metadata.uid ? m : undefined;
+    }, { timeoutMs: 240_000, intervalMs: 1_000 });
+    await settledAt(TO);
   });
 });
