@@ -81,15 +81,33 @@ function webhookCrdNames(): string[] {
 
 const PROBE = { namespace: 'default', name: 'talos-capi-webhook-probe' };
 
-/** Conversion works once a v1alpha3 object can be written (it is converted to the v1beta1 storage version). */
+/** A v1alpha3 object of each kind whose CRD converts, written (dry run) to see conversion work for it. */
+const CONVERSION_PROBES = [
+  { plural: 'bootstrap.cluster.x-k8s.io/v1alpha3/talosconfigs', body: { kind: 'TalosConfig', spec: { generateType: 'worker' } } },
+  { plural: 'bootstrap.cluster.x-k8s.io/v1alpha3/talosconfigtemplates', body: { kind: 'TalosConfigTemplate', spec: { template: { spec: { generateType: 'worker' } } } } },
+  {
+    plural: 'controlplane.cluster.x-k8s.io/v1alpha3/taloscontrolplanes',
+    body: {
+      kind: 'TalosControlPlane',
+      spec: {
+        version: 'v1.34.1', controlPlaneConfig: { controlplane: { generateType: 'controlplane' } },
+        infrastructureTemplate: { apiVersion: 'infrastructure.cluster.x-k8s.io/v1alpha1', kind: 'SimMachineTemplate', name: 'probe' },
+      },
+    },
+  },
+];
+
+/**
+ * Conversion works once a v1alpha3 object of every converting kind can be written (it is converted
+ * to the v1beta1 storage version): the apiserver takes each CRD's new webhook address on its own.
+ */
 async function conversionAnswers(client: KubeClient): Promise<boolean> {
-  const probe = {
-    apiVersion: 'bootstrap.cluster.x-k8s.io/v1alpha3', kind: 'TalosConfig',
-    metadata: { ...PROBE }, spec: { generateType: 'worker' },
-  };
-  await client.request('POST', `/apis/bootstrap.cluster.x-k8s.io/v1alpha3/namespaces/${PROBE.namespace}/talosconfigs`, {
-    body: probe, query: { dryRun: 'All' },
-  });
+  for (const { plural, body } of CONVERSION_PROBES) {
+    const [group, version, resource] = plural.split('/');
+    await client.request('POST', `/apis/${group}/${version}/namespaces/${PROBE.namespace}/${resource}`, {
+      body: { apiVersion: `${group}/${version}`, metadata: { ...PROBE }, ...body }, query: { dryRun: 'All' },
+    });
+  }
   return true;
 }
 
