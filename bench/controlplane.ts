@@ -4,8 +4,10 @@
 // sources), per run and in a new namespace: a 3-replica TalosControlPlane cluster from apply to the
 // TCP's readyReplicas 3 and ready, then a rolling upgrade of its 3 Machines (v1.34.1 → v1.35.0,
 // maxSurge 1) until settled, then the same kind of change (v1.35.0 → v1.35.1) with the InPlace
-// strategy, on the running nodes, until settled. Each time is printed next to the floor for the same work, read from
-// what the simulator and Cluster API did in that run (see floorUp / floorUpgrade), with the
+// strategy, on the running nodes, until settled, then a remediation: a node stopped under a
+// MachineHealthCheck until its replacement is Ready and the remediation closed. Each time is printed
+// next to the floor for the same work, read from what the simulator and Cluster API did in that run
+// (see floorUp / floorUpgrade / floorRemediation), with the
 // operator's CPU time and API requests (its /metrics) and its peak RSS (/proc) per phase.
 // --runs N repeats the cluster (the previous one deleted first) and prints min/median;
 // --keep leaves the world up and prints how to bring it down.
@@ -19,7 +21,10 @@ import type { SimNode } from '../test/support/talos-sim';
 import { countersSince, operatorCounters, operatorNodeProcess, RssSampler, type OperatorCounters } from '../test/support/process-watch';
 import { ControlPlaneProbe } from '../test/e2e/controlplane-fixtures';
 import { coveredMs, MachineTimeline, type Span } from '../test/support/machine-timeline';
-import { conditionOf, createClusterWithControlPlane, createNamespace, eventually, KUBERNETES_VERSION, workloadClient, world, type World } from '../test/e2e/world-fixtures';
+import {
+  conditionOf, createClusterWithControlPlane, createNamespace, eventually, KUBERNETES_VERSION, MachineHealthCheckKind, workloadClient, world, type World,
+} from '../test/e2e/world-fixtures';
+import { REMEDIATION_IN_PROGRESS_ANNOTATION } from '../src/controlplane/remediation';
 import { NodeKind } from '../src/kube/client/resource';
 import { IN_PLACE, ROLLOUT_STRATEGY_ANNOTATION } from '../src/api/controlplane/group';
 import { TalosControlPlaneKind } from '../test/e2e/world-fixtures';
@@ -32,6 +37,8 @@ const UPGRADE_TO = 'v1.35.0';
 const IN_PLACE_TO = 'v1.35.1';
 const CLUSTER = 'bench';
 const POLL_MS = 200;
+/** The MachineHealthCheck's timeout on an unready Node in the remediation phase. */
+const MHC_TIMEOUT_S = 10;
 
 interface Options {
   runs: number;
@@ -96,13 +103,30 @@ function floorUp(boots: number[], timeline: MachineTimeline, readyAt: ReadonlyMa
  * drains and deletes). Their time (overlaps once) is the floor; the rest is the provider's.
  */
 function floorUpgrade(boots: number[], timeline: MachineTimeline, readyAt: ReadonlyMap<string, number>): Floor {
+  return floorOfReplacements(boots, timeline, readyAt, []);
+}
+
+/**
+ * Remediation: what the provider must wait out is the node's death → its Machine marked by the
+ * MachineHealthCheck (the workload cluster's node monitor, then the check's timeout), and as in an
+ * upgrade the replacement appearing → its etcd member up and Node registered → Ready, and the
+ * victim deleting → gone. Taking the dead member out of etcd, deleting the Machine and creating
+ * the replacement are the provider's.
+ */
+function floorRemediation(boots: number[], timeline: MachineTimeline, readyAt: ReadonlyMap<string, number>, stoppedAt: number, markedAt: number): Floor {
+  return floorOfReplacements(boots, timeline, readyAt, [['node stopped → Machine marked by the MachineHealthCheck', [[stoppedAt, markedAt]]]]);
+}
+
+/** The floor of Machines replaced: `before` spans, new Machines appearing → ready for the next change (the last → all Ready), old ones deleting → gone. */
+function floorOfReplacements(boots: number[], timeline: MachineTimeline, readyAt: ReadonlyMap<string, number>, before: Array<[string, Span[]]>): Floor {
   const machines = timeline.newMachineSpans(readyAt, 'machine');
   const deletions = timeline.deletions();
-  const covered = seconds(coveredMs([...machines, ...deletions]));
+  const covered = seconds(coveredMs([...before.flatMap(([, spans]) => spans), ...machines, ...deletions]));
   const serial = boots.reduce((a, b) => a + b, 0);
+  const first = before.map(([label, spans]) => `${label} (${spanSum(spans)}), `).join('');
   return {
     seconds: Math.max(covered, serial),
-    how: `max(Σ serial boots ${sum(boots)}, time covered by new Machines appearing → etcd joined and Node registered, the last → all Ready (${spanSum(machines)}) ` +
+    how: `max(Σ serial boots ${sum(boots)}, time covered by ${first}new Machines appearing → etcd joined and Node registered, the last → all Ready (${spanSum(machines)}) ` +
       `and old ones deleting → gone (${spanSum(deletions)}), overlaps once = ${covered.toFixed(1)} s)`,
   };
 }
@@ -162,6 +186,7 @@ interface Run {
   up: Phase;
   upgrade: Phase;
   inPlace: Phase;
+  remediation: Phase;
   /** Cluster API connected to the workload cluster (RemoteConnectionProbe True), seconds after apply. */
   connectedAfter: number;
 }
@@ -266,7 +291,44 @@ async function oneRun(w: World, operator: Watched): Promise<{ run: Run; cluster:
     const nodes = await Promise.all(machines.map(async (m) => w.sim.inspect(await probe.nodeIdOf(m))));
     return { ms, floor: floorInPlace(nodes, reportedAt, IN_PLACE_TO), timeline: timeline(machines, started) };
   });
-  return { run: { up, upgrade, inPlace, connectedAfter }, cluster };
+  const remediation = await measure(operator, () => remediateOneNode(w, probe));
+  return { run: { up, upgrade, inPlace, remediation, connectedAfter }, cluster };
+}
+
+/** A MachineHealthCheck on the control plane, then one node stopped: until its replacement is Ready and the remediation closed. */
+async function remediateOneNode(w: World, probe: ControlPlaneProbe): Promise<PhaseResult> {
+  await w.client.create(MachineHealthCheckKind, {
+    apiVersion: 'cluster.x-k8s.io/v1beta2', kind: 'MachineHealthCheck', metadata: { name: probe.name, namespace: probe.namespace },
+    spec: {
+      clusterName: CLUSTER,
+      selector: { matchLabels: { 'cluster.x-k8s.io/control-plane': '' } },
+      checks: { nodeStartupTimeoutSeconds: 600, unhealthyNodeConditions: [{ type: 'Ready', status: 'Unknown', timeoutSeconds: MHC_TIMEOUT_S }, { type: 'Ready', status: 'False', timeoutSeconds: MHC_TIMEOUT_S }] },
+    },
+  });
+  const before = await eventually('every control-plane Machine checked healthy', async () => {
+    const machines = await probe.machines();
+    return machines.every((m) => conditionOf(m, 'HealthCheckSucceeded')?.status === 'True') ? machines : undefined;
+  }, { timeoutMs: 120_000, intervalMs: POLL_MS });
+  const victim = before[0]!;
+  const observed = new MachineTimeline();
+  observed.observe(before, Date.now());
+  const stoppedAt = Date.now();
+  await w.sim.stopNode(await probe.nodeIdOf(victim));
+  let markedAt: number | undefined;
+  const machines = await eventually(`${probe.name} remediated ${victim.metadata.name}`, async () => {
+    const [tcp, machines] = await Promise.all([probe.tcp(), probe.machines()]);
+    const now = Date.now();
+    observed.observe(machines, now);
+    const marked = machines.find((m) => m.metadata.name === victim.metadata.name && conditionOf(m, 'HealthCheckSucceeded')?.status === 'False');
+    if (marked && markedAt === undefined) markedAt = now;
+    const settled = tcp.status?.readyReplicas === REPLICAS && machines.length === REPLICAS && !machines.some((m) => m.metadata.name === victim.metadata.name) &&
+      machines.every((m) => isReady(m) && !m.metadata.deletionTimestamp) && !(REMEDIATION_IN_PROGRESS_ANNOTATION in (tcp.metadata.annotations ?? {}));
+    return settled ? machines : undefined;
+  }, { timeoutMs: 300_000, intervalMs: POLL_MS });
+  const ms = Date.now() - stoppedAt;
+  if (markedAt === undefined) throw new Error(`Machine ${victim.metadata.name} was never seen marked by the MachineHealthCheck`);
+  const replacements = machines.filter((m) => !before.some((b) => b.metadata.name === m.metadata.name));
+  return { ms, floor: floorRemediation(await bootsOf(w, probe, replacements), observed, await readyForNextChangeAt(w, probe, machines), stoppedAt, markedAt), timeline: timeline(machines, stoppedAt) };
 }
 
 function requestsLine(counters: OperatorCounters): string {
@@ -292,6 +354,7 @@ function runLines(index: number, runs: number, run: Run, load: string): string[]
     `  Cluster API connected to the workload cluster (RemoteConnectionProbe True) +${run.connectedAfter.toFixed(0)} s after apply`,
     ...phaseLines(`rolling upgrade ${KUBERNETES_VERSION} → ${UPGRADE_TO} (maxSurge 1): patch → settled`, run.upgrade),
     ...phaseLines(`in-place upgrade ${UPGRADE_TO} → ${IN_PLACE_TO} (InPlace): patch → settled`, run.inPlace),
+    ...phaseLines(`remediation (MachineHealthCheck ${MHC_TIMEOUT_S} s): node stopped → replacement Ready`, run.remediation),
   ];
 }
 
@@ -319,6 +382,9 @@ function summaryLines(runs: Run[]): string[] {
     row('in-place upgrade time/floor', runs.map((r) => r.inPlace.seconds / r.inPlace.floor.seconds), '×', 2),
     row('in-place upgrade operator CPU', runs.map((r) => r.inPlace.counters.cpuSeconds), ' s', 2),
     row('in-place upgrade API requests', runs.map((r) => requests(r.inPlace)), '', 0),
+    row('remediation', runs.map((r) => r.remediation.seconds), ' s'),
+    row('remediation time/floor', runs.map((r) => r.remediation.seconds / r.remediation.floor.seconds), '×', 2),
+    row('remediation operator CPU', runs.map((r) => r.remediation.counters.cpuSeconds), ' s', 2),
   ];
 }
 

@@ -1,9 +1,13 @@
 // The conditions a control-plane provider sets on the Machines it controls (Cluster API v1beta2
 // contract, as KCP does): UpToDate, whether a Machine matches the spec and, if not, why and (InPlace
 // strategy) whether it is upgraded in place or replaced (Cluster API
-// sums it up in the Cluster's ControlPlaneMachinesUpToDate), and EtcdMemberHealthy, what the node's
-// Events stream says of its etcd member. Written through the patch helper, so the Machine
-// controller's own conditions survive, and only when one changed.
+// sums it up in the Cluster's ControlPlaneMachinesUpToDate); EtcdMemberHealthy, what the node's
+// Events stream says of its etcd member; and one condition per other Talos service a control-plane
+// node runs (ApidHealthy, ContainerdHealthy, CriHealthy, KubeletHealthy, MachinedHealthy,
+// TrustdHealthy) where KCP has its static pods' conditions: the Talos API does not show the static
+// pods, the services it does show are what the control plane is judged on (ControlPlaneComponentsHealthy
+// sums them up). Written through the patch helper, so the Machine controller's own conditions
+// survive, and only when one changed.
 import type { Machine } from '../api/capi/v1beta2/types';
 import { MachineKind } from '../api/capi/v1beta2/resources';
 import type { KubeClient } from '../kube/client/client';
@@ -13,11 +17,16 @@ import { PatchHelper } from '../kube/patch/patch-helper';
 import { deepCopy } from '../util/json';
 import type { ControlPlane } from './control-plane';
 import { rolloutPathOf } from './in-place';
-import { etcdProblem, type NodeServices, type NodeServicesByMachine } from './service-watch';
+import { CONTROL_PLANE_SERVICES, etcdProblem, serviceProblem, type NodeServices, type NodeServicesByMachine, type ServiceState } from './service-watch';
 
 export const MACHINE_UP_TO_DATE = 'UpToDate';
 export const MACHINE_ETCD_MEMBER_HEALTHY = 'EtcdMemberHealthy';
-const OWNED = [MACHINE_UP_TO_DATE, MACHINE_ETCD_MEMBER_HEALTHY];
+type ControlPlaneService = (typeof CONTROL_PLANE_SERVICES)[number];
+
+/** The Machine condition of one Talos service: `kubelet` → KubeletHealthy. */
+export const serviceConditionType = (id: ControlPlaneService): string => `${id[0]!.toUpperCase()}${id.slice(1)}Healthy`;
+
+const OWNED = [MACHINE_UP_TO_DATE, MACHINE_ETCD_MEMBER_HEALTHY, ...CONTROL_PLANE_SERVICES.map(serviceConditionType)];
 
 /** The Machine's UpToDate condition from the reasons it is outdated (none: up to date). */
 export function upToDateCondition(outdatedReasons: readonly string[], generation?: number): ConditionInput {
@@ -27,20 +36,33 @@ export function upToDateCondition(outdatedReasons: readonly string[], generation
     : { type: MACHINE_UP_TO_DATE, status: 'False', reason: 'NotUpToDate', message: outdatedReasons.map((r) => `* ${r}`).join('\n'), ...observed };
 }
 
-/** The Machine's EtcdMemberHealthy condition from what its node's Events stream said (undefined: nothing yet). */
-export function etcdMemberCondition(services: NodeServices | undefined, generation?: number): ConditionInput {
+type Problem = (services: ReadonlyMap<string, ServiceState>) => string | undefined;
+
+/** A health condition from what the node's Events stream said (undefined: nothing yet). */
+function healthCondition(type: string, problemOf: Problem, services: NodeServices | undefined, generation?: number): ConditionInput {
   const observed = generation === undefined ? {} : { observedGeneration: generation };
-  const type = MACHINE_ETCD_MEMBER_HEALTHY;
-  if (!services) return { type, status: 'Unknown', reason: 'InspectingMember', message: 'Waiting to hear from the node through its Talos API', ...observed };
+  if (!services) return { type, status: 'Unknown', reason: 'Inspecting', message: 'Waiting to hear from the node through its Talos API', ...observed };
   if (!services.reachable) return { type, status: 'Unknown', reason: 'InspectionFailed', message: `Talos API not answering (${services.error})`, ...observed };
-  const problem = etcdProblem(services.services);
+  const problem = problemOf(services.services);
   return problem
     ? { type, status: 'False', reason: 'NotHealthy', message: problem, ...observed }
     : { type, status: 'True', reason: 'Healthy', message: '', ...observed };
 }
 
+/** The Machine's EtcdMemberHealthy condition from what its node's Events stream said (undefined: nothing yet). */
+export function etcdMemberCondition(services: NodeServices | undefined, generation?: number): ConditionInput {
+  const condition = healthCondition(MACHINE_ETCD_MEMBER_HEALTHY, etcdProblem, services, generation);
+  return condition.reason === 'Inspecting' ? { ...condition, reason: 'InspectingMember' } : condition;
+}
+
+/** The Machine's condition of Talos service `id` (KubeletHealthy…) from what its node's Events stream said. */
+export function serviceCondition(id: ControlPlaneService, services: NodeServices | undefined, generation?: number): ConditionInput {
+  return healthCondition(serviceConditionType(id), (known) => serviceProblem(known, id), services, generation);
+}
+
 /**
  * Machines (not being deleted) whose conditions must change, with the conditions each should get;
+ * the service conditions once the Machine's node can be heard from (it has an address), and
  * EtcdMemberHealthy only once etcd is bootstrapped.
  */
 export function machineConditionChanges(view: ControlPlane, nodeServices: NodeServicesByMachine): Array<{ machine: Machine; conditions: ConditionInput[] }> {
@@ -49,7 +71,9 @@ export function machineConditionChanges(view: ControlPlane, nodeServices: NodeSe
       const generation = machine.metadata.generation;
       const path = rolloutPathOf(view, machine);
       const wanted = [upToDateCondition(path ? [...view.outdatedReasons(machine), path] : view.outdatedReasons(machine), generation)];
-      if (view.etcdBootstrapped) wanted.push(etcdMemberCondition(nodeServices.get(machine.metadata.name ?? ''), generation));
+      const services = nodeServices.get(machine.metadata.name ?? '');
+      if (nodeServices.has(machine.metadata.name ?? '')) wanted.push(...CONTROL_PLANE_SERVICES.map((id) => serviceCondition(id, services, generation)));
+      if (view.etcdBootstrapped) wanted.push(etcdMemberCondition(services, generation));
       return { machine, conditions: wanted };
     })
     .filter(({ machine, conditions }) => conditions.some((c) => !says(machine, c)));

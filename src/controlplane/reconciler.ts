@@ -1,5 +1,6 @@
-// The TalosControlPlane reconciler: fetch → owner Cluster → finalizer → patch helper → (always)
-// status + conditions + one patch → deletion, or the story: pause, endpoint, remediation of a
+// The TalosControlPlane reconciler: fetch → owner Cluster → patch helper → pause (as KCP, before
+// deletion too: only Paused is written) → (always) status + conditions + one patch → deletion, or
+// the story: finalizer, certificates, endpoint, remediation of a
 // Machine MachineHealthCheck marked, else the next step (create a Machine, bootstrap etcd, remove
 // one, wait), kubeconfig. A failure ends in the conditions' messages and a Warning Event, then
 // retries with backoff.
@@ -9,7 +10,6 @@ import type { EventRecorder } from '../kube/patch/events';
 import type { ObjectKey } from '../kube/meta/object';
 import { reconcileInFrame } from '../kube/controller/reconcile-frame';
 import { isNotFound } from '../kube/client/api-error';
-import { SecretKind } from '../kube/client/resource';
 import { PAUSED_ANNOTATION } from '../kube/controller/predicates';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../kube/controller/reconciler';
 import type { Unstructured, UnstructuredClient } from '../kube/client/unstructured';
@@ -25,8 +25,8 @@ import type { TalosControlPlane } from '../api/controlplane/v1beta1/types';
 import type { TalosConfig } from '../api/bootstrap/v1beta1/types';
 import { refersToKind } from '../kube/meta/owners';
 import { Machines, not, OWNER_REMEDIATED_CONDITION, ownedBy } from '../cluster/machines';
-import { clusterSecretNames, type SecretObject } from '../cluster/secrets';
-import { bundleFromSecret, InvalidSecretsBundle } from '../cluster/bundle-secret';
+import { clusterSecretNames } from '../cluster/secrets';
+import { InvalidSecretsBundle } from '../cluster/bundle-secret';
 import { TALOS_ADMIN, TALOS_READER, TalosAccess, type TalosRole } from '../cluster/talos-access';
 import { type ConnectWorkload, WorkloadNodes } from '../cluster/workload-nodes';
 import type { IssuedCertificate } from '../talos/config/secrets/certificates';
@@ -51,7 +51,8 @@ import type { InPlaceAction } from './in-place';
 import { runInPlaceStep } from './in-place-upgrade';
 import { countRolloutStep } from '../metrics/provider-metrics';
 import { etcdWell, ServiceWatch, type OpenEvents } from './service-watch';
-import { markDeleting, OWNED_CONDITIONS, updateStatus, type StatusFacts } from './status';
+import { checkCertificates, MissingSecretsBundle, readSecretsBundle, type CertificatesCheck } from './certificates';
+import { markDeleting, markPaused, OWNED_CONDITIONS, updateStatus, type StatusFacts } from './status';
 
 /** Talos API calls made while reconciling are short: a node that does not answer is tried again later. */
 const TALOS_CALL_TIMEOUT_MS = 10_000;
@@ -69,6 +70,9 @@ function sooner(result: ReconcileResult | void, at: number | undefined): Reconci
 
 /** How soon a deletion waiting for worker Machines (whose events do not reach this controller) looks again. */
 const DELETION_POLL_MS = 5_000;
+
+/** How long a secrets bundle found whole is taken as still whole before it is read again. */
+const CERTIFICATES_RECHECK_MS = 60_000;
 
 /** How soon a removal that waits for a node (unreachable, or a peer unhealthy) is tried again. */
 const REMOVAL_RETRY_MS = 5_000;
@@ -117,6 +121,8 @@ export class TalosControlPlaneReconciler implements Reconciler {
   private readonly watchTargets = new Map<string, { uid: string; namespace: string; clusterName: string }>();
   /** When each control plane's kubeconfig certificate is due for renewal (read again after a restart). */
   private readonly kubeconfigRenewAt = new Map<string, number>();
+  /** When each control plane's secrets bundle was last found whole. */
+  private readonly certificatesWellAt = new Map<string, number>();
 
   /** Stops every Events stream (the manager stopped). */
   close(): void {
@@ -151,13 +157,18 @@ export class TalosControlPlaneReconciler implements Reconciler {
     const parts = await this.partsOf(tcp, machines, ctx.signal);
     const view = new ControlPlane(tcp, cluster, machines, parts, BOOTSTRAP_V1BETA1.talosConfig.version, this.nodes.nodesOf(ownerKey(tcp)));
     const paused = cluster.spec?.paused === true || PAUSED_ANNOTATION in (tcp.metadata.annotations ?? {});
-    const facts: StatusFacts = { paused, kubeconfigWritten: tcp.status?.initialization?.controlPlaneInitialized === true };
+    const facts: StatusFacts = { kubeconfigWritten: tcp.status?.initialization?.controlPlaneInitialized === true };
     return reconcileInFrame(
       { client: this.deps.client, kind: V1BETA1.talosControlPlane, obj: tcp, ctx, ownedConditions: OWNED_CONDITIONS },
       {
+        // As KCP, pause wins over everything, deletion too (clusterctl move pauses, then moves and deletes).
+        ignoresSpec: paused,
         run: async () => {
+          if (paused) {
+            markPaused(view);
+            return;
+          }
           if (tcp.metadata.deletionTimestamp) return this.reconcileDelete(view, ctx);
-          if (paused) return;
           if (!(tcp.metadata.finalizers ?? []).includes(TALOS_CONTROL_PLANE_FINALIZER)) {
             tcp.metadata.finalizers = [...(tcp.metadata.finalizers ?? []), TALOS_CONTROL_PLANE_FINALIZER];
           }
@@ -169,7 +180,9 @@ export class TalosControlPlaneReconciler implements Reconciler {
           this.deps.recorder.event(tcp, 'Warning', 'ReconcileFailed', facts.failure);
           return { retry: true };
         },
-        summarize: () => updateStatus(view, facts),
+        summarize: () => {
+          if (!paused) updateStatus(view, facts);
+        },
       },
     );
   }
@@ -184,6 +197,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
     this.expectations.forget(uid);
     this.access.forget(uid);
     this.kubeconfigRenewAt.delete(uid);
+    this.certificatesWellAt.delete(uid);
   }
 
   private ownedMachines(tcp: TalosControlPlane, clusterName: string): Machines {
@@ -214,6 +228,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
   }
 
   private async reconcileControlPlane(view: ControlPlane, facts: StatusFacts, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+    facts.certificates = await this.certificatesOf(view, ctx);
     // As KCP: nothing is created before the infrastructure is provisioned, so that the Machines
     // see what it offers (the endpoint, the failure domains to spread them over).
     if (view.cluster.status?.initialization?.infrastructureProvisioned !== true) {
@@ -602,16 +617,29 @@ export class TalosControlPlaneReconciler implements Reconciler {
 
   /** The cluster's Talos API CA, from the secrets bundle the bootstrap provider keeps. */
   private async osCaOf(namespace: string, clusterName: string): Promise<IssuedCertificate> {
-    const name = clusterSecretNames(clusterName).bundle;
-    let secret: SecretObject;
+    let bundle;
     try {
-      secret = await this.deps.client.get<SecretObject>(SecretKind, namespace, name);
+      bundle = await readSecretsBundle(this.deps.client, namespace, clusterName, new Date());
     } catch (error) {
-      if (isNotFound(error)) throw new Error(`Waiting for Secret ${name} (the secrets bundle the bootstrap provider writes) to reach the Talos API`, { cause: error });
+      if (error instanceof MissingSecretsBundle) throw new Error(`Waiting to reach the Talos API: ${error.message}`, { cause: error });
       throw error;
     }
-    const os = bundleFromSecret(secret, new Date()).certs.os;
-    if (!os?.key) throw new InvalidSecretsBundle(`${namespace}/${name}`, 'has no Talos API CA key (certs.os)');
+    const os = bundle.certs.os;
+    if (!os?.key) throw new InvalidSecretsBundle(`${namespace}/${clusterSecretNames(clusterName).bundle}`, 'has no Talos API CA key (certs.os)');
     return os;
+  }
+
+  /**
+   * CertificatesAvailable's facts: the bundle Secret read again unless it was found whole less than
+   * CERTIFICATES_RECHECK_MS ago (a pass runs on every change of a Machine; the bundle never changes).
+   */
+  private async certificatesOf(view: ControlPlane, ctx: ReconcileContext): Promise<CertificatesCheck> {
+    const uid = view.tcp.metadata.uid ?? '';
+    const wellAt = this.certificatesWellAt.get(uid);
+    if (wellAt !== undefined && Date.now() - wellAt < CERTIFICATES_RECHECK_MS) return { available: true };
+    const check = await checkCertificates(this.deps.client, view.namespace, view.clusterName, new Date(), ctx.signal);
+    if (check.available) this.certificatesWellAt.set(uid, Date.now());
+    else this.certificatesWellAt.delete(uid);
+    return check;
   }
 }

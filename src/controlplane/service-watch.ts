@@ -114,24 +114,32 @@ export class ServiceWatch {
 export const serviceWell = (service: ServiceState | undefined): boolean =>
   service?.state === 'RUNNING' && (service.healthy || service.healthUnknown);
 
-/** What is wrong with a node's etcd member, in words; undefined when it runs healthy. */
-export function etcdProblem(services: ReadonlyMap<string, ServiceState>): string | undefined {
-  if (etcdWell(services)) return undefined;
-  const etcd = services.get('etcd');
-  return etcd ? `etcd ${etcd.state.toLowerCase()}${etcd.healthy ? '' : ', not healthy'}${etcd.message ? ` (${etcd.message})` : ''}` : 'etcd not reported';
-}
-
-/** The Talos services a control-plane node needs running (etcd's health is judged on its own). */
-const CONTROL_PLANE_SERVICES = ['apid', 'containerd', 'cri', 'etcd', 'kubelet', 'machined', 'trustd'];
-
-/** Which of a control-plane node's Talos services are not running healthy, in words; undefined when all are. */
-export function servicesProblem(services: ReadonlyMap<string, ServiceState>): string | undefined {
-  const sick = CONTROL_PLANE_SERVICES.filter((id) => (id === 'etcd' ? !etcdWell(services) : !serviceWell(services.get(id))));
-  return sick.length === 0 ? undefined : `${sick.join(', ')} not running healthy`;
+/** What is wrong with one of a node's services, in words; undefined when it is `well`. */
+export function serviceProblem(services: ReadonlyMap<string, ServiceState>, id: string, well: (service: ServiceState | undefined) => boolean = serviceWell): string | undefined {
+  const service = services.get(id);
+  if (well(service)) return undefined;
+  if (!service) return `${id} not reported`;
+  const health = service.healthy || service.healthUnknown ? '' : ', not healthy';
+  return `${id} ${service.state.toLowerCase()}${health}${service.message ? ` (${service.message})` : ''}`;
 }
 
 /** etcd is a healthy member only once its health check passed (it has one). */
-export const etcdWell = (services: ReadonlyMap<string, ServiceState>): boolean => {
-  const etcd = services.get('etcd');
-  return etcd?.state === 'RUNNING' && etcd.healthy;
-};
+const etcdRunsHealthy = (etcd: ServiceState | undefined): boolean => etcd?.state === 'RUNNING' && etcd.healthy;
+
+/** What is wrong with a node's etcd member, in words; undefined when it runs healthy. */
+export const etcdProblem = (services: ReadonlyMap<string, ServiceState>): string | undefined => serviceProblem(services, 'etcd', etcdRunsHealthy);
+
+/** The Talos services a control-plane node needs running besides etcd (whose health is judged on its own). */
+export const CONTROL_PLANE_SERVICES = ['apid', 'containerd', 'cri', 'kubelet', 'machined', 'trustd'] as const;
+
+/** Every Talos service a control-plane node is judged on, etcd too, in ServiceList order. */
+const CHECKED_SERVICES = [...CONTROL_PLANE_SERVICES, 'etcd'].sort();
+
+/** Which of a control-plane node's Talos services are not running healthy, in words; undefined when all are. */
+export function servicesProblem(services: ReadonlyMap<string, ServiceState>): string | undefined {
+  const sick = CHECKED_SERVICES.filter((id) => (id === 'etcd' ? !etcdWell(services) : !serviceWell(services.get(id))));
+  return sick.length === 0 ? undefined : `${sick.join(', ')} not running healthy`;
+}
+
+/** The node runs a healthy etcd member. */
+export const etcdWell = (services: ReadonlyMap<string, ServiceState>): boolean => etcdRunsHealthy(services.get('etcd'));

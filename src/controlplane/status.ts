@@ -1,18 +1,20 @@
 // The TalosControlPlane's status (v1beta1, the hub), recomputed from the view on every pass: the
 // v1beta2 control-plane contract fields Cluster API reads (replicas, readiness counts, versions,
-// initialization, the Available/Paused/ScalingUp/ScalingDown/RollingOut conditions) and, under
-// deprecated.v1beta1, CACPPT's v1beta1-contract counts and conditions, which the v1alpha3 view
-// shows at their old places. Every False or waiting condition says what it waits for.
+// initialization, the Available/Paused/ScalingUp/ScalingDown/RollingOut conditions and the rest of
+// KCP's, CertificatesAvailable among them) and, under deprecated.v1beta1, CACPPT's v1beta1-contract
+// counts and conditions, which the v1alpha3 view shows at their old places. Every False or
+// waiting condition says what it waits for.
 import type { Machine } from '../api/capi/v1beta2/types';
 import { controlPlaneSelector } from '../api/controlplane/spec';
 import type { StatusVersion, TalosControlPlaneStatus } from '../api/controlplane/v1beta1/types';
-import { setCondition, type ConditionInput } from '../kube/patch/conditions';
+import { getCondition, setCondition, type ConditionInput } from '../kube/patch/conditions';
 import { markFalseV1Beta1, markTrueV1Beta1, setV1Beta1, summaryV1Beta1, type V1Beta1Condition } from '../kube/patch/conditions-v1beta1';
 import type { Machines } from '../cluster/machines';
 import { etcdProblem, servicesProblem, type NodeServicesByMachine, type ServiceState } from './service-watch';
 import { type ControlPlane, isAvailable } from './control-plane';
 import { remediationInProgress } from './remediation';
 import { rolloutPathOf } from './in-place';
+import { CERTIFICATES_AVAILABLE, certificatesCondition, type CertificatesCheck } from './certificates';
 
 export const AVAILABLE = 'Available';
 export const PAUSED = 'Paused';
@@ -37,10 +39,9 @@ export const READY = 'Ready';
 export const RECONCILING = 'Reconciling';
 
 /** Condition types this controller is the authority for (its values win in the patch helper). */
-export const OWNED_CONDITIONS = [AVAILABLE, PAUSED, SCALING_UP, SCALING_DOWN, ROLLING_OUT, DELETING, REMEDIATING, ETCD_CLUSTER_HEALTHY, COMPONENTS_HEALTHY, INITIALIZED, MACHINES_READY, MACHINES_UP_TO_DATE, MACHINES_BOOTSTRAPPED, READY, RECONCILING] as const;
+export const OWNED_CONDITIONS = [AVAILABLE, PAUSED, SCALING_UP, SCALING_DOWN, ROLLING_OUT, DELETING, REMEDIATING, ETCD_CLUSTER_HEALTHY, COMPONENTS_HEALTHY, INITIALIZED, MACHINES_READY, MACHINES_UP_TO_DATE, CERTIFICATES_AVAILABLE, MACHINES_BOOTSTRAPPED, READY, RECONCILING] as const;
 
 export interface StatusFacts {
-  paused: boolean;
   /** `<cluster>-kubeconfig` exists (written by this or an earlier pass). */
   kubeconfigWritten: boolean;
   /** What the last step waits for, if it waits. */
@@ -49,6 +50,8 @@ export interface StatusFacts {
   failure?: string;
   /** What each control-plane node's Events stream said. */
   nodeServices?: NodeServicesByMachine;
+  /** What this pass found of the cluster's certificates (undefined: not read, the condition stays as it was). */
+  certificates?: CertificatesCheck;
   /** What the remediation step said (see remediation.ts): under way, or blocked and why. */
   remediation?: { reason: RemediatingReason; message: string };
 }
@@ -103,9 +106,8 @@ export function updateStatus(view: ControlPlane, facts: StatusFacts, now?: Date)
   };
   const waitingText = facts.failure ?? facts.waiting;
 
-  set(facts.paused
-    ? { type: PAUSED, status: 'True', reason: 'Paused', message: 'The Cluster or the TalosControlPlane is paused' }
-    : { type: PAUSED, status: 'False', reason: 'NotPaused', message: '' });
+  // A paused pass writes only Paused (see markPaused): this one is not paused.
+  set({ type: PAUSED, status: 'False', reason: 'NotPaused', message: '' });
 
   set(available
     ? { type: AVAILABLE, status: 'True', reason: 'Available', message: '' }
@@ -130,6 +132,7 @@ export function updateStatus(view: ControlPlane, facts: StatusFacts, now?: Date)
   set(machinesCondition(MACHINES_READY, machines, (m) => (view.isReady(m) ? undefined : 'not Ready (its Node is not Ready)'), 'Ready'));
   set(machinesCondition(MACHINES_UP_TO_DATE, [...view.activeMachines], (m) => (view.isUpToDate(m) ? undefined : outdatedText(view, m)), 'UpToDate'));
   set({ type: DELETING, status: 'False', reason: 'NotDeleting', message: '' });
+  if (facts.certificates || !getCondition(status.conditions, CERTIFICATES_AVAILABLE)) set(certificatesCondition(facts.certificates));
   set(remediatingCondition(view, facts));
   for (const condition of healthConditions(view, facts)) set(condition);
 
@@ -211,6 +214,17 @@ function healthConditions(view: ControlPlane, facts: StatusFacts): ConditionInpu
   return [healthCondition(ETCD_CLUSTER_HEALTHY, view, facts, etcdProblem), healthCondition(COMPONENTS_HEALTHY, view, facts, servicesProblem)];
 }
 
+/**
+ * A paused pass (Cluster spec.paused or the cluster.x-k8s.io/paused annotation, as clusterctl move
+ * sets): Paused=True at the generation seen, and nothing else changed — no count or condition is
+ * recomputed from a control plane that is not being looked after.
+ */
+export function markPaused(view: ControlPlane, now?: Date): void {
+  const status = (view.tcp.status ??= {});
+  const paused = { type: PAUSED, status: 'True', reason: 'Paused', message: 'The Cluster or the TalosControlPlane is paused' } as const;
+  status.conditions = setCondition(status.conditions, { ...paused, observedGeneration: view.tcp.metadata.generation }, now);
+}
+
 /** While the TalosControlPlane is deleted: what the deletion waits for (the only condition then written). */
 export function markDeleting(view: ControlPlane, reason: 'WaitingForWorkers' | 'DeletingMachines', message: string, now?: Date): void {
   const status = (view.tcp.status ??= {});
@@ -231,7 +245,6 @@ function rolloutMessage(view: ControlPlane, outdated: Machines, waitingText: str
 }
 
 function availabilityWait(view: ControlPlane, facts: StatusFacts, readyReplicas: number): string {
-  if (facts.paused) return 'Paused: waiting for the Cluster and the TalosControlPlane to be unpaused';
   if (!view.etcdBootstrapped) return facts.failure ?? facts.waiting ?? 'Waiting for etcd to be bootstrapped';
   if (!facts.kubeconfigWritten) return facts.failure ?? `Waiting for the ${view.clusterName}-kubeconfig Secret to be written`;
   if (readyReplicas === 0) return 'Waiting for a control-plane Machine to be Ready (its Node Ready)';

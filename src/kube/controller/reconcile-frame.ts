@@ -1,7 +1,7 @@
 // The frame every reconciler of ours runs its story in, as Cluster API's controllers do: snapshot the
 // working copy in a patch helper → run the story → a failure becomes the story's conditions and
 // Events (it decides whether to retry) → always, unless deleting, summary conditions and (after a
-// success) observedGeneration → one patch of whatever changed, also when the story failed half-way.
+// success of a pass that acted on the spec) observedGeneration → one patch of whatever changed, also when the story failed half-way.
 // Once the reconcile's signal is aborted (shutdown, lease lost) nothing more is written.
 import type { KubeClient } from '../client/client';
 import type { ResourceKind } from '../client/resource';
@@ -24,6 +24,8 @@ export interface ReconcileStory {
   failed?(error: unknown): FailureOutcome;
   /** Summary conditions from what the pass left, run before the patch unless the object is deleting. */
   summarize?(): void;
+  /** The pass leaves the spec alone (paused): observedGeneration stays where it was. */
+  ignoresSpec?: boolean;
 }
 
 export interface Frame<T extends StatusObject> {
@@ -58,7 +60,7 @@ export async function reconcileInFrame<T extends StatusObject>(frame: Frame<T>, 
   }
   if (!obj.metadata.deletionTimestamp) {
     story.summarize?.();
-    if (!failed) {
+    if (!failed && !story.ignoresSpec) {
       obj.status ??= {};
       obj.status.observedGeneration = obj.metadata.generation;
     }

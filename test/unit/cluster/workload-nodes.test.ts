@@ -113,7 +113,7 @@ describe('readiness from the workload cluster', () => {
   it('counts a Machine Ready when its Node is Ready, before Cluster API says so on the Machine', () => {
     const view = new ControlPlane(structuredClone(tcp({ bootstrapped: true })), cluster, machines, new Map(), undefined,
       new NodeIndex([node('n-a', true, 'sim://a'), node('n-b', false, 'sim://b')]));
-    updateStatus(view, { paused: false, kubeconfigWritten: true });
+    updateStatus(view, { kubeconfigWritten: true });
     expect(view.isReady(machines[0]!)).toBe(true);
     expect(view.isReady(machines[1]!)).toBe(false);
     expect(view.tcp.status?.readyReplicas).toBe(1);

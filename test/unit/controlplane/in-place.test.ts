@@ -143,7 +143,7 @@ describe('which way each Machine goes, and why', () => {
     expect(v.machinesToReplace().size).toBe(3);
     expect(stepOf(v, machines)).toEqual({ action: 'createMachine', first: false, reason: 'rollout' });
     expect(rolloutPathOf(v, machines[0]!)).toBe('replaced: only a Kubernetes version change is made in place');
-    updateStatus(v, { paused: false, kubeconfigWritten: true });
+    updateStatus(v, { kubeconfigWritten: true });
     const rolling = v.tcp.status?.conditions?.find((c) => c.type === 'RollingOut');
     expect(rolling?.message).toContain('* Machine cp-a: Kubernetes version v1.33.5, v1.34.1 wanted; infrastructure cloned from');
     expect(rolling?.message).toContain('(replaced: only a Kubernetes version change is made in place)');
@@ -152,7 +152,7 @@ describe('which way each Machine goes, and why', () => {
   it('RollingOut, MachinesUpToDate and the Machines’ UpToDate say “in place”; upToDateReplicas counts only the recorded versions', () => {
     const machines = three([{ version: NEW }, { annotations: annotated({ version: NEW, step: 'applied' }) }]);
     const v = scene({ machines });
-    updateStatus(v, { paused: false, kubeconfigWritten: true, waiting: 'Upgrading Machine cp-b' });
+    updateStatus(v, { kubeconfigWritten: true, waiting: 'Upgrading Machine cp-b' });
     const condition = (type: string) => v.tcp.status?.conditions?.find((c) => c.type === type);
     expect(condition('RollingOut')?.message).toBe([
       'Rolling out 2 outdated Machines in place: Upgrading Machine cp-b',

@@ -1,5 +1,6 @@
-// The UpToDate condition the control plane keeps on its Machines.
-import { etcdMemberCondition, machineConditionChanges, upToDateCondition } from '../../../src/controlplane/machine-conditions';
+// The conditions the control plane keeps on its Machines: UpToDate, EtcdMemberHealthy and one per Talos service.
+import { etcdMemberCondition, machineConditionChanges, says, serviceCondition, upToDateCondition } from '../../../src/controlplane/machine-conditions';
+import { CONTROL_PLANE_SERVICES } from '../../../src/controlplane/service-watch';
 import type { NodeServices } from '../../../src/controlplane/service-watch';
 import type { Machine } from '../../../src/api/capi/v1beta2/types';
 import { machine, tcp, view } from './fixtures';
@@ -46,12 +47,49 @@ describe('EtcdMemberHealthy on control-plane Machines', () => {
   it('is written once etcd is bootstrapped, and only where it changes', () => {
     const healthy = withUpToDate(machine('cp-a'), 'True', 'UpToDate');
     const said = { ...healthy, status: { ...healthy.status, conditions: [...healthy.status!.conditions!, { type: 'EtcdMemberHealthy', status: 'True' as const, reason: 'Healthy', message: '', lastTransitionTime: 't' }] } };
+    // Only EtcdMemberHealthy is looked at here (the nodes' other services are not reported: those conditions change too).
     const services = new Map([['cp-a', etcd('RUNNING', true)], ['cp-b', etcd('FINISHED', false)]]);
     const sick = withUpToDate(machine('cp-b'), 'True', 'UpToDate');
-    expect(machineConditionChanges(view(tcp(), [said, sick]), services)).toEqual([]);
-    const changes = machineConditionChanges(view(tcp({ bootstrapped: true }), [said, sick]), services);
-    expect(changes.map(({ machine: m, conditions }) => [m.metadata.name, conditions.map((c) => `${c.type}=${c.status}`)])).toEqual([
-      ['cp-b', ['UpToDate=True', 'EtcdMemberHealthy=False']],
+    const etcdChanges = (bootstrapped: boolean) => machineConditionChanges(view(tcp({ bootstrapped }), [said, sick]), services)
+      .flatMap(({ machine: m, conditions }) => conditions.filter((c) => c.type === 'EtcdMemberHealthy' && !says(m, c)).map((c) => `${m.metadata.name}: ${c.status}`));
+    expect(etcdChanges(false)).toEqual([]);
+    expect(etcdChanges(true)).toEqual(['cp-b: False']);
+  });
+});
+
+describe('Talos service conditions on control-plane Machines', () => {
+  const running = (healthy = true) => ({ state: 'RUNNING', healthy, healthUnknown: false, message: '' });
+  const allWell = () => new Map([...CONTROL_PLANE_SERVICES, 'etcd'].map((id) => [id, running()]));
+
+  it('one per Talos service of the control plane, named after it', () => {
+    const names = CONTROL_PLANE_SERVICES.map((id) => serviceCondition(id, { reachable: true, services: allWell() }).type);
+    expect(names).toEqual(['ApidHealthy', 'ContainerdHealthy', 'CriHealthy', 'KubeletHealthy', 'MachinedHealthy', 'TrustdHealthy']);
+  });
+
+  it('says what the node\'s stream says of the service: healthy, failing, not reported, unreachable, not heard from', () => {
+    expect(serviceCondition('kubelet', { reachable: true, services: allWell() }, 4)).toEqual({ type: 'KubeletHealthy', status: 'True', reason: 'Healthy', message: '', observedGeneration: 4 });
+    const failing = new Map([...allWell(), ['kubelet', { state: 'FAILED', healthy: false, healthUnknown: true, message: 'Condition failed: exit status 1' }]]);
+    expect(serviceCondition('kubelet', { reachable: true, services: failing })).toEqual({ type: 'KubeletHealthy', status: 'False', reason: 'NotHealthy', message: 'kubelet failed (Condition failed: exit status 1)' });
+    const unhealthy = new Map([...allWell(), ['apid', running(false)]]);
+    expect(serviceCondition('apid', { reachable: true, services: unhealthy })).toMatchObject({ status: 'False', message: 'apid running, not healthy' });
+    const noTrustd = new Map([...allWell()].filter(([id]) => id !== 'trustd'));
+    expect(serviceCondition('trustd', { reachable: true, services: noTrustd })).toMatchObject({ type: 'TrustdHealthy', status: 'False', message: 'trustd not reported' });
+    expect(serviceCondition('apid', { reachable: false, error: 'connection refused' })).toMatchObject({ status: 'Unknown', reason: 'InspectionFailed', message: 'Talos API not answering (connection refused)' });
+    expect(serviceCondition('apid', undefined)).toMatchObject({ status: 'Unknown', reason: 'Inspecting' });
+  });
+
+  it('written once the node has an address (before etcd is bootstrapped too), only where one changes', () => {
+    const kubeletDown = new Map([...allWell(), ['kubelet', { state: 'FINISHED', healthy: false, healthUnknown: true, message: '' }]]);
+    const current = withUpToDate(machine('cp-a'), 'True', 'UpToDate');
+    const said = { ...current, status: { ...current.status, conditions: [
+      ...current.status!.conditions!,
+      ...CONTROL_PLANE_SERVICES.map((id) => ({ ...serviceCondition(id, { reachable: true, services: allWell() }), lastTransitionTime: 't' })),
+    ] } };
+    const noAddress = withUpToDate(machine('cp-c'), 'True', 'UpToDate');
+    const nodes = new Map([['cp-a', { reachable: true as const, services: allWell() }], ['cp-b', { reachable: true as const, services: kubeletDown }]]);
+    const changes = machineConditionChanges(view(tcp(), [said, withUpToDate(machine('cp-b'), 'True', 'UpToDate'), noAddress]), nodes);
+    expect(changes.map(({ machine: m, conditions }) => [m.metadata.name, conditions.filter((c) => c.status !== 'True').map((c) => `${c.type}=${c.status}: ${c.message}`)])).toEqual([
+      ['cp-b', ['KubeletHealthy=False: kubelet finished']],
     ]);
   });
 });

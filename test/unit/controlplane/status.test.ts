@@ -1,4 +1,4 @@
-import { updateStatus, versionsOf } from '../../../src/controlplane/status';
+import { markPaused, updateStatus, versionsOf } from '../../../src/controlplane/status';
 import { REMEDIATION_IN_PROGRESS_ANNOTATION } from '../../../src/controlplane/remediation';
 import { machine, tcp, view } from './fixtures';
 
@@ -12,7 +12,7 @@ describe('updateStatus', () => {
       machine('cp-b', { node: true, ready: 'True', available: 'False' }),
       machine('cp-c', { ready: 'False', version: 'v1.33.5' }),
     ]);
-    updateStatus(v, { paused: false, kubeconfigWritten: true });
+    updateStatus(v, { kubeconfigWritten: true });
     expect(v.tcp.status).toMatchObject({
       selector: 'cluster.x-k8s.io/cluster-name=c,cluster.x-k8s.io/control-plane=',
       replicas: 3, readyReplicas: 2, availableReplicas: 1, upToDateReplicas: 2,
@@ -32,7 +32,7 @@ describe('updateStatus', () => {
     const v = view(tcp({ bootstrapped: true, initialized: true }), [
       machine('cp-a', { node: true, ready: 'True' }), machine('cp-b', { ready: 'False', version: 'v1.33.5' }),
     ]);
-    updateStatus(v, { paused: false, kubeconfigWritten: true });
+    updateStatus(v, { kubeconfigWritten: true });
     expect(conditionsOf(v)).toMatchObject({
       Initialized: { status: 'True', reason: 'Initialized' },
       MachinesReady: { status: 'False', reason: 'NotReady', message: '* Machine cp-b: not Ready (its Node is not Ready)' },
@@ -40,7 +40,7 @@ describe('updateStatus', () => {
     });
 
     const none = view(tcp(), []);
-    updateStatus(none, { paused: false, kubeconfigWritten: false });
+    updateStatus(none, { kubeconfigWritten: false });
     expect(conditionsOf(none)).toMatchObject({
       Initialized: { status: 'False', reason: 'NotInitialized' }, MachinesReady: { status: 'Unknown' }, MachinesUpToDate: { status: 'Unknown' },
     });
@@ -56,24 +56,24 @@ describe('updateStatus', () => {
     const ready = (name: string) => machine(name, { node: true, ready: 'True', available: 'True' });
 
     const scaling = view(tcp({ bootstrapped: true, initialized: true }), [ready('cp-a')]);
-    updateStatus(scaling, { paused: false, kubeconfigWritten: true, waiting: 'Waiting for the new Machine to be provisioned' });
+    updateStatus(scaling, { kubeconfigWritten: true, waiting: 'Waiting for the new Machine to be provisioned' });
     expect(scaling.tcp.status?.deprecated?.v1beta1?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
     expect(legacy(scaling)).toMatchObject({ status: 'True', reason: 'Progressing', message: 'Scaling from 1 to 3 replicas: Waiting for the new Machine to be provisioned' });
 
     const joining = view(tcp({ bootstrapped: true, initialized: true }), [ready('cp-a'), ready('cp-b'), machine('cp-c', { ready: 'False' })]);
-    updateStatus(joining, { paused: false, kubeconfigWritten: true });
+    updateStatus(joining, { kubeconfigWritten: true });
     expect(legacy(joining)).toMatchObject({ status: 'True', message: '2 of 3 replicas Ready' });
 
     const done = view(tcp({ bootstrapped: true, initialized: true }), [ready('cp-a'), ready('cp-b'), ready('cp-c')]);
     done.tcp.status!.conditions = joining.tcp.status!.conditions;
     done.tcp.status!.deprecated = joining.tcp.status!.deprecated;
-    updateStatus(done, { paused: false, kubeconfigWritten: true });
+    updateStatus(done, { kubeconfigWritten: true });
     expect(legacy(done)).toBeUndefined();
   });
 
   it('is initialized once etcd is bootstrapped and the kubeconfig written, and says what Available waits for', () => {
     const notYet = view(tcp(), [machine('cp-a')]);
-    updateStatus(notYet, { paused: false, kubeconfigWritten: false, waiting: 'Waiting for Machine cp-a to report an address to bootstrap etcd on' });
+    updateStatus(notYet, { kubeconfigWritten: false, waiting: 'Waiting for Machine cp-a to report an address to bootstrap etcd on' });
     expect(notYet.tcp.status).toMatchObject({ initialization: { controlPlaneInitialized: false }, readyReplicas: 0 });
     expect(conditionsOf(notYet)).toMatchObject({
       Available: { status: 'False', reason: 'NotAvailable', message: 'Waiting for Machine cp-a to report an address to bootstrap etcd on' },
@@ -82,34 +82,70 @@ describe('updateStatus', () => {
     expect(notYet.tcp.status?.deprecated?.v1beta1?.conditions?.find((c) => c.type === 'MachinesBootstrapped')).toMatchObject({ status: 'False', reason: 'WaitingForTalosBoot' });
 
     const noKubeconfig = view(tcp({ bootstrapped: true }), [machine('cp-a')]);
-    updateStatus(noKubeconfig, { paused: false, kubeconfigWritten: false });
+    updateStatus(noKubeconfig, { kubeconfigWritten: false });
     expect(conditionsOf(noKubeconfig).Available?.message).toBe('Waiting for the c-kubeconfig Secret to be written');
 
     const noReadyMachine = view(tcp({ bootstrapped: true }), [machine('cp-a', { ready: 'False' })]);
-    updateStatus(noReadyMachine, { paused: false, kubeconfigWritten: true });
+    updateStatus(noReadyMachine, { kubeconfigWritten: true });
     expect(noReadyMachine.tcp.status?.initialization?.controlPlaneInitialized).toBe(true);
     expect(conditionsOf(noReadyMachine).Available).toEqual({ status: 'False', reason: 'NotAvailable', message: 'Waiting for a control-plane Machine to be Ready (its Node Ready)' });
   });
 
   it('never takes initialized back', () => {
     const v = view(tcp({ initialized: true }), []);
-    updateStatus(v, { paused: false, kubeconfigWritten: false });
+    updateStatus(v, { kubeconfigWritten: false });
     expect(v.tcp.status?.initialization?.controlPlaneInitialized).toBe(true);
   });
 
-  it('reports a failure in the waiting conditions, pause, and too many replicas', () => {
+  it('reports a failure in the waiting conditions, and too many replicas', () => {
     const failed = view(tcp(), [machine('cp-a', { address: '127.0.0.8' })]);
-    updateStatus(failed, { paused: false, kubeconfigWritten: false, failure: 'Bootstrap: UNAVAILABLE' });
+    updateStatus(failed, { kubeconfigWritten: false, failure: 'Bootstrap: UNAVAILABLE' });
     expect(conditionsOf(failed).Available?.message).toBe('Bootstrap: UNAVAILABLE');
 
-    const paused = view(tcp(), []);
-    updateStatus(paused, { paused: true, kubeconfigWritten: false });
-    expect(conditionsOf(paused).Paused).toMatchObject({ status: 'True', reason: 'Paused' });
 
     const many = view(tcp({ replicas: 1, bootstrapped: true }), [machine('a'), machine('b'), machine('c')]);
-    updateStatus(many, { paused: false, kubeconfigWritten: true });
+    updateStatus(many, { kubeconfigWritten: true });
     expect(conditionsOf(many).ScalingDown).toEqual({ status: 'True', reason: 'ScalingDown', message: 'Scaling down from 3 to 1 replicas' });
     expect(conditionsOf(many).RollingOut).toEqual({ status: 'False', reason: 'NotRollingOut', message: '' });
+  });
+});
+
+describe('a paused control plane', () => {
+  it('says Paused=True at the generation it saw and changes nothing else', () => {
+    const v = view(tcp({ bootstrapped: true, initialized: true }), [machine('cp-a', { node: true, ready: 'True' })]);
+    updateStatus(v, { kubeconfigWritten: true });
+    const before = structuredClone(v.tcp.status!);
+    v.tcp.metadata.generation = 3;
+    v.tcp.spec.replicas = 5;
+    markPaused(v);
+    expect(conditionsOf(v).Paused).toEqual({ status: 'True', reason: 'Paused', message: 'The Cluster or the TalosControlPlane is paused' });
+    expect(v.tcp.status!.conditions!.find((c) => c.type === 'Paused')?.observedGeneration).toBe(3);
+    const others = (status: typeof before) => ({ ...status, conditions: status.conditions?.filter((c) => c.type !== 'Paused') });
+    expect(others(v.tcp.status!)).toEqual(others(before));
+  });
+});
+
+describe('CertificatesAvailable', () => {
+  it('is True once the bundle was found whole, False saying what is missing, Unknown before it was read', () => {
+    const found = view(tcp(), []);
+    updateStatus(found, { kubeconfigWritten: false, certificates: { available: true } });
+    expect(conditionsOf(found).CertificatesAvailable).toEqual({ status: 'True', reason: 'Available', message: '' });
+
+    const missing = view(tcp(), []);
+    const message = 'Secret ns/c-talos does not exist yet (the bootstrap provider writes the secrets bundle when it renders the first Machine\'s config)';
+    updateStatus(missing, { kubeconfigWritten: false, certificates: { available: false, reason: 'SecretNotFound', message } });
+    expect(conditionsOf(missing).CertificatesAvailable).toEqual({ status: 'False', reason: 'SecretNotFound', message });
+
+    const unread = view(tcp(), []);
+    updateStatus(unread, { kubeconfigWritten: false });
+    expect(conditionsOf(unread).CertificatesAvailable).toMatchObject({ status: 'Unknown', reason: 'NotChecked' });
+  });
+
+  it('stays as it was after a pass that did not read the bundle', () => {
+    const v = view(tcp(), []);
+    updateStatus(v, { kubeconfigWritten: false, certificates: { available: true } });
+    updateStatus(v, { kubeconfigWritten: false });
+    expect(conditionsOf(v).CertificatesAvailable).toMatchObject({ status: 'True', reason: 'Available' });
   });
 });
 
@@ -121,22 +157,22 @@ describe('the Remediating condition', () => {
 
   it('False NotRemediating when nothing is remediated', () => {
     const v = view(tcp({ bootstrapped: true }), [machine('cp-a', { node: true })]);
-    updateStatus(v, { paused: false, kubeconfigWritten: true });
+    updateStatus(v, { kubeconfigWritten: true });
     expect(conditionsOf(v).Remediating).toEqual({ status: 'False', reason: 'NotRemediating', message: '' });
   });
 
   it('True RemediationInProgress while the control plane carries the annotation, with what the step says if it said', () => {
     const v = view(inProgress(), [machine('cp-b', { node: true })]);
-    updateStatus(v, { paused: false, kubeconfigWritten: true });
+    updateStatus(v, { kubeconfigWritten: true });
     expect(conditionsOf(v).Remediating).toEqual({ status: 'True', reason: 'RemediationInProgress', message: 'Remediating Machine cp-a' });
     const said = view(inProgress(), [machine('cp-b', { node: true })]);
-    updateStatus(said, { paused: false, kubeconfigWritten: true, remediation: { reason: 'RemediationInProgress', message: 'Machine cp-a was remediated (retry 1): waiting for its replacement to join' } });
+    updateStatus(said, { kubeconfigWritten: true, remediation: { reason: 'RemediationInProgress', message: 'Machine cp-a was remediated (retry 1): waiting for its replacement to join' } });
     expect(conditionsOf(said).Remediating).toMatchObject({ status: 'True', message: 'Machine cp-a was remediated (retry 1): waiting for its replacement to join' });
   });
 
   it('False with the guard\'s reason and message while a remediation is blocked', () => {
     const v = view(tcp({ bootstrapped: true }), [machine('cp-a', { node: true, markedForRemediation: true })]);
-    updateStatus(v, { paused: false, kubeconfigWritten: true, remediation: { reason: 'CannotBeRemediated', message: 'Machine cp-a cannot be remediated: the control plane has only this replica (its etcd member is the only one)' } });
+    updateStatus(v, { kubeconfigWritten: true, remediation: { reason: 'CannotBeRemediated', message: 'Machine cp-a cannot be remediated: the control plane has only this replica (its etcd member is the only one)' } });
     expect(conditionsOf(v).Remediating).toEqual({ status: 'False', reason: 'CannotBeRemediated', message: 'Machine cp-a cannot be remediated: the control plane has only this replica (its etcd member is the only one)' });
   });
 });
@@ -153,7 +189,7 @@ describe('versionsOf', () => {
     const sick = new Map([...well, ['etcd', running(false)]]);
     const v = view(tcp({ bootstrapped: true }), [machine('cp-a'), machine('cp-b'), machine('cp-c')]);
     updateStatus(v, {
-      paused: false, kubeconfigWritten: true,
+      kubeconfigWritten: true,
       nodeServices: new Map([
         ['cp-a', { reachable: true as const, services: well }],
         ['cp-b', { reachable: true as const, services: sick }],
@@ -167,10 +203,10 @@ describe('versionsOf', () => {
     expect(conditionsOf(v).ControlPlaneComponentsHealthy?.message).toBe('* Machine cp-b: etcd not running healthy\n* Machine cp-c: Talos API not answering (connect ECONNREFUSED)');
 
     const healthy = view(tcp({ bootstrapped: true }), [machine('cp-a')]);
-    updateStatus(healthy, { paused: false, kubeconfigWritten: true, nodeServices: new Map([['cp-a', { reachable: true as const, services: well }]]) });
+    updateStatus(healthy, { kubeconfigWritten: true, nodeServices: new Map([['cp-a', { reachable: true as const, services: well }]]) });
     expect(conditionsOf(healthy).EtcdClusterHealthy).toEqual({ status: 'True', reason: 'Healthy', message: '' });
     const notYet = view(tcp({ bootstrapped: true }), [machine('cp-a')]);
-    updateStatus(notYet, { paused: false, kubeconfigWritten: true, nodeServices: new Map([['cp-a', undefined]]) });
+    updateStatus(notYet, { kubeconfigWritten: true, nodeServices: new Map([['cp-a', undefined]]) });
     expect(conditionsOf(notYet).EtcdClusterHealthy).toEqual({ status: 'Unknown', reason: 'HealthUnknown', message: 'Waiting to hear from cp-a' });
   });
 });

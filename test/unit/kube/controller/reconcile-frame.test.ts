@@ -47,6 +47,14 @@ describe('reconcileInFrame', () => {
     expect(patches).toEqual([{ subresource: 'status', body: { status: { phase: 'Ready', summary: 'phase Ready', observedGeneration: 3 } } }]);
   });
 
+  it('a pass that leaves the spec alone (paused): its changes written, observedGeneration not moved', async () => {
+    const { client, patches } = recordingClient();
+    const obj = widget();
+    obj.status = { observedGeneration: 2 };
+    await reconcileInFrame(frame(client, obj, context()), { ignoresSpec: true, run: async () => { obj.status!.phase = 'Paused'; } });
+    expect(patches).toEqual([{ subresource: 'status', body: { status: { phase: 'Paused' } } }]);
+  });
+
   it('a failure to retry: what the story did before it is still written, without observedGeneration, and the error is rethrown', async () => {
     const { client, patches } = recordingClient();
     const obj = widget();
