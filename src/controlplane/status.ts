@@ -49,6 +49,8 @@ export interface StatusFacts {
   failure?: string;
   /** What each control-plane node's Events stream said. */
   nodeServices?: NodeServicesByMachine;
+  /** Why an orphaned control-plane Machine is not adopted (see adoption.ts): the control plane waits. */
+  adoptionRefused?: string;
   /** What the remediation step said (see remediation.ts): under way, or blocked and why. */
   remediation?: { reason: RemediatingReason; message: string };
 }
@@ -133,7 +135,7 @@ export function updateStatus(view: ControlPlane, facts: StatusFacts, now?: Date)
   set(remediatingCondition(view, facts));
   for (const condition of healthConditions(view, facts)) set(condition);
 
-  const reconciling = reconcilingMessage(view, status.readyReplicas, waitingText);
+  const reconciling = facts.adoptionRefused ?? reconcilingMessage(view, status.readyReplicas, waitingText);
   // kstatus reads status.conditions of whichever version it is given: both lists say Reconciling.
   status.conditions = reconciling === undefined
     ? status.conditions?.filter((c) => c.type !== RECONCILING)
