@@ -49,7 +49,8 @@ export function controlPlaneClusterRules(): PolicyRule[] {
     rule(CONTROLPLANE_V1BETA1.talosControlPlane, ['patch'], 'status'),
     rule(ClusterKind, ['list', 'watch']),
     // Control-plane Machines are created, and deleted on scale-down and with the control plane; their UpToDate
-    // condition is patched (the patch helper re-reads on conflict).
+    // condition is patched (the patch helper re-reads on conflict); their pre-terminate hook annotation is added and
+    // released, and an orphaned one is adopted (its owner references patched).
     rule(MachineKind, ['get', 'list', 'watch', 'create', 'patch', 'delete']),
     rule(MachineKind, ['patch'], 'status'),
     // Its Machines' TalosConfigs are watched (informer) and created; taken back when a later create of the Machine fails;

@@ -15,11 +15,14 @@ export const OWNER_REMEDIATED_CONDITION = 'OwnerRemediated';
 
 const conditionIsFalse = (machine: Machine, type: string): boolean => getCondition(machine.status?.conditions, type)?.status === 'False';
 
-/** Owned by `owner`: an owner reference with its UID, or (no UID known) its kind and name. */
+/**
+ * Controlled by `owner`: its controller reference is `owner`'s (by UID, or with no UID known by kind
+ * and name). A Machine another controller owns is not `owner`'s, whatever other references it has.
+ */
 export function ownedBy(owner: Pick<KubeObject, 'kind' | 'metadata'>): MachineFilter {
   const { uid, name } = owner.metadata;
   return (machine) =>
-    (machine.metadata.ownerReferences ?? []).some((ref) => (uid ? ref.uid === uid : ref.kind === owner.kind && ref.name === name));
+    (machine.metadata.ownerReferences ?? []).some((ref) => ref.controller === true && (uid ? ref.uid === uid : ref.kind === owner.kind && ref.name === name));
 }
 
 /** In one of `domains`; `undefined` or '' stands for "no failure domain". */

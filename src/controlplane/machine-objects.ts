@@ -16,6 +16,7 @@ import { apiVersionOf } from '../kube/client/resource';
 import type { Unstructured } from '../kube/client/unstructured';
 import { isObject } from '../util/json';
 import { machineDeletionOf, metadataForNewObject } from './machine-template';
+import { ETCD_CLEANUP_HOOK } from './pre-terminate';
 
 /** Which template an infrastructure machine was cloned from (Cluster API's annotations). */
 export const CLONED_FROM_NAME = 'cluster.x-k8s.io/cloned-from-name';
@@ -150,7 +151,8 @@ export function machineObjects({ tcp, clusterName, template, name, first, failur
     metadata: {
       name, namespace,
       labels: { ...fromTemplate.labels, ...clusterLabels, [CONTROL_PLANE_NAME_LABEL]: tcp.metadata.name! },
-      annotations: { ...fromTemplate.annotations, ...annotations },
+      // The pre-terminate hook: Cluster API waits for the control plane to remove its etcd member after the drain.
+      annotations: { ...fromTemplate.annotations, ...annotations, [ETCD_CLEANUP_HOOK]: '' },
       ownerReferences: [controllerOwnerReference(tcp, V1BETA1.talosControlPlane)],
     },
     spec: {

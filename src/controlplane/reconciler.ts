@@ -1,6 +1,8 @@
 // The TalosControlPlane reconciler: fetch → owner Cluster → patch helper → pause (as KCP, before
-// deletion too: only Paused is written) → (always) status + conditions + one patch → deletion, or
-// the story: finalizer, certificates, endpoint, remediation of a
+// deletion too: only Paused is written) → (always) status + conditions + one patch → deletion (the
+// Machines' pre-terminate hooks released), or the story: finalizer, certificates, endpoint,
+// adoption of orphaned Machines, the pre-terminate hook on each Machine (a deleting one's etcd
+// member removed after its drain), orphan etcd members, remediation of a
 // Machine MachineHealthCheck marked, else the next step (create a Machine, bootstrap etcd, remove
 // one, wait), kubeconfig. A failure ends in the conditions' messages and a Warning Event, then
 // retries with backoff.
@@ -24,13 +26,13 @@ import { infrastructureRefOf } from '../api/controlplane/spec';
 import type { TalosControlPlane } from '../api/controlplane/v1beta1/types';
 import type { TalosConfig } from '../api/bootstrap/v1beta1/types';
 import { refersToKind } from '../kube/meta/owners';
-import { Machines, not, OWNER_REMEDIATED_CONDITION, ownedBy } from '../cluster/machines';
+import { isDeleting, Machines, not, OWNER_REMEDIATED_CONDITION, ownedBy } from '../cluster/machines';
 import { clusterSecretNames } from '../cluster/secrets';
 import { InvalidSecretsBundle } from '../cluster/bundle-secret';
 import { TALOS_ADMIN, TALOS_READER, TalosAccess, type TalosRole } from '../cluster/talos-access';
 import { type ConnectWorkload, WorkloadNodes } from '../cluster/workload-nodes';
 import type { IssuedCertificate } from '../talos/config/secrets/certificates';
-import { memberIdHex, TalosClient, unwrapSingle, type TalosEvent } from '../talos/api';
+import { memberIdHex, TalosClient, unwrapSingle, type EtcdMember, type TalosEvent } from '../talos/api';
 import { ControlPlane, hasNode } from './control-plane';
 import { bootstrapEtcdOnce, etcdServiceHealthy } from './etcd';
 import { Expectations } from './expectations';
@@ -39,17 +41,20 @@ import { createMachineObjects } from './create-machine';
 import { machineName, machineObjects, type RandomIndex } from './machine-objects';
 import { joiningMachines, nextStep, type ChangeReason, type NextStep } from './scale';
 import { rolloutAfterOf, type MachineParts } from './rollout';
-import { removeControlPlaneMachine } from './scale-down';
+import { forfeitIfRunning, removeControlPlaneMachine } from './scale-down';
 import { patchMachineConditions, removeMachineCondition, says, syncMachineConditions } from './machine-conditions';
 import { machinePatch, metadataPatch } from './machine-template';
 import {
   etcdRemovalBlock, isMarkedForRemediation, planRemediation, recoveredFromRemediation, REMEDIATION_FOR_ANNOTATION,
   REMEDIATION_IN_PROGRESS_ANNOTATION, remediationInProgress, type RemediationData, type RemediationPlan,
 } from './remediation';
-import { removeRemediatedMachine } from './remediation-removal';
+import { removeEtcdMember } from './etcd-member-removal';
+import { hasCleanupHook, hookPatch, machinesWithoutHook, preTerminateStep } from './pre-terminate';
+import { orphanMembers, orphanRemovalBlock } from './orphan-members';
+import { adoptableMachines, adoptionPatch, adoptionRefusal } from './adoption';
 import type { InPlaceAction } from './in-place';
 import { runInPlaceStep } from './in-place-upgrade';
-import { countRolloutStep } from '../metrics/provider-metrics';
+import { countEtcdOperation, countRolloutStep } from '../metrics/provider-metrics';
 import { etcdWell, ServiceWatch, type OpenEvents } from './service-watch';
 import { checkCertificates, MissingSecretsBundle, readSecretsBundle, type CertificatesCheck } from './certificates';
 import { markDeleting, markPaused, OWNED_CONDITIONS, updateStatus, type StatusFacts } from './status';
@@ -73,6 +78,8 @@ const DELETION_POLL_MS = 5_000;
 
 /** How long a secrets bundle found whole is taken as still whole before it is read again. */
 const CERTIFICATES_RECHECK_MS = 60_000;
+/** How soon a control plane that cannot adopt a Machine looks again (an orphan's changes do not reach this controller). */
+const ADOPTION_RETRY_MS = 30_000;
 
 /** How soon a removal that waits for a node (unreachable, or a peer unhealthy) is tried again. */
 const REMOVAL_RETRY_MS = 5_000;
@@ -153,7 +160,8 @@ export class TalosControlPlaneReconciler implements Reconciler {
     const uid = tcp.metadata.uid ?? '';
     // Our own bootstrap, not yet back through the cache, counts: it is written again below.
     if (this.expectations.wasEtcdBootstrapped(uid)) tcp.status = { ...(tcp.status ?? {}), bootstrapped: true };
-    const machines = this.ownedMachines(tcp, clusterName);
+    const clusterMachines = this.controlPlaneMachinesOf(tcp, clusterName);
+    const machines = Machines.of(clusterMachines).filter(ownedBy(tcp));
     const parts = await this.partsOf(tcp, machines, ctx.signal);
     const view = new ControlPlane(tcp, cluster, machines, parts, BOOTSTRAP_V1BETA1.talosConfig.version, this.nodes.nodesOf(ownerKey(tcp)));
     const paused = cluster.spec?.paused === true || PAUSED_ANNOTATION in (tcp.metadata.annotations ?? {});
@@ -172,7 +180,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
           if (!(tcp.metadata.finalizers ?? []).includes(TALOS_CONTROL_PLANE_FINALIZER)) {
             tcp.metadata.finalizers = [...(tcp.metadata.finalizers ?? []), TALOS_CONTROL_PLANE_FINALIZER];
           }
-          return this.reconcileControlPlane(view, facts, ctx);
+          return this.reconcileControlPlane(view, clusterMachines, facts, ctx);
         },
         failed: (error) => {
           facts.failure = errorMessage(error);
@@ -200,12 +208,12 @@ export class TalosControlPlaneReconciler implements Reconciler {
     this.certificatesWellAt.delete(uid);
   }
 
-  private ownedMachines(tcp: TalosControlPlane, clusterName: string): Machines {
-    const machines = this.deps.readers.machines.list({
+  /** Every control-plane Machine of the cluster in the control plane's namespace, whoever owns it. */
+  private controlPlaneMachinesOf(tcp: TalosControlPlane, clusterName: string): Machine[] {
+    return this.deps.readers.machines.list({
       namespace: tcp.metadata.namespace,
       labels: { [CLUSTER_NAME_LABEL]: clusterName, [CONTROL_PLANE_LABEL]: '' },
     });
-    return Machines.of(machines).filter(ownedBy(tcp));
   }
 
   /** Each Machine's TalosConfig and infrastructure machine from the caches (absent ones count as up to date). */
@@ -227,7 +235,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
     return parts;
   }
 
-  private async reconcileControlPlane(view: ControlPlane, facts: StatusFacts, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+  private async reconcileControlPlane(view: ControlPlane, clusterMachines: readonly Machine[], facts: StatusFacts, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     facts.certificates = await this.certificatesOf(view, ctx);
     // As KCP: nothing is created before the infrastructure is provisioned, so that the Machines
     // see what it offers (the endpoint, the failure domains to spread them over).
@@ -239,16 +247,23 @@ export class TalosControlPlaneReconciler implements Reconciler {
       facts.waiting = `Waiting for Cluster ${view.clusterName} to have a control-plane endpoint`;
       return;
     }
+    // As KCP: orphaned control-plane Machines are adopted first, and the pass waits for the cache to see it.
+    if (await this.adoptMachines(view, clusterMachines, facts, ctx)) return { requeueAfter: ADOPTION_RETRY_MS };
     const uid = view.tcp.metadata.uid ?? '';
     const unseen = this.expectations.machineNotYetSeen(uid, view.machines.names()) ?? this.expectations.deletionNotYetSeen(uid, view.activeMachines.names());
     this.followServices(view, facts);
     const etcd = unseen ? { healthy: new Set<string>(), polled: false } : await this.etcdHealth(view, ctx);
     const etcdHealthyOn = etcd.healthy;
+    await this.addCleanupHooks(view, ctx);
+    // A deleting Machine's etcd member goes first (its pre-terminate hook), then orphan members, then remediation.
+    const hook = unseen ? {} : await this.runPreTerminateHook(view, etcdHealthyOn, ctx);
+    const orphanRemoved = unseen ? false : await this.removeOrphanMember(view, clusterMachines, etcdHealthyOn, ctx);
     // Remediation goes before the next step (as KCP): a victim taken out ends the pass.
-    const remediation = unseen ? { acted: false } : await this.remediate(view, etcdHealthyOn, facts, ctx);
+    const remediation = unseen || orphanRemoved ? { acted: false } : await this.remediate(view, etcdHealthyOn, facts, ctx);
     const step: NextStep = unseen ? { action: 'wait', message: `Waiting for the cache to see the change to Machine ${unseen}` }
-      : remediation.acted ? { action: 'none' } : nextStep(view, etcdHealthyOn, facts.nodeServices);
-    let result: ReconcileResult | void = remediation.result;
+      : orphanRemoved ? { action: 'wait', message: 'Removed an orphan etcd member: looking again before the next change' }
+        : remediation.acted ? { action: 'none' } : nextStep(view, etcdHealthyOn, facts.nodeServices);
+    let result: ReconcileResult | void = remediation.result ?? hook.result ?? (orphanRemoved ? { requeueAfter: 1_000 } : undefined);
     switch (step.action) {
       case 'createMachine':
         await this.createMachine(view, step.first, step.reason, ctx);
@@ -277,6 +292,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
       case 'none':
         break;
     }
+    if (hook.waiting) facts.waiting = hook.waiting;
     await syncMachineConditions(this.deps.client, view, facts.nodeServices ?? new Map(), ctx.signal);
     await this.syncMachineTemplate(view, ctx);
     // A rollout.after still ahead starts the rollout on time (nothing else wakes the controller then).
@@ -294,13 +310,14 @@ export class TalosControlPlaneReconciler implements Reconciler {
    * Which Machines run a healthy etcd member: from their nodes' Events streams (see
    * service-watch.ts), and, for a joining Machine whose stream has not answered yet, by asking the
    * node once (each node about itself, so no name matching is needed). `polled` says whether such
-   * a Machine was only polled, so the pass looks again soon.
+   * a Machine was only polled, so the pass looks again soon. Deleting Machines count too: their
+   * members vote until their pre-terminate hook removes them.
    */
   private async etcdHealth(view: ControlPlane, ctx: ReconcileContext): Promise<{ healthy: Set<string>; polled: boolean }> {
     const healthy = new Set<string>();
     let polled = false;
     if (!view.etcdBootstrapped) return { healthy, polled };
-    for (const machine of view.activeMachines) {
+    for (const machine of view.machines) {
       const address = view.talosAddress(machine);
       const streamed = address ? this.services.servicesAt(address) : undefined;
       if (streamed?.reachable && etcdWell(streamed.services)) healthy.add(machine.metadata.name ?? '');
@@ -320,17 +337,19 @@ export class TalosControlPlaneReconciler implements Reconciler {
     return { healthy, polled };
   }
 
-  /** Keeps one Events stream per control-plane node with an address, and reports what they say. */
+  /**
+   * Keeps one Events stream per control-plane node with an address (a deleting one's until it is
+   * gone: its pre-terminate hook asks after its etcd), and reports what those not deleting say.
+   */
   private followServices(view: ControlPlane, facts: StatusFacts): void {
     const owner = ownerKey(view.tcp);
     this.watchTargets.set(owner, { uid: view.tcp.metadata.uid ?? view.clusterName, namespace: view.namespace, clusterName: view.clusterName });
-    const addresses = new Map<string, string>();
-    for (const machine of view.activeMachines) {
-      const address = view.talosAddress(machine);
-      if (address) addresses.set(machine.metadata.name ?? '', address);
-    }
-    this.services.follow(owner, new Set(addresses.values()));
-    facts.nodeServices = new Map([...addresses].map(([name, address]) => [name, this.services.servicesAt(address)]));
+    const addressOf = (machines: Machines) => new Map([...machines].flatMap((m) => {
+      const address = view.talosAddress(m);
+      return address ? [[m.metadata.name ?? '', address] as const] : [];
+    }));
+    this.services.follow(owner, new Set(addressOf(view.machines).values()));
+    facts.nodeServices = new Map([...addressOf(view.activeMachines)].map(([name, address]) => [name, this.services.servicesAt(address)]));
   }
 
   /** The Events stream of one node, read with an os:reader certificate. */
@@ -396,11 +415,115 @@ export class TalosControlPlaneReconciler implements Reconciler {
     const why = reason === 'rollout'
       ? `outdated: ${view.outdatedReasons(victim).join('; ')}`
       : `scaling down from ${view.activeMachines.size} to ${view.desiredReplicas} replicas`;
-    const etcd = outcome.left ? 'its etcd member left the cluster' : 'it held no etcd member';
+    const etcd = outcome.forfeited ? 'it handed off etcd leadership; its member leaves after the drain' : 'its etcd member, if any, is removed after the drain';
     this.deps.recorder.event(view.tcp, 'Normal', 'MachineRemoved', `Deleted control-plane Machine ${name} (${why}); ${etcd}`);
-    ctx.log.info({ machine: name, reason, left: outcome.left }, 'control-plane Machine removed');
+    ctx.log.info({ machine: name, reason, forfeited: outcome.forfeited }, 'control-plane Machine removed');
     countRolloutStep('removed', reason);
     facts.waiting = `Waiting for Machine ${name} to be deleted`;
+  }
+
+  /**
+   * Orphaned control-plane Machines of the cluster get this control plane as their controller (see
+   * adoption.ts); true when the pass stops there: some were adopted (the next pass sees them in the
+   * cache) or one cannot be (said in an Event, once, and in Reconciling).
+   */
+  private async adoptMachines(view: ControlPlane, clusterMachines: readonly Machine[], facts: StatusFacts, ctx: ReconcileContext): Promise<boolean> {
+    const candidates = adoptableMachines(clusterMachines);
+    if (candidates.length === 0) return false;
+    for (const machine of candidates) {
+      const name = machine.metadata.name ?? '';
+      const refusal = adoptionRefusal(view.tcp, machine);
+      if (refusal) {
+        facts.adoptionRefused = refusal;
+        if (!this.wasWaitingFor(view, refusal)) {
+          this.deps.recorder.event(view.tcp, 'Warning', 'AdoptionFailed', refusal);
+          ctx.log.warn({ machine: name, version: machine.spec.version }, 'control-plane Machine not adopted');
+        }
+        return true;
+      }
+    }
+    for (const machine of candidates) {
+      const name = machine.metadata.name ?? '';
+      await this.deps.client.patch(MachineKind, view.namespace, name, adoptionPatch(view.tcp, machine), 'merge', { signal: ctx.signal });
+      this.deps.recorder.event(view.tcp, 'Normal', 'MachineAdopted', `Adopted control-plane Machine ${name} (it had no controller)`);
+      ctx.log.info({ machine: name }, 'control-plane Machine adopted');
+    }
+    facts.waiting = `Waiting for the cache to see the adopted Machine${candidates.length === 1 ? '' : 's'} ${candidates.map((m) => m.metadata.name).join(', ')}`;
+    return true;
+  }
+
+  /** Adds (or with `release`, removes) the pre-terminate hook on a Machine; a Machine already gone is no matter. */
+  private async patchHook(view: ControlPlane, machine: Machine, release: boolean, ctx: ReconcileContext): Promise<void> {
+    try {
+      await this.deps.client.patch(MachineKind, view.namespace, machine.metadata.name!, hookPatch(release), 'merge', { signal: ctx.signal });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  /** Machines made before the hook existed get it. */
+  private async addCleanupHooks(view: ControlPlane, ctx: ReconcileContext): Promise<void> {
+    for (const machine of machinesWithoutHook(view)) {
+      await this.patchHook(view, machine, false, ctx);
+      ctx.log.info({ machine: machine.metadata.name }, 'pre-terminate hook added');
+    }
+  }
+
+  /**
+   * The pre-terminate hook (see pre-terminate.ts): once Cluster API drained a deleting Machine's
+   * Node, its etcd member leaves (or is removed through a healthy peer) while the rest keeps
+   * quorum, and the hook is released. `waiting` says what it waits for, if it waits.
+   */
+  private async runPreTerminateHook(view: ControlPlane, healthyOn: ReadonlySet<string>, ctx: ReconcileContext): Promise<{ waiting?: string; result?: ReconcileResult }> {
+    const step = preTerminateStep(view);
+    if (step.action === 'none') return {};
+    const victim = step.machine;
+    const name = victim.metadata.name ?? '';
+    if (step.action === 'wait') return { waiting: step.message };
+    if (step.action === 'release') {
+      await this.patchHook(view, victim, true, ctx);
+      ctx.log.info({ machine: name, why: step.why }, 'pre-terminate hook released without an etcd change');
+      return { waiting: `Waiting for Machine ${name} to be deleted` };
+    }
+    const members = await this.etcdMemberNames(view, victim, healthyOn, ctx);
+    const block = etcdRemovalBlock(view, victim, healthyOn, members, true);
+    const waits = (message: string) => {
+      if (!this.wasWaitingFor(view, message)) this.deps.recorder.event(view.tcp, 'Normal', 'WaitingToRemoveEtcdMember', message);
+      return { waiting: message, result: { requeueAfter: REMOVAL_RETRY_MS } };
+    };
+    if (block) return waits(block);
+    // Peers not being deleted are asked first.
+    const others = [...view.activeMachines.sortedByCreation(), ...view.machines.filter(isDeleting).sortedByCreation()].filter((m) => m !== victim);
+    const outcome = await removeEtcdMember({
+      victim, others, isHealthy: (m) => healthyOn.has(m.metadata.name ?? ''), signal: ctx.signal, addressOf: (machine) => view.talosAddress(machine),
+      talosAt: (address, role, call) => this.withTalos(view, address, role, call),
+    });
+    if (!outcome.removed) return waits(outcome.waiting);
+    await this.patchHook(view, victim, true, ctx);
+    const how = outcome.how === 'left' ? 'its etcd member left the cluster'
+      : outcome.how === 'removedThroughPeer' ? `its etcd member ${outcome.member.hostname} (${memberIdHex(outcome.member.id)}) was removed through Machine ${outcome.peer}`
+        : 'it held no etcd member';
+    this.deps.recorder.event(view.tcp, 'Normal', 'EtcdMemberRemoved', `Deleting control-plane Machine ${name} was drained: ${how}; its pre-terminate hook is released`);
+    ctx.log.info({ machine: name, how: outcome.how }, 'etcd member of a deleting Machine removed, pre-terminate hook released');
+    return { waiting: `Waiting for Machine ${name} to be deleted` };
+  }
+
+  /**
+   * One etcd member no control-plane Machine accounts for is removed by ID through a healthy peer,
+   * while the control plane is otherwise healthy (see orphan-members.ts); true when one was.
+   */
+  private async removeOrphanMember(view: ControlPlane, clusterMachines: readonly Machine[], healthyOn: ReadonlySet<string>, ctx: ReconcileContext): Promise<boolean> {
+    if (orphanRemovalBlock(view, healthyOn)) return false;
+    const read = await this.etcdMembers(view, undefined, healthyOn, ctx);
+    const orphan = read && orphanMembers(read.members, clusterMachines)[0];
+    if (!read || !orphan) return false;
+    const id = memberIdHex(orphan.id);
+    await this.withTalos(view, read.address, TALOS_ADMIN, (talos) =>
+      countEtcdOperation('remove_member', talos.etcdRemoveMemberByID(orphan.id, { signal: ctx.signal }).then((replies) => unwrapSingle(replies, 'EtcdRemoveMemberByID'))));
+    const message = `Removed etcd member ${orphan.hostname} (${id}) through Machine ${read.peer}: no control-plane Machine has a Node of that name`;
+    this.deps.recorder.event(view.tcp, 'Normal', 'OrphanEtcdMemberRemoved', message);
+    ctx.log.info({ member: orphan.hostname, id, peer: read.peer }, 'orphan etcd member removed');
+    return true;
   }
 
   /**
@@ -440,7 +563,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
     const members = await this.etcdMemberNames(view, plan.machine, healthyOn, ctx);
     const block = etcdRemovalBlock(view, plan.machine, healthyOn, members);
     if (block) return { acted: false, result: await this.remediationWaits(view, { action: 'wait', machine: plan.machine, wait: 'deferred', message: block }, facts, ctx) };
-    return { acted: true, result: await this.remediateMachine(view, plan.machine, plan.data, healthyOn, facts, ctx) };
+    return { acted: true, result: await this.remediateMachine(view, plan.machine, plan.data, facts, ctx) };
   }
 
   /** The remediation is done once its victim is gone and every Machine not marked for remediation has joined. */
@@ -459,12 +582,17 @@ export class TalosControlPlaneReconciler implements Reconciler {
 
   /** The etcd members' names, from the first healthy member other than `victim` that answers (undefined: none did). */
   private async etcdMemberNames(view: ControlPlane, victim: Machine, healthyOn: ReadonlySet<string>, ctx: ReconcileContext): Promise<string[] | undefined> {
+    return (await this.etcdMembers(view, victim, healthyOn, ctx))?.members.map((member) => member.hostname);
+  }
+
+  /** The etcd members, as the first healthy Machine not being deleted (nor `victim`) that answers lists them. */
+  private async etcdMembers(view: ControlPlane, victim: Machine | undefined, healthyOn: ReadonlySet<string>, ctx: ReconcileContext): Promise<{ members: EtcdMember[]; peer: string; address: string } | undefined> {
     for (const peer of view.activeMachines.sortedByCreation()) {
       const address = view.talosAddress(peer);
       if (peer === victim || !address || !healthyOn.has(peer.metadata.name ?? '')) continue;
       try {
         const list = unwrapSingle(await this.withTalos(view, address, TALOS_READER, (talos) => talos.etcdMemberList({}, { signal: ctx.signal })), 'EtcdMemberList');
-        return list.members.map((member) => member.hostname);
+        return { members: list.members, peer: peer.metadata.name ?? '', address };
       } catch (error) {
         if (ctx.signal.aborted) throw error;
         ctx.log.debug({ machine: peer.metadata.name, err: errorMessage(error) }, 'etcd member list not read');
@@ -495,37 +623,26 @@ export class TalosControlPlaneReconciler implements Reconciler {
   }
 
   /** Takes the victim out of etcd and deletes it (see remediation-removal.ts), recording the remediation. */
-  private async remediateMachine(view: ControlPlane, victim: Machine, data: RemediationData, healthyOn: ReadonlySet<string>, facts: StatusFacts, ctx: ReconcileContext): Promise<ReconcileResult | undefined> {
+  private async remediateMachine(view: ControlPlane, victim: Machine, data: RemediationData, facts: StatusFacts, ctx: ReconcileContext): Promise<ReconcileResult | undefined> {
     const name = victim.metadata.name ?? '';
     const retry = data.retryCount > 0 ? ` (retry ${data.retryCount})` : '';
     if (!this.wasWaitingFor(view, `Remediating Machine ${name}`)) {
       this.deps.recorder.event(view.tcp, 'Normal', 'RemediationStarted', `Remediating Machine ${name}${retry}: MachineHealthCheck marked it unhealthy`);
     }
-    const outcome = await removeRemediatedMachine({
-      victim, others: [...view.activeMachines.filter((m) => m !== victim)], isHealthy: (m) => healthyOn.has(m.metadata.name ?? ''),
-      signal: ctx.signal, addressOf: (machine) => view.talosAddress(machine),
-      talosAt: (address, role, call) => this.withTalos(view, address, role, call),
-      deleteMachine: async (machine) => {
-        await this.markOwnerRemediated(machine, 'MachineDeleting', 'Machine is deleted by its control plane to remediate it', ctx);
-        try {
-          await this.deps.client.delete(MachineKind, view.namespace, name, ctx.signal);
-        } catch (error) {
-          if (!isNotFound(error)) throw error;
-        }
-        this.expectations.machineDeleted(view.tcp.metadata.uid ?? '', name);
-      },
-    });
-    if (!outcome.removed) {
-      facts.remediation = { reason: 'RemediationInProgress', message: `Remediating Machine ${name}${retry}: ${outcome.waiting}` };
-      return { requeueAfter: REMOVAL_RETRY_MS };
+    // As KCP: leadership moves off the victim (if it answers), then it is deleted; its pre-terminate hook removes its member.
+    const forfeited = await forfeitIfRunning((address, role, call) => this.withTalos(view, address, role, call), view.talosAddress(victim), ctx.signal);
+    await this.markOwnerRemediated(victim, 'MachineDeleting', 'Machine is deleted by its control plane to remediate it', ctx);
+    try {
+      await this.deps.client.delete(MachineKind, view.namespace, name, ctx.signal);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
     }
+    this.expectations.machineDeleted(view.tcp.metadata.uid ?? '', name);
     view.tcp.metadata.annotations = { ...(view.tcp.metadata.annotations ?? {}), [REMEDIATION_IN_PROGRESS_ANNOTATION]: JSON.stringify(data) };
     view.tcp.status = { ...(view.tcp.status ?? {}), lastRemediation: { machine: name, time: data.timestamp, retryCount: data.retryCount } };
-    const etcd = outcome.how === 'left' ? 'its etcd member left the cluster'
-      : outcome.how === 'removedThroughPeer' ? `its etcd member ${outcome.member.hostname} (${memberIdHex(outcome.member.id)}) was removed through Machine ${outcome.peer}`
-        : 'it held no etcd member';
+    const etcd = forfeited ? 'it handed off etcd leadership; its member is removed after the drain' : 'its etcd member is removed after the drain';
     this.deps.recorder.event(view.tcp, 'Normal', 'MachineRemediated', `Deleted control-plane Machine ${name}${retry} to remediate it; ${etcd}`);
-    ctx.log.info({ machine: name, how: outcome.how, retryCount: data.retryCount }, 'control-plane Machine remediated');
+    ctx.log.info({ machine: name, forfeited, retryCount: data.retryCount }, 'control-plane Machine remediated');
     countRolloutStep('removed', 'remediation');
     facts.remediation = { reason: 'RemediationInProgress', message: `Remediating Machine ${name}${retry}: waiting for it to be deleted` };
     facts.waiting = `Waiting for Machine ${name} to be deleted`;
@@ -592,6 +709,8 @@ export class TalosControlPlaneReconciler implements Reconciler {
       return { requeueAfter: DELETION_POLL_MS };
     }
     markDeleting(view, 'DeletingMachines', view.machines.size > 0 ? `Deleting ${view.machines.size} control-plane Machines` : 'All control-plane Machines are gone');
+    // etcd goes with the whole control plane: no member is removed one by one, the hooks are just released.
+    for (const machine of view.machines.filter(hasCleanupHook)) await this.patchHook(view, machine, true, ctx);
     for (const machine of view.activeMachines) {
       try {
         await this.deps.client.delete(MachineKind, view.namespace, machine.metadata.name!, ctx.signal);

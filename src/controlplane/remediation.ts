@@ -142,23 +142,26 @@ export const isMemberOfNode = (hostname: string, nodeName: string | undefined): 
   nodeName !== undefined && nodeName !== '' && hostname.toLowerCase() === nodeName.toLowerCase();
 
 /**
- * Why removing the victim's etcd member would put etcd at risk (undefined: it would not). The
- * membership is `members` (hostnames, read from a healthy member; undefined: could not be read);
- * a member is healthy when its Node belongs to a Machine in `healthyOn`, and a member no Machine
- * owns counts as unhealthy. The victim's member is the one named after its Node.
+ * Why removing the victim's etcd member would put etcd at risk (undefined: it would not), to
+ * remediate it or, once it is deleted, in its pre-terminate hook (`forHook`). The membership is
+ * `members` (hostnames, read from a healthy member; undefined: could not be read); a member is
+ * healthy when its Node belongs to a Machine in `healthyOn` (a deleting one too: it still votes),
+ * and a member no Machine owns counts as unhealthy. The victim's member is the one named after its Node.
  */
-export function etcdRemovalBlock(view: ControlPlane, victim: Machine, healthyOn: ReadonlySet<string>, members: readonly string[] | undefined): string | undefined {
+export function etcdRemovalBlock(view: ControlPlane, victim: Machine, healthyOn: ReadonlySet<string>, members: readonly string[] | undefined, forHook = false): string | undefined {
   const name = victim.metadata.name ?? '';
   if (!view.etcdBootstrapped) return undefined;
-  if (!members) return `Waiting for the etcd member list (no healthy member answered) before remediating Machine ${name}`;
+  const before = forHook ? `removing the etcd member of Machine ${name}` : `remediating Machine ${name}`;
+  const cannot = forHook ? `The etcd member of Machine ${name} cannot be removed now` : `Machine ${name} cannot be remediated now`;
+  if (!members) return `Waiting for the etcd member list (no healthy member answered) before ${before}`;
   const victimNode = victim.status?.nodeRef?.name;
   const others = members.filter((hostname) => !isMemberOfNode(hostname, victimNode));
   const healthy = others.filter((hostname) =>
-    view.activeMachines.any((m) => m !== victim && healthyOn.has(m.metadata.name ?? '') && isMemberOfNode(hostname, m.status?.nodeRef?.name)));
-  if (healthy.length === 0) return `Machine ${name} cannot be remediated now: no other etcd member is healthy (its member may be the last healthy one)`;
+    view.machines.any((m) => m !== victim && healthyOn.has(m.metadata.name ?? '') && isMemberOfNode(hostname, m.status?.nodeRef?.name)));
+  if (healthy.length === 0) return `${cannot}: no other etcd member is healthy (its member may be the last healthy one)`;
   const quorum = Math.floor(others.length / 2) + 1;
   if (healthy.length < quorum) {
-    return `Machine ${name} cannot be remediated now: etcd would lose quorum (${healthy.length} healthy of the ${others.length} members left, ${quorum} needed)`;
+    return `${cannot}: etcd would lose quorum (${healthy.length} healthy of the ${others.length} members left, ${quorum} needed)`;
   }
   return undefined;
 }

@@ -1,9 +1,9 @@
 // Removing one control-plane Machine without risking etcd: every other Machine must run a healthy
-// etcd member (the membership rule: a member is removed only while the rest stay whole, and never
-// by matching names or addresses against a member list: each node is asked about itself); the
-// victim hands off leadership and leaves etcd itself; only then is its Machine deleted. A victim
-// that does not answer is waited for, a failed leave stops the deletion, and a victim whose etcd
-// already left (an earlier pass that died before deleting) is deleted at once.
+// etcd member (the membership rule: a member is removed only while the rest stay whole; each node
+// is asked about itself); the victim hands off etcd leadership if it answers, then its Machine is
+// deleted. Its member leaves after Cluster API drained its Node, in the pre-terminate hook (see
+// pre-terminate.ts); a victim that does not answer has its member removed there through a peer.
+// Also the Talos calls the hook and remediation share: services, forfeit, leave.
 import type { Machine } from '../api/capi/v1beta2/types';
 import { unwrapSingle, type ServiceInfo, type TalosClient } from '../talos/api';
 import { errorMessage } from '../util/errors';
@@ -14,7 +14,8 @@ import { countEtcdOperation } from '../metrics/provider-metrics';
 /** Run one call against the Talos API of the node at `address`, with a certificate of `role`. */
 export type TalosAt = <T>(address: string, role: TalosRole, call: (talos: TalosClient) => Promise<T>) => Promise<T>;
 
-export type RemovalOutcome = { removed: true; left: boolean } | { removed: false; waiting: string };
+/** `forfeited`: the victim was asked to hand off etcd leadership (false: it runs no etcd, or did not answer). */
+export type RemovalOutcome = { removed: true; forfeited: boolean } | { removed: false; waiting: string };
 
 export interface RemovalInput {
   victim: Machine;
@@ -29,13 +30,6 @@ export interface RemovalInput {
 
 /** The etcd service of a node that answers: undefined when it has none (a worker, or wiped). */
 export const etcdOf = (services: readonly ServiceInfo[]) => services.find((service) => service.id === 'etcd');
-
-/** etcd on the node has stopped for good after a leave (Talos marks the service Finished). */
-const etcdLeft = (etcd: ServiceInfo | undefined) => etcd === undefined || etcd.state === 'Finished';
-
-export class EtcdLeaveFailed extends Error {
-  override readonly name = 'EtcdLeaveFailed';
-}
 
 export async function servicesOf(talosAt: TalosAt, address: string, signal: AbortSignal): Promise<ServiceInfo[]> {
   return unwrapSingle(await talosAt(address, TALOS_READER, (talos) => talos.serviceList({ signal })), 'ServiceList');
@@ -57,43 +51,44 @@ async function unhealthyPeer(input: RemovalInput): Promise<string | undefined> {
   return undefined;
 }
 
+const forfeitLeadership = (talos: TalosClient, signal: AbortSignal) =>
+  countEtcdOperation('forfeit_leadership', talos.etcdForfeitLeadership({ signal }).then((replies) => unwrapSingle(replies, 'EtcdForfeitLeadership')));
+
 /** The node at `address` hands off etcd leadership (if it leads), then leaves etcd. */
 export async function forfeitAndLeave(talosAt: TalosAt, address: string, signal: AbortSignal): Promise<void> {
   await talosAt(address, TALOS_ADMIN, async (talos) => {
-    await countEtcdOperation('forfeit_leadership', talos.etcdForfeitLeadership({ signal }).then((replies) => unwrapSingle(replies, 'EtcdForfeitLeadership')));
+    await forfeitLeadership(talos, signal);
     await countEtcdOperation('leave', talos.etcdLeaveCluster({ signal }).then((replies) => unwrapSingle(replies, 'EtcdLeaveCluster')));
   });
 }
 
-export async function removeControlPlaneMachine(input: RemovalInput): Promise<RemovalOutcome> {
-  const { victim, talosAt, signal } = input;
-  const name = victim.metadata.name;
-  const address = input.addressOf(victim);
-  if (!address) {
-    // Never reported an address: it never booted, so it holds no etcd member.
-    await input.deleteMachine(victim);
-    return { removed: true, left: false };
-  }
-  const unhealthy = await unhealthyPeer(input);
-  if (unhealthy) return { removed: false, waiting: `Waiting to remove Machine ${name}: every other member must be healthy first (${unhealthy})` };
-
+/**
+ * The node at `address` hands off etcd leadership when its etcd runs (true), before its Machine is
+ * deleted; a node that does not answer is left alone (false): a dead node leads nothing.
+ */
+export async function forfeitIfRunning(talosAt: TalosAt, address: string | undefined, signal: AbortSignal): Promise<boolean> {
+  if (!address) return false;
   let etcd: ServiceInfo | undefined;
   try {
     etcd = etcdOf(await servicesOf(talosAt, address, signal));
   } catch (error) {
     if (signal.aborted) throw error;
-    return { removed: false, waiting: `Waiting for Machine ${name} (${address}) to answer the Talos API so that it can leave etcd: ${errorMessage(error)}` };
+    return false;
   }
-  if (etcdLeft(etcd)) {
-    await input.deleteMachine(victim);
-    return { removed: true, left: false };
+  if (etcd?.state !== 'Running') return false;
+  await talosAt(address, TALOS_ADMIN, (talos) => forfeitLeadership(talos, signal));
+  return true;
+}
+
+export async function removeControlPlaneMachine(input: RemovalInput): Promise<RemovalOutcome> {
+  const { victim, talosAt, signal } = input;
+  const address = input.addressOf(victim);
+  if (address) {
+    const unhealthy = await unhealthyPeer(input);
+    if (unhealthy) return { removed: false, waiting: `Waiting to remove Machine ${victim.metadata.name}: every other member must be healthy first (${unhealthy})` };
   }
-  try {
-    await forfeitAndLeave(talosAt, address, signal);
-  } catch (error) {
-    if (signal.aborted) throw error;
-    throw new EtcdLeaveFailed(`Machine ${name} (${address}) could not leave etcd, so it is not deleted: ${errorMessage(error)}`, { cause: error });
-  }
+  // Never reported an address: it never booted, so it holds no etcd member.
+  const forfeited = await forfeitIfRunning(talosAt, address, signal);
   await input.deleteMachine(victim);
-  return { removed: true, left: true };
+  return { removed: true, forfeited };
 }

@@ -52,6 +52,8 @@ export interface StatusFacts {
   nodeServices?: NodeServicesByMachine;
   /** What this pass found of the cluster's certificates (undefined: not read, the condition stays as it was). */
   certificates?: CertificatesCheck;
+  /** Why an orphaned control-plane Machine is not adopted (see adoption.ts): the control plane waits. */
+  adoptionRefused?: string;
   /** What the remediation step said (see remediation.ts): under way, or blocked and why. */
   remediation?: { reason: RemediatingReason; message: string };
 }
@@ -136,7 +138,7 @@ export function updateStatus(view: ControlPlane, facts: StatusFacts, now?: Date)
   set(remediatingCondition(view, facts));
   for (const condition of healthConditions(view, facts)) set(condition);
 
-  const reconciling = reconcilingMessage(view, status.readyReplicas, waitingText);
+  const reconciling = facts.adoptionRefused ?? reconcilingMessage(view, status.readyReplicas, waitingText);
   // kstatus reads status.conditions of whichever version it is given: both lists say Reconciling.
   status.conditions = reconciling === undefined
     ? status.conditions?.filter((c) => c.type !== RECONCILING)

@@ -1,6 +1,6 @@
 // One control plane of 3 through the changes users make, in the world with nothing played by hand:
-// paused (untouched), scale 3 → 5 → 3 (a victim that stops answering is waited for, then removed
-// once it answers), Kubernetes upgrades with maxSurge 1 and maxSurge 0, and OnDelete with a
+// paused (untouched), scale 3 → 5 → 3 (each member removed after the drain in the Machine's
+// pre-terminate hook; a victim that stops answering has its member removed through a healthy peer), Kubernetes upgrades with maxSurge 1 and maxSurge 0, and OnDelete with a
 // control-plane Machine deleted by hand. The simulator records etcd membership all along: quorum is
 // never lost and a rollout never has more than one member in flux.
 import { ClusterKind, MachineKind } from '../../src/api/capi/v1beta2/resources';
@@ -47,30 +47,26 @@ describe('a control plane of 3 through pause, scaling, upgrades and OnDelete', (
     expect((await cp.judgeSince(before)).quorumAlwaysKept).toBe(true);
   });
 
-  it('scales 5 → 3 with graceful etcd leaves; a victim that stops answering is waited for, with the reason in ScalingDown', async () => {
+  it('scales 5 → 3: leadership handed off, each member removed after the drain in its hook; a victim that stops answering has its member removed through a healthy peer', async () => {
     const machines = (await cp.machines()).sort(byAge);
     const victim = machines[0]!;
+    const name = victim.metadata.name!;
     await cp.avoidHistoryNode(victim, machines);
-    const victimNode = await cp.nodeIdOf(victim);
-    await w.sim.setFault(victimNode, { unreachable: true });
+    await w.sim.setFault(await cp.nodeIdOf(victim), { unreachable: true });
     const before = await cp.historyLength();
     await cp.patch({ replicas: 3 });
-    const waiting = await eventually('ScalingDown names the unreachable victim', async () => {
-      const message = cp.condition(await cp.tcp(), 'ScalingDown')?.message ?? '';
-      return message.includes(`Waiting for Machine ${victim.metadata.name}`) && message.includes('to answer the Talos API') ? message : undefined;
-    }, { timeoutMs: 120_000, intervalMs: 250 });
-    expect(waiting).toContain('so that it can leave etcd');
-    expect((await w.client.get<Machine>(MachineKind, cp.namespace, victim.metadata.name!)).metadata.deletionTimestamp).toBeUndefined();
-
-    await w.sim.clearFaults(victimNode);
     const { machines: left } = await cp.settled(3, 'v1.34.1');
-    expect(left.map((m) => m.metadata.name)).not.toContain(victim.metadata.name);
+    expect(left.map((m) => m.metadata.name)).not.toContain(name);
     expect(await cp.etcdMembers()).toEqual(left.map((m) => m.status!.nodeRef!.name).sort());
     const judged = await cp.judgeSince(before);
     expect(judged.quorumAlwaysKept).toBe(true);
     expect(judged.minUp).toBeGreaterThanOrEqual(3);
-    const removed = await eventsFor(w.client, cp.namespace, cp.name, 'MachineRemoved');
-    expect(removed.map((e) => e.note).join('\n')).toContain(`Deleted control-plane Machine ${victim.metadata.name} (scaling down from 5 to 3 replicas); its etcd member left the cluster`);
+    const notes = async (reason: string) => (await eventsFor(w.client, cp.namespace, cp.name, reason)).map((e) => e.note).join('\n');
+    expect(await notes('MachineRemoved')).toContain(`Deleted control-plane Machine ${name} (scaling down from 5 to 3 replicas); its etcd member, if any, is removed after the drain`);
+    expect(await notes('MachineRemoved')).toContain('(scaling down from 4 to 3 replicas); it handed off etcd leadership; its member leaves after the drain');
+    const removed = await notes('EtcdMemberRemoved');
+    expect(removed).toMatch(new RegExp(`Deleting control-plane Machine ${name} was drained: its etcd member ${victim.status!.nodeRef!.name} \\([0-9a-f]+\\) was removed through Machine \\S+; its pre-terminate hook is released`));
+    expect(removed).toContain('was drained: its etcd member left the cluster; its pre-terminate hook is released');
   });
 
   it('upgrades Kubernetes with maxSurge 1: every Machine replaced, one member in flux at a time, quorum kept', async () => {

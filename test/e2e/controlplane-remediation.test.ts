@@ -1,7 +1,8 @@
 // MachineHealthCheck remediation of a control plane of 3 in the world, nothing played by hand: the
 // real Cluster API core runs the MachineHealthCheck, the workload cluster's kube-controller-manager
-// marks a stopped node's Node NotReady, our provider removes the dead member through a healthy
-// peer, deletes the Machine and creates its replacement. The simulator records etcd membership
+// marks a stopped node's Node NotReady, our provider deletes the Machine, removes the dead member
+// through a healthy peer in its pre-terminate hook once Cluster API drained it, and creates its
+// replacement. The simulator records etcd membership
 // all along: quorum is never lost. Then the upstream #262 case: a node dies while a version
 // rollout is pending; remediation goes ahead (no deadlock) and the rollout finishes. Last, at 5
 // replicas, two nodes die at once: they are remediated one at a time, the second waiting until
@@ -131,7 +132,8 @@ describe('MachineHealthCheck remediation of a control plane of 3', () => {
 
     const notes = async (reason: string) => (await eventsFor(w.client, cp.namespace, cp.name, reason)).map((e) => e.note).join('\n');
     expect(await notes('RemediationStarted')).toContain(`Remediating Machine ${name}: MachineHealthCheck marked it unhealthy`);
-    expect(await notes('MachineRemediated')).toMatch(new RegExp(`Deleted control-plane Machine ${name} to remediate it; its etcd member ${victim.status!.nodeRef!.name} \\([0-9a-f]+\\) was removed through Machine `));
+    expect(await notes('MachineRemediated')).toContain(`Deleted control-plane Machine ${name} to remediate it; its etcd member is removed after the drain`);
+    expect(await notes('EtcdMemberRemoved')).toMatch(new RegExp(`Deleting control-plane Machine ${name} was drained: its etcd member ${victim.status!.nodeRef!.name} \\([0-9a-f]+\\) was removed through Machine `));
     expect(await notes('RemediationFinished')).toContain(`Remediation of Machine ${name} finished: its replacement joined etcd`);
     await refused;
   });

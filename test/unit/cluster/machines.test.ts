@@ -48,6 +48,21 @@ describe('Machines', () => {
     expect(all.filter(ownedBy({ kind: 'TalosControlPlane', metadata: { name: 'cp', uid: 'uid-cp' } }), inFailureDomain('az1')).names()).toEqual(['m-b', 'm-new']);
   });
 
+  it('a Machine another controller owns is not ours, even with a reference to us that is not the controller\'s', () => {
+    const taken = deepFreeze({
+      ...machine('m-taken'),
+      metadata: {
+        name: 'm-taken', namespace: 'ns',
+        ownerReferences: [
+          { apiVersion: 'controlplane.cluster.x-k8s.io/v1beta1', kind: 'TalosControlPlane', name: 'cp', uid: 'uid-cp', controller: false },
+          { apiVersion: 'controlplane.cluster.x-k8s.io/v1beta2', kind: 'KubeadmControlPlane', name: 'k', uid: 'uid-k', controller: true },
+        ],
+      },
+    } as Machine);
+    expect(Machines.of([taken]).filter(ownedBy({ kind: 'TalosControlPlane', metadata: { name: 'cp', uid: 'uid-cp' } })).size).toBe(0);
+    expect(Machines.of([taken]).filter(ownedBy({ kind: 'KubeadmControlPlane', metadata: { name: 'k', uid: 'uid-k' } })).size).toBe(1);
+  });
+
   it('filters by failure domain, undefined standing for machines without one', () => {
     expect(all.filter(inFailureDomain('az2', undefined)).names()).toEqual(['m-a', 'm-c']);
     expect(all.filter(inFailureDomain()).size).toBe(0);

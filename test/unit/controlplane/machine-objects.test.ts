@@ -2,6 +2,7 @@ import { CLONED_FROM_GROUPKIND, CLONED_FROM_NAME, InvalidInfrastructureTemplate,
 import { TEMPLATE_KEYS_ANNOTATION } from '../../../src/controlplane/machine-template';
 import type { Unstructured } from '../../../src/kube/client/unstructured';
 import { WATCH_FILTER_LABEL } from '../../../src/kube/controller/predicates';
+import { ETCD_CLEANUP_HOOK } from '../../../src/controlplane/pre-terminate';
 import { tcp } from './fixtures';
 
 const template: Unstructured = {
@@ -71,8 +72,9 @@ describe('machineObjects', () => {
     expect(objects.machine.spec).toMatchObject({ clusterName: 'c', version: 'v1.34.1' });
   });
 
-  it('gives the Machine the annotations asked for (a replacement\'s remediation-for), and otherwise only the template keys record', () => {
-    expect(objects.machine.metadata.annotations).toEqual({ [TEMPLATE_KEYS_ANNOTATION]: '{"labels":[],"annotations":[]}' });
+  it('gives the Machine the annotations asked for (a replacement\'s remediation-for), and otherwise only the template keys record and the etcd cleanup hook', () => {
+    expect(objects.machine.metadata.annotations).toEqual({ [TEMPLATE_KEYS_ANNOTATION]: '{"labels":[],"annotations":[]}', [ETCD_CLEANUP_HOOK]: '' });
+    expect(ETCD_CLEANUP_HOOK).toBe('pre-terminate.delete.hook.machine.cluster.x-k8s.io/talos-capi-cleanup');
     const annotations = { 'controlplane.cluster.x-k8s.io/remediation-for': '{"machine":"cp-old","timestamp":"2026-01-01T00:00:00Z","retryCount":0}' };
     expect(machineObjects({ tcp: tcp(), clusterName: 'c', template, name: 'cp-abcde', first: false, annotations }).machine.metadata.annotations).toMatchObject(annotations);
   });

@@ -182,4 +182,12 @@ describe('etcdRemovalBlock: the target quorum must survive', () => {
   it('members are matched to Machines by Node name, case aside', () => {
     expect(etcdRemovalBlock(cp([a, b!, c!]), a, new Set(['b', 'c']), ['A', 'B', 'C'])).toBeUndefined();
   });
+  it('in a deleting Machine\'s hook: another deleting Machine\'s healthy member still counts (it votes until its own hook), and the messages say removal', () => {
+    const victim = healthy('a', { deleting: true });
+    const alsoDeleting = healthy('b', { deleting: true });
+    expect(etcdRemovalBlock(cp([victim, alsoDeleting, c!]), victim, new Set(['b', 'c']), ['a', 'b', 'c'], true)).toBeUndefined();
+    expect(etcdRemovalBlock(cp([victim, alsoDeleting, c!]), victim, new Set(['c']), ['a', 'b', 'c'], true))
+      .toBe('The etcd member of Machine a cannot be removed now: etcd would lose quorum (1 healthy of the 2 members left, 2 needed)');
+    expect(etcdRemovalBlock(cp([victim, c!]), victim, new Set(['c']), undefined, true)).toBe('Waiting for the etcd member list (no healthy member answered) before removing the etcd member of Machine a');
+  });
 });

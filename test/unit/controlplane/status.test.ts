@@ -71,6 +71,14 @@ describe('updateStatus', () => {
     expect(legacy(done)).toBeUndefined();
   });
 
+  it('a Machine that cannot be adopted keeps Reconciling True with the reason, even when all else is done', () => {
+    const ready = (name: string) => machine(name, { node: true, ready: 'True', available: 'True' });
+    const refused = view(tcp({ bootstrapped: true, initialized: true }), [ready('cp-a'), ready('cp-b'), ready('cp-c')]);
+    const why = 'Machine old is not adopted: its version v1.31.0 is more than one minor version away from the control plane\'s v1.34.1';
+    updateStatus(refused, { kubeconfigWritten: true, adoptionRefused: why });
+    expect(conditionsOf(refused).Reconciling).toEqual({ status: 'True', reason: 'Progressing', message: why });
+  });
+
   it('is initialized once etcd is bootstrapped and the kubeconfig written, and says what Available waits for', () => {
     const notYet = view(tcp(), [machine('cp-a')]);
     updateStatus(notYet, { kubeconfigWritten: false, waiting: 'Waiting for Machine cp-a to report an address to bootstrap etcd on' });

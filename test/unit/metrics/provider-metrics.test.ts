@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { Registry } from 'prom-client';
 import { bootstrapEtcdOnce } from '../../../src/controlplane/etcd';
 import { removeControlPlaneMachine } from '../../../src/controlplane/scale-down';
-import { removeRemediatedMachine } from '../../../src/controlplane/remediation-removal';
+import { removeEtcdMember } from '../../../src/controlplane/etcd-member-removal';
 import { talosAddressOf } from '../../../src/controlplane/control-plane';
 import {
   PROVIDER_COUNTERS, countBundleCreated, countConfigRender, countEtcdOperation, countRolloutStep, countTalosCall, registerProviderMetrics,
@@ -80,7 +80,7 @@ describe('provider metrics', () => {
     expect(await growth('etcdOperations', { operation: 'bootstrap', result: 'already_bootstrapped' }, found)).toBe(1);
   });
 
-  it('scale-down counts the victim\'s forfeit of leadership and its leave', async () => {
+  it('scale-down counts the victim\'s forfeit of leadership; its hook counts the leave', async () => {
     const healthy = [{ id: 'etcd', state: 'Running', health: { unknown: false, healthy: true, lastMessage: '' }, events: [] }];
     const talos = { serviceList: async () => ok(healthy), etcdForfeitLeadership: async () => ok({ member: '' }), etcdLeaveCluster: async () => ok({}) } as unknown as TalosClient;
     const remove = () => removeControlPlaneMachine({
@@ -88,17 +88,24 @@ describe('provider metrics', () => {
       signal: new AbortController().signal, talosAt: async (_address, _role, call) => call(talos),
       addressOf: talosAddressOf, deleteMachine: async () => undefined,
     });
+    const leave = () => removeEtcdMember({
+      victim: machine('a', { address: '10.0.0.1', node: true }), others: [machine('b', { address: '10.0.0.2', node: true })], isHealthy: () => true,
+      signal: new AbortController().signal, talosAt: async (_address, _role, call) => call(talos), addressOf: talosAddressOf,
+    });
     const before = [await value('etcdOperations', { operation: 'forfeit_leadership', result: 'success' }), await value('etcdOperations', { operation: 'leave', result: 'success' })];
     await remove();
+    const between = [await value('etcdOperations', { operation: 'forfeit_leadership', result: 'success' }), await value('etcdOperations', { operation: 'leave', result: 'success' })];
+    await leave();
     const after = [await value('etcdOperations', { operation: 'forfeit_leadership', result: 'success' }), await value('etcdOperations', { operation: 'leave', result: 'success' })];
-    expect(after.map((v, i) => v - before[i]!)).toEqual([1, 1]);
+    expect(between.map((v, i) => v - before[i]!)).toEqual([1, 0]);
+    expect(after.map((v, i) => v - between[i]!)).toEqual([1, 1]);
   });
 
   it('remediation counts a dead victim\'s member removed through a peer', async () => {
     const peer = { etcdMemberList: async () => ok({ members: [{ id: '7', hostname: 'a', peerUrls: [], clientUrls: [], isLearner: false }], legacyMembers: [] }), etcdRemoveMemberByID: async () => ok({}) } as unknown as TalosClient;
-    const remediate = () => removeRemediatedMachine({
+    const remediate = () => removeEtcdMember({
       victim: machine('a', { address: '10.0.0.1', node: true }), others: [machine('b', { address: '10.0.0.2', node: true })], isHealthy: () => true,
-      signal: new AbortController().signal, addressOf: talosAddressOf, deleteMachine: async () => undefined,
+      signal: new AbortController().signal, addressOf: talosAddressOf,
       talosAt: async (address, _role, call) => {
         if (address === '10.0.0.1') throw new Error('connect ECONNREFUSED');
         return call(peer);

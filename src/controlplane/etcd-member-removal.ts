@@ -1,9 +1,9 @@
-// Taking a remediated control-plane Machine out of etcd, then deleting it. A victim whose Talos API
-// answers with etcd running hands off leadership and leaves by itself, as in a scale down. One that
-// does not answer (a dead node), or cannot leave, has its member removed by ID through a healthy
-// peer: the peer's member list is matched against the victim's Node name (Talos names a member
-// after the node's hostname, which is also the Node's name) — never against addresses, which a
-// VIP or a reused IP makes ambiguous (upstream #260 removed healthy members that way). Several
+// Taking a deleting control-plane Machine's member out of etcd (in its pre-terminate hook, see
+// pre-terminate.ts). A victim whose Talos API answers with etcd running hands off leadership and
+// leaves by itself. One that does not answer (a dead node), or cannot leave, has its member removed
+// by ID through a healthy peer: the peer's member list is matched against the victim's Node name
+// (Talos names a member after the node's hostname, which is also the Node's name) — never against
+// addresses, which a VIP or a reused IP makes ambiguous (upstream #260 removed healthy members that way). Several
 // members of that name, or a victim without a Node while some member belongs to no other Machine,
 // leave the member alone and wait.
 import type { Machine } from '../api/capi/v1beta2/types';
@@ -14,29 +14,28 @@ import { countEtcdOperation } from '../metrics/provider-metrics';
 import { isMemberOfNode } from './remediation';
 import { etcdOf, forfeitAndLeave, servicesOf, type TalosAt } from './scale-down';
 
-export interface RemediationRemovalInput {
+export interface MemberRemovalInput {
   victim: Machine;
-  /** The other control-plane Machines not being deleted. */
+  /** The other control-plane Machines (a removal goes through a healthy one). */
   others: readonly Machine[];
   /** Whether a Machine runs a healthy etcd member (a removal goes through one of those). */
   isHealthy: (machine: Machine) => boolean;
   talosAt: TalosAt;
   signal: AbortSignal;
   addressOf: (machine: Machine) => string | undefined;
-  deleteMachine: (machine: Machine) => Promise<void>;
 }
 
 /** How the victim's member went: it left, a peer removed it, or it had none. */
 export type MemberRemoval = { how: 'left' } | { how: 'removedThroughPeer'; peer: string; member: EtcdMember } | { how: 'noMember' };
 
-export type RemediationRemoval = ({ removed: true } & MemberRemoval) | { removed: false; waiting: string };
+export type MemberRemovalOutcome = ({ removed: true } & MemberRemoval) | { removed: false; waiting: string };
 
 export class EtcdMemberRemovalFailed extends Error {
   override readonly name = 'EtcdMemberRemovalFailed';
 }
 
 /** The victim left etcd by itself; the reason it could not otherwise (undefined: it left). */
-async function leaveByItself(input: RemediationRemovalInput): Promise<string | undefined> {
+async function leaveByItself(input: MemberRemovalInput): Promise<string | undefined> {
   const { victim, talosAt, signal } = input;
   const address = input.addressOf(victim);
   if (!address) return 'it has no address';
@@ -52,7 +51,7 @@ async function leaveByItself(input: RemediationRemovalInput): Promise<string | u
 }
 
 /** The victim's member in a peer's list, or why it cannot be told apart. */
-function victimMember(input: RemediationRemovalInput, members: readonly EtcdMember[]): { member?: EtcdMember } | { ambiguous: string } {
+function victimMember(input: MemberRemovalInput, members: readonly EtcdMember[]): { member?: EtcdMember } | { ambiguous: string } {
   const name = input.victim.metadata.name;
   const nodeName = input.victim.status?.nodeRef?.name;
   if (!nodeName) {
@@ -66,7 +65,7 @@ function victimMember(input: RemediationRemovalInput, members: readonly EtcdMemb
 }
 
 /** Removes the victim's member through the first healthy peer that answers. */
-async function removeThroughPeer(input: RemediationRemovalInput, why: string): Promise<RemediationRemoval> {
+async function removeThroughPeer(input: MemberRemovalInput, why: string): Promise<MemberRemovalOutcome> {
   const { victim, talosAt, signal } = input;
   const problems: string[] = [];
   for (const peer of input.others.filter(input.isHealthy)) {
@@ -89,7 +88,7 @@ async function removeThroughPeer(input: RemediationRemovalInput, why: string): P
         countEtcdOperation('remove_member', talos.etcdRemoveMemberByID(member.id, { signal }).then((replies) => unwrapSingle(replies, 'EtcdRemoveMemberByID'))));
     } catch (error) {
       if (signal.aborted) throw error;
-      throw new EtcdMemberRemovalFailed(`Removing etcd member ${member.hostname} of Machine ${victim.metadata.name} through Machine ${peer.metadata.name} failed, so the Machine is not deleted: ${errorMessage(error)}`, { cause: error });
+      throw new EtcdMemberRemovalFailed(`Removing etcd member ${member.hostname} of Machine ${victim.metadata.name} through Machine ${peer.metadata.name} failed: ${errorMessage(error)}`, { cause: error });
     }
     return { removed: true, how: 'removedThroughPeer', peer: peer.metadata.name ?? '', member };
   }
@@ -97,9 +96,7 @@ async function removeThroughPeer(input: RemediationRemovalInput, why: string): P
   return { removed: false, waiting: `Waiting for a healthy etcd member to remove Machine ${victim.metadata.name}'s member through (it could not leave by itself: ${why}): ${detail}` };
 }
 
-export async function removeRemediatedMachine(input: RemediationRemovalInput): Promise<RemediationRemoval> {
+export async function removeEtcdMember(input: MemberRemovalInput): Promise<MemberRemovalOutcome> {
   const why = await leaveByItself(input);
-  const outcome: RemediationRemoval = why === undefined ? { removed: true, how: 'left' } : await removeThroughPeer(input, why);
-  if (outcome.removed) await input.deleteMachine(input.victim);
-  return outcome;
+  return why === undefined ? { removed: true, how: 'left' } : removeThroughPeer(input, why);
 }

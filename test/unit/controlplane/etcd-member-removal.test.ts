@@ -1,9 +1,9 @@
-// The choices of removeRemediatedMachine that the simulator test (test/talos/remediation-removal.test.ts)
+// The choices of removeEtcdMember that the simulator test (test/talos/etcd-member-removal.test.ts)
 // does not reach: a leave that fails falls back to the peer, a member name seen twice is left alone,
-// no healthy peer answering waits, and a refused removal keeps the Machine.
+// no healthy peer answering waits, and a refused removal fails.
 import type { Machine } from '../../../src/api/capi/v1beta2/types';
 import { talosAddressOf } from '../../../src/controlplane/control-plane';
-import { EtcdMemberRemovalFailed, removeRemediatedMachine } from '../../../src/controlplane/remediation-removal';
+import { EtcdMemberRemovalFailed, removeEtcdMember } from '../../../src/controlplane/etcd-member-removal';
 import type { EtcdMember, TalosClient } from '../../../src/talos/api';
 import { machine } from './fixtures';
 
@@ -44,20 +44,18 @@ const MEMBERS = [member('1', 'a'), member('2', 'b'), member('3', 'c')];
 
 async function remediate(nodes: Record<string, FakeNode>, { healthy = ['b', 'c'], others = [b, c] }: { healthy?: string[]; others?: Machine[] } = {}) {
   const talos = fakeTalos(nodes);
-  const deleted: string[] = [];
-  const outcome = await removeRemediatedMachine({
+  const outcome = await removeEtcdMember({
     victim: a, others, isHealthy: (m) => healthy.includes(m.metadata.name!), talosAt: talos.talosAt, signal: new AbortController().signal,
-    addressOf: talosAddressOf, deleteMachine: async (m) => { deleted.push(m.metadata.name!); },
+    addressOf: talosAddressOf,
   });
-  return { outcome, deleted, calls: talos.calls };
+  return { outcome, calls: talos.calls };
 }
 
-describe('removeRemediatedMachine', () => {
+describe('removeEtcdMember', () => {
   it('a victim that answers but cannot leave has its member removed through a healthy peer', async () => {
-    const { outcome, deleted, calls } = await remediate({ '10.0.0.1': { leaveFails: true }, '10.0.0.2': { members: MEMBERS }, '10.0.0.3': { members: MEMBERS } });
+    const { outcome, calls } = await remediate({ '10.0.0.1': { leaveFails: true }, '10.0.0.2': { members: MEMBERS }, '10.0.0.3': { members: MEMBERS } });
     expect(outcome).toMatchObject({ removed: true, how: 'removedThroughPeer', peer: 'b', member: { id: '1', hostname: 'a' } });
     expect(calls).toEqual(['forfeit 10.0.0.1', 'leave 10.0.0.1', 'remove 1 through 10.0.0.2']);
-    expect(deleted).toEqual(['a']);
   });
 
   it('goes through the first healthy peer that answers, never an unhealthy one', async () => {
@@ -68,23 +66,21 @@ describe('removeRemediatedMachine', () => {
     expect(skipped.outcome).toMatchObject({ removed: true, peer: 'c' });
   });
 
-  it('two members named after the victim\'s Node: neither is removed, the Machine stays', async () => {
-    const { outcome, deleted, calls } = await remediate({ '10.0.0.2': { members: [...MEMBERS, member('9', 'A')] } });
+  it('two members named after the victim\'s Node: neither is removed, it waits', async () => {
+    const { outcome, calls } = await remediate({ '10.0.0.2': { members: [...MEMBERS, member('9', 'A')] } });
     expect(outcome).toEqual({ removed: false, waiting: 'Waiting to remove the etcd member of Machine a: 2 etcd members are named a' });
-    expect(deleted).toEqual([]);
     expect(calls).toEqual([]);
   });
 
   it('no healthy peer answers: waits, saying why the victim could not leave and what the peers said', async () => {
-    const { outcome, deleted } = await remediate({});
+    const { outcome } = await remediate({});
     expect(outcome).toEqual({
       removed: false,
       waiting: 'Waiting for a healthy etcd member to remove Machine a\'s member through (it could not leave by itself: connect ECONNREFUSED): Machine b: connect ECONNREFUSED; Machine c: connect ECONNREFUSED',
     });
-    expect(deleted).toEqual([]);
   });
 
-  it('a removal etcd refuses keeps the Machine and says so', async () => {
+  it('a removal etcd refuses fails and says so', async () => {
     await expect(remediate({ '10.0.0.2': { members: MEMBERS, removeFails: true } })).rejects.toThrow(EtcdMemberRemovalFailed);
   });
 });

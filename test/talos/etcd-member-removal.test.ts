@@ -1,11 +1,11 @@
-// The etcd side of remediating a control-plane Machine (src/controlplane/remediation-removal.ts)
-// against simulated nodes of one etcd cluster, through the control plane's own Talos access: a
-// stopped node's member is removed by ID through a healthy peer, found by the victim's Node name;
-// a victim without a Node name whose member cannot be told apart is left alone; a victim that
-// answers leaves etcd by itself. The Machine is deleted only once its member is gone.
+// The etcd side of a deleting control-plane Machine's pre-terminate hook
+// (src/controlplane/etcd-member-removal.ts) against simulated nodes of one etcd cluster, through the
+// control plane's own Talos access: a stopped node's member is removed by ID through a healthy
+// peer, found by the victim's Node name; a victim without a Node name whose member cannot be told
+// apart is left alone; a victim that answers leaves etcd by itself.
 import type { Machine } from '../../src/api/capi/v1beta2/types';
 import { TalosAccess } from '../../src/cluster/talos-access';
-import { removeRemediatedMachine, type RemediationRemoval } from '../../src/controlplane/remediation-removal';
+import { removeEtcdMember, type MemberRemovalOutcome } from '../../src/controlplane/etcd-member-removal';
 import type { TalosAt } from '../../src/controlplane/scale-down';
 import { TalosClient, unwrapSingle } from '../../src/talos/api';
 import { makeClusterFixture, type ClusterFixture } from '../support/talos-fixtures';
@@ -39,14 +39,12 @@ async function memberNames(through: string): Promise<string[]> {
   return unwrapSingle(list, 'EtcdMemberList').members.map((m) => m.hostname).sort();
 }
 
-async function remediate(victim: Machine, others: Machine[]): Promise<{ outcome: RemediationRemoval; deleted: string[] }> {
-  const deleted: string[] = [];
-  const outcome = await removeRemediatedMachine({
+async function remove(victim: Machine, others: Machine[]): Promise<{ outcome: MemberRemovalOutcome }> {
+  const outcome = await removeEtcdMember({
     victim, others, isHealthy: () => true, talosAt, signal: new AbortController().signal,
     addressOf: (m) => m.status?.addresses?.[0]?.address,
-    deleteMachine: async (m) => { deleted.push(m.metadata.name!); },
   });
-  return { outcome, deleted };
+  return { outcome };
 }
 
 beforeAll(async () => {
@@ -66,37 +64,33 @@ afterAll(async () => {
   await sim?.shutdown();
 });
 
-describe('removing a remediated Machine\'s etcd member', () => {
-  it('a stopped victim without a Node name, while its member belongs to no other Machine: nothing removed, nothing deleted', async () => {
+describe('removing a deleting Machine\'s etcd member', () => {
+  it('a stopped victim without a Node name, while its member belongs to no other Machine: nothing removed', async () => {
     await sim.stopNode('cp-3');
-    const { outcome, deleted } = await remediate(machineOf('cp-3', { nodeRef: false }), [machineOf('cp-1'), machineOf('cp-2')]);
+    const { outcome } = await remove(machineOf('cp-3', { nodeRef: false }), [machineOf('cp-1'), machineOf('cp-2')]);
     expect(outcome).toEqual({ removed: false, waiting: 'Waiting to remove the etcd member of Machine m-cp-3: Machine m-cp-3 has no Node to tell its etcd member by, and member rr-cp-3 belongs to no other Machine' });
-    expect(deleted).toEqual([]);
     expect(await memberNames('cp-1')).toEqual(['rr-cp-1', 'rr-cp-2', 'rr-cp-3']);
   });
 
-  it('a stopped victim: its member, found by its Node name, is removed by ID through a healthy peer, then the Machine is deleted', async () => {
+  it('a stopped victim: its member, found by its Node name, is removed by ID through a healthy peer', async () => {
     const id = (await sim.inspect('cp-3')).etcdMemberId;
-    const { outcome, deleted } = await remediate(machineOf('cp-3'), [machineOf('cp-1'), machineOf('cp-2')]);
+    const { outcome } = await remove(machineOf('cp-3'), [machineOf('cp-1'), machineOf('cp-2')]);
     expect(outcome).toMatchObject({ removed: true, how: 'removedThroughPeer', peer: 'm-cp-1', member: { hostname: 'rr-cp-3', id } });
-    expect(deleted).toEqual(['m-cp-3']);
     expect(await memberNames('cp-2')).toEqual(['rr-cp-1', 'rr-cp-2']);
     expect((await sim.inspect('cp-1')).etcd).toMatchObject({ quorum: true });
   });
 
-  it('again (the Machine was not gone yet): no member of that name is left, so it is just deleted', async () => {
-    const { outcome, deleted } = await remediate(machineOf('cp-3'), [machineOf('cp-1'), machineOf('cp-2')]);
+  it('again (the Machine was not gone yet): no member of that name is left', async () => {
+    const { outcome } = await remove(machineOf('cp-3'), [machineOf('cp-1'), machineOf('cp-2')]);
     expect(outcome).toEqual({ removed: true, how: 'noMember' });
-    expect(deleted).toEqual(['m-cp-3']);
   });
 
   it('a victim that answers hands off leadership and leaves by itself', async () => {
     nodes['cp-4'] = await sim.bootNode(cluster.machineConfig('controlplane', 'rr-cp-4'), { id: 'cp-4' });
     await sim.waitFor('cp-4', (n) => Boolean(n.etcdMemberId), 30_000);
     expect(await memberNames('cp-1')).toEqual(['rr-cp-1', 'rr-cp-2', 'rr-cp-4']);
-    const { outcome, deleted } = await remediate(machineOf('cp-4'), [machineOf('cp-1'), machineOf('cp-2')]);
+    const { outcome } = await remove(machineOf('cp-4'), [machineOf('cp-1'), machineOf('cp-2')]);
     expect(outcome).toEqual({ removed: true, how: 'left' });
-    expect(deleted).toEqual(['m-cp-4']);
     expect(await memberNames('cp-1')).toEqual(['rr-cp-1', 'rr-cp-2']);
   });
 });
