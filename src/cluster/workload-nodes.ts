@@ -2,7 +2,8 @@
 // kubeconfig (as Cluster API's ClusterCache does): one Node informer per followed owner, whose
 // every change is reported at once, so the owner is reconciled when a Node turns Ready — no
 // polling. A Machine finds its Node by `status.nodeRef`, else by provider ID (Cluster API sets
-// nodeRef only after it has seen the Node itself).
+// nodeRef only after it has seen the Node itself). The same client writes to the workload cluster
+// (cordon, drain, uncordon of a node upgraded in place).
 import type { Machine } from '../api/capi/v1beta2/types';
 import { Informer, type ListWatchSource } from '../kube/cache/informer';
 import { KubeClient } from '../kube/client/client';
@@ -44,11 +45,13 @@ export class NodeIndex {
 /** Reads a workload cluster through a kubeconfig (tests give a fake). */
 export type ConnectWorkload = (kubeconfig: string) => ListWatchSource;
 
-const connectWithKubeconfig: ConnectWorkload = (kubeconfig) =>
+const connectWithKubeconfig = (kubeconfig: string): KubeClient =>
   new KubeClient(accessFromKubeconfigs([{ path: 'workload-kubeconfig', text: kubeconfig }]), { qps: 5, burst: 10 });
 
 interface Followed {
   kubeconfig: string;
+  /** Made when first asked for: only an in-place upgrade writes. */
+  client?: KubeClient;
   informer: Informer<WorkloadNode>;
 }
 
@@ -79,6 +82,13 @@ export class WorkloadNodes {
   nodesOf(owner: string): NodeIndex | undefined {
     const informer = this.followed.get(owner)?.informer;
     return informer?.hasSynced() ? new NodeIndex(informer.list()) : undefined;
+  }
+
+  /** A client of the owner's workload cluster, once it is followed. */
+  clientOf(owner: string): KubeClient | undefined {
+    const followed = this.followed.get(owner);
+    if (followed) followed.client ??= connectWithKubeconfig(followed.kubeconfig);
+    return followed?.client;
   }
 
   forget(owner: string): void {

@@ -97,10 +97,20 @@ export class ControlPlane {
     return this.outdatedBecause(machine).map((reason) => reason.message);
   }
 
-  /** The Machine is upgraded on its node: the strategy is InPlace and only its Kubernetes version differs. */
+  /** The Machine is upgraded on its node: the strategy is InPlace and only its Kubernetes version or Talos installer image differs. */
   upgradesInPlace(machine: Machine): boolean {
     const reasons = this.outdatedBecause(machine);
-    return upgradesInPlace(this.tcp) && reasons.length > 0 && reasons.every((reason) => reason.kind === 'version');
+    return upgradesInPlace(this.tcp) && reasons.length > 0 && reasons.every((reason) => reason.kind === 'version' || reason.kind === 'talos');
+  }
+
+  /** The installer image the Machine's node is to be upgraded to in place; undefined when its Talos version is not what changes. */
+  talosInstallerWanted(machine: Machine): string | undefined {
+    return this.upgradesInPlace(machine) ? this.outdatedBecause(machine).find((reason) => reason.kind === 'talos')?.installer : undefined;
+  }
+
+  /** The name of the Machine's Node in the workload cluster (Cluster API's nodeRef, else the one found by provider ID). */
+  nodeName(machine: Machine): string | undefined {
+    return machine.status?.nodeRef?.name ?? this.nodes?.nodeOf(machine)?.metadata.name;
   }
 
   /** The kubelet version the Machine's Node reports; undefined without the Node (or a synced cache). */
@@ -138,7 +148,7 @@ export class ControlPlane {
     return this.activeMachines.needingRollout((machine) => this.needsReplacement(machine));
   }
 
-  /** Machines whose Kubernetes version changes on their nodes, oldest first. */
+  /** Machines whose Kubernetes or Talos version changes on their nodes, oldest first. */
   machinesToUpgradeInPlace(): Machine[] {
     return this.activeMachines.filter((machine) => this.upgradesInPlace(machine)).sortedByCreation();
   }

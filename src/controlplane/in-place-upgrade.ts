@@ -5,7 +5,9 @@
 // config, read from its Machine's bootstrap data Secret, with every Kubernetes image it names at
 // the new version (kube-proxy's too), applied without a reboot, then written back into the Secret
 // so that the Secret stays what the node runs; finish — the Machine's spec.version set. Each step
-// records itself on the Machine in the same write that ends it. etcd is never touched.
+// records itself on the Machine in the same write that ends it. etcd is never touched. The runner
+// of a step (this one's or a Talos upgrade's, see talos-upgrade.ts) checks first that the cache's
+// Machine is current, and names the Machine and the step in a failure.
 import type { Machine } from '../api/capi/v1beta2/types';
 import { MachineKind } from '../api/capi/v1beta2/resources';
 import type { KubeClient } from '../kube/client/client';
@@ -16,34 +18,41 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { collect, TalosApiError, unwrapAll, unwrapSingle, type TalosClient } from '../talos/api';
 import { withKubernetesVersion, type KubernetesImage } from '../talos/config/kubernetes-images';
 import { errorMessage } from '../util/errors';
-import type { InPlaceAction } from './in-place';
+import { talosVersionText, type InPlaceAction, type TalosUpgradeAction } from './in-place';
 import { IN_PLACE_UPGRADE_ANNOTATION, progressAnnotation, type InPlaceProgress } from './in-place-progress';
 import type { TalosAt } from './scale-down';
 
 /** An image pull may take minutes on a slow registry; every other call is short. */
 const IMAGE_PULL_TIMEOUT_MS = 5 * 60_000;
 
+type AnyInPlaceAction = InPlaceAction | TalosUpgradeAction;
+
+const targetOf = (action: AnyInPlaceAction) => (action.action === 'upgradeTalos' ? talosVersionText(action.installer) : action.version);
+
 export class InPlaceStepFailed extends Error {
   override readonly name = 'InPlaceStepFailed';
 
-  constructor(action: InPlaceAction, cause: unknown) {
-    super(`In-place upgrade of Machine ${action.machine.metadata.name} to ${action.version} stopped: step ${action.step} failed: ${errorMessage(cause)}`, { cause });
+  constructor(action: AnyInPlaceAction, cause: unknown) {
+    super(`In-place upgrade of Machine ${action.machine.metadata.name} to ${targetOf(action)} stopped: step ${action.step} failed: ${errorMessage(cause)}`, { cause });
   }
 }
 
-export interface InPlaceStepInput {
+export interface InPlaceStepInput<A extends AnyInPlaceAction = InPlaceAction> {
   client: KubeClient;
-  action: InPlaceAction;
+  action: A;
   /** Where the Machine's own Talos API answers. */
   address: string | undefined;
   talosAt: TalosAt;
   signal: AbortSignal;
 }
 
-/** What a step did, for its Event; `stale` when the cache is behind the Machine (nothing was done). */
-export type InPlaceStepOutcome = { done: true; note: string } | { done: false; stale: true };
+/** What a step did, for its Event; `stale` when the cache is behind the Machine (nothing was done); `waiting` when the node is not there yet. */
+export type InPlaceStepOutcome = { done: true; note: string } | { done: false; stale: true } | { done: false; waiting: string };
 
-function secretNameOf(machine: Machine): string {
+/** A step's own result: what it did, or what it waits for (it did nothing then). */
+export type StepResult = string | { waiting: string };
+
+export function secretNameOf(machine: Machine): string {
   const name = machine.spec.bootstrap.dataSecretName;
   if (!name) throw new Error('the Machine names no bootstrap data Secret');
   return name;
@@ -73,14 +82,14 @@ async function prePull(talos: TalosClient, images: readonly KubernetesImage[], s
   return true;
 }
 
-async function recordProgress(client: KubeClient, machine: Machine, patch: { progress?: InPlaceProgress; version?: string }, signal: AbortSignal): Promise<void> {
+export async function recordProgress(client: KubeClient, machine: Machine, patch: { progress?: InPlaceProgress; version?: string }, signal: AbortSignal): Promise<void> {
   await client.patch(MachineKind, machine.metadata.namespace ?? '', machine.metadata.name ?? '', {
     metadata: { annotations: { [IN_PLACE_UPGRADE_ANNOTATION]: patch.progress ? progressAnnotation(patch.progress) : null } },
     ...(patch.version ? { spec: { version: patch.version } } : {}),
   }, 'merge', { signal });
 }
 
-async function step({ client, action, address, talosAt, signal }: InPlaceStepInput): Promise<string> {
+export async function kubernetesStep({ client, action, address, talosAt, signal }: InPlaceStepInput): Promise<StepResult> {
   const { machine, version } = action;
   const name = machine.metadata.name ?? '';
   if (action.step === 'finish') {
@@ -109,12 +118,13 @@ async function step({ client, action, address, talosAt, signal }: InPlaceStepInp
  * record has not reached the cache: its event brings the next pass). A failure names the
  * Machine and the step (InPlaceStepFailed).
  */
-export async function runInPlaceStep(input: InPlaceStepInput): Promise<InPlaceStepOutcome> {
+export async function runInPlaceStep<I extends InPlaceStepInput<AnyInPlaceAction>>(input: I, step: (input: I) => Promise<StepResult>): Promise<InPlaceStepOutcome> {
   const { machine } = input.action;
   try {
     const fresh = await input.client.get<Machine>(MachineKind, machine.metadata.namespace ?? '', machine.metadata.name ?? '', input.signal);
     if (fresh.metadata.resourceVersion !== machine.metadata.resourceVersion) return { done: false, stale: true };
-    return { done: true, note: await step(input) };
+    const result = await step(input);
+    return typeof result === 'string' ? { done: true, note: result } : { done: false, waiting: result.waiting };
   } catch (error) {
     if (input.signal.aborted) throw error;
     throw new InPlaceStepFailed(input.action, error);

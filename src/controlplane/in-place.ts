@@ -1,14 +1,19 @@
-// The in-place Kubernetes upgrade, decided from the view: with the InPlace strategy a Machine whose
-// only difference from the spec is its Kubernetes version is upgraded on its node (pre-pull the
-// images, apply the machine config with the new images without a reboot, wait for the Node's
-// kubelet at the new version, then record the version on the Machine); anything else rolls by
-// replacement. One node at a time, the oldest first, one started only when every control-plane
-// Machine passes the preflight checks and has its Node Ready. The step reached is kept in an
-// annotation on the Machine, so that an operator started afresh goes on from there. Pure.
+// The in-place upgrades, decided from the view: with the InPlace strategy a Machine whose only
+// differences from the spec are its Kubernetes version and its Talos installer image is upgraded
+// on its node; anything else rolls by replacement. Talos first, as Talos advises: pull the
+// installer, install it (staged for the next boot), cordon and drain the Node, reboot, wait for the
+// node, its etcd member and its Node, then finish (check the version the node reports, uncordon,
+// record the image on the Machine). Then Kubernetes: pre-pull the images, apply the machine config
+// with the new images without a reboot, wait for the Node's kubelet at the new version, then
+// record the version on the Machine. One node at a time, the oldest first; every step that touches
+// a running node waits until every control-plane Machine passes the preflight checks and has its
+// Node Ready, so that no two nodes are ever down. The step reached is kept in an annotation on the
+// Machine, so that an operator started afresh goes on from there. Pure.
 import type { Machine } from '../api/capi/v1beta2/types';
 import { kubernetesVersionOf, upgradesInPlace } from '../api/controlplane/spec';
 import type { ControlPlane } from './control-plane';
-import { progressOf } from './in-place-progress';
+import { imageTagOf } from '../talos/config/installer-image';
+import { kubernetesProgressOf, progressOf, talosProgressOf, type TalosProgressStep } from './in-place-progress';
 import { preflightBlock } from './preflight';
 import { servicesProblem, type NodeServicesByMachine } from './service-watch';
 
@@ -22,7 +27,28 @@ export interface InPlaceAction {
   version: string;
 }
 
-export type InPlaceNext = InPlaceAction | { action: 'wait'; message: string };
+/**
+ * pull: ImageService.Pull of the installer; install: LifecycleService.Upgrade (MachineService.Upgrade
+ * staged before Talos 1.13); drain: cordon and evict; reboot: etcd leadership forfeited, Reboot;
+ * finish: the node at the new version, uncordoned, the image recorded.
+ */
+export type TalosStep = 'pull' | 'install' | 'drain' | 'reboot' | 'finish';
+
+export interface TalosUpgradeAction {
+  action: 'upgradeTalos';
+  machine: Machine;
+  step: TalosStep;
+  /** The installer image. */
+  installer: string;
+}
+
+export type InPlaceNext = InPlaceAction | TalosUpgradeAction | { action: 'wait'; message: string };
+
+/** The Talos step after the one recorded. */
+const TALOS_STEP_AFTER: Record<TalosProgressStep | 'none', TalosStep> = { none: 'pull', pulled: 'install', installed: 'drain', drained: 'reboot', rebooted: 'finish' };
+
+/** What a node names for its Talos version, for messages: the installer's tag, else the image. */
+export const talosVersionText = (installer: string) => `Talos ${imageTagOf(installer) ?? installer}`;
 
 /**
  * Why a change to a running node must wait, naming the Machine: the preflight checks (Node,
@@ -47,18 +73,47 @@ function nodeNotYetUpgraded(view: ControlPlane, machine: Machine, version: strin
   return problem ? `its Talos services (${problem})` : undefined;
 }
 
+/** What a rebooted node must show before its upgrade is finished; undefined when it does. */
+function nodeNotBack(view: ControlPlane, machine: Machine, nodeServices: NodeServicesByMachine): string | undefined {
+  const services = nodeServices.get(machine.metadata.name ?? '');
+  if (!services) return 'its Talos API to be heard from';
+  if (!services.reachable) return `its Talos API to answer (${services.error})`;
+  const problem = servicesProblem(services.services);
+  if (problem) return `its Talos services (${problem})`;
+  return view.isReady(machine) ? undefined : 'its Node to be Ready';
+}
+
+/** The next step of `machine`'s Talos upgrade to `installer`, or what it waits for. */
+function nextTalosStep(view: ControlPlane, machine: Machine, installer: string, nodeServices: NodeServicesByMachine): InPlaceNext {
+  const recorded = talosProgressOf(machine);
+  const done = recorded?.installer === installer ? recorded.step : 'none';
+  const step = TALOS_STEP_AFTER[done];
+  if (step === 'finish') {
+    const waiting = nodeNotBack(view, machine, nodeServices);
+    if (waiting) return { action: 'wait', message: `Upgrading Machine ${machine.metadata.name} to ${talosVersionText(installer)} in place: rebooted, waiting for ${waiting}` };
+    return { action: 'upgradeTalos', machine, step, installer };
+  }
+  const blocked = gate(view, nodeServices);
+  return blocked ? { action: 'wait', message: blocked } : { action: 'upgradeTalos', machine, step, installer };
+}
+
 /** The Machine to go on with first: one that already made progress (a node half done is finished first), else the oldest. */
 export function machineToUpgradeInPlace(view: ControlPlane): Machine | undefined {
   const candidates = view.machinesToUpgradeInPlace();
   return candidates.find((m) => progressOf(m) !== undefined) ?? candidates[0];
 }
 
-/** The next step of `machine`'s in-place upgrade, or what it waits for. */
+/**
+ * The next step of `machine`'s in-place upgrade, or what it waits for: its Talos upgrade first,
+ * unless its Kubernetes upgrade is already under way.
+ */
 export function nextInPlaceStep(view: ControlPlane, machine: Machine, nodeServices: NodeServicesByMachine): InPlaceNext {
   const version = kubernetesVersionOf(view.tcp.spec);
   const name = machine.metadata.name ?? '';
-  const recorded = progressOf(machine);
+  const recorded = kubernetesProgressOf(machine);
   const progress = recorded?.version === version ? recorded : undefined;
+  const installer = view.talosInstallerWanted(machine);
+  if (installer !== undefined && !progress) return nextTalosStep(view, machine, installer, nodeServices);
   if (progress?.step === 'applied') {
     const waiting = nodeNotYetUpgraded(view, machine, version, nodeServices);
     if (waiting) return { action: 'wait', message: `Upgrading Machine ${name} to ${version} in place: waiting for ${waiting}` };
@@ -75,8 +130,14 @@ export function nextInPlaceStep(view: ControlPlane, machine: Machine, nodeServic
  */
 export function rolloutPathOf(view: ControlPlane, machine: Machine): string | undefined {
   if (!upgradesInPlace(view.tcp) || view.isUpToDate(machine)) return undefined;
-  if (!view.upgradesInPlace(machine)) return 'replaced: only a Kubernetes version change is made in place';
-  const progress = progressOf(machine);
+  if (!view.upgradesInPlace(machine)) return 'replaced: only a Kubernetes version or Talos installer change is made in place';
+  const talos = talosProgressOf(machine);
+  if (talos?.installer === view.talosInstallerWanted(machine) && talos) return `upgraded in place: ${TALOS_PROGRESS_TEXT[talos.step]}`;
+  const progress = kubernetesProgressOf(machine);
   if (progress?.version !== kubernetesVersionOf(view.tcp.spec)) return 'upgraded in place';
   return progress.step === 'pulled' ? 'upgraded in place: images pulled' : 'upgraded in place: config applied, waiting for the node';
 }
+
+const TALOS_PROGRESS_TEXT: Record<TalosProgressStep, string> = {
+  pulled: 'installer pulled', installed: 'installer staged', drained: 'Node drained', rebooted: 'rebooted, waiting for the node',
+};

@@ -52,8 +52,9 @@ import { removeEtcdMember } from './etcd-member-removal';
 import { hasCleanupHook, hookPatch, machinesWithoutHook, preTerminateStep } from './pre-terminate';
 import { orphanMembers, orphanRemovalBlock } from './orphan-members';
 import { adoptableMachines, adoptionPatch, adoptionRefusal } from './adoption';
-import type { InPlaceAction } from './in-place';
-import { runInPlaceStep } from './in-place-upgrade';
+import { talosVersionText, type InPlaceAction, type TalosUpgradeAction } from './in-place';
+import { kubernetesStep, runInPlaceStep, type InPlaceStepOutcome } from './in-place-upgrade';
+import { talosStep } from './talos-upgrade';
 import { countEtcdOperation, countRolloutStep } from '../metrics/provider-metrics';
 import { etcdWell, ServiceWatch, type OpenEvents } from './service-watch';
 import { checkCertificates, MissingSecretsBundle, readSecretsBundle, type CertificatesCheck } from './certificates';
@@ -80,6 +81,8 @@ const DELETION_POLL_MS = 5_000;
 const CERTIFICATES_RECHECK_MS = 60_000;
 /** How soon a control plane that cannot adopt a Machine looks again (an orphan's changes do not reach this controller). */
 const ADOPTION_RETRY_MS = 30_000;
+/** How soon an in-place step that waits for its node (rebooting, draining) is tried again. */
+const IN_PLACE_POLL_MS = 2_000;
 
 /** How soon a removal that waits for a node (unreachable, or a peer unhealthy) is tried again. */
 const REMOVAL_RETRY_MS = 5_000;
@@ -282,7 +285,8 @@ export class TalosControlPlaneReconciler implements Reconciler {
         break;
       }
       case 'upgradeInPlace':
-        await this.upgradeInPlace(view, step, facts, ctx);
+      case 'upgradeTalos':
+        result = await this.upgradeInPlace(view, step, facts, ctx) ?? result;
         break;
       case 'wait':
         facts.waiting = step.message;
@@ -649,26 +653,33 @@ export class TalosControlPlaneReconciler implements Reconciler {
     return undefined;
   }
 
-  /** One step of a node's in-place Kubernetes upgrade (see in-place-upgrade.ts); a failed step is an Event naming it. */
-  private async upgradeInPlace(view: ControlPlane, action: InPlaceAction, facts: StatusFacts, ctx: ReconcileContext): Promise<void> {
+  /** One step of a node's in-place upgrade (see in-place-upgrade.ts, talos-upgrade.ts); a failed step is an Event naming it. */
+  private async upgradeInPlace(view: ControlPlane, action: InPlaceAction | TalosUpgradeAction, facts: StatusFacts, ctx: ReconcileContext): Promise<ReconcileResult | undefined> {
     const name = action.machine.metadata.name ?? '';
-    let outcome;
+    const input = {
+      client: this.deps.client, address: view.talosAddress(action.machine), signal: ctx.signal,
+      talosAt: <T>(address: string, role: TalosRole, call: (talos: TalosClient) => Promise<T>) => this.withTalos(view, address, role, call),
+    };
+    let outcome: InPlaceStepOutcome;
     try {
-      outcome = await runInPlaceStep({
-        client: this.deps.client, action, address: view.talosAddress(action.machine), signal: ctx.signal,
-        talosAt: (address, role, call) => this.withTalos(view, address, role, call),
-      });
+      outcome = action.action === 'upgradeTalos'
+        ? await runInPlaceStep({ ...input, action, workload: this.nodes.clientOf(ownerKey(view.tcp)), nodeName: view.nodeName(action.machine), soleMember: view.activeMachines.size === 1 }, talosStep)
+        : await runInPlaceStep({ ...input, action }, kubernetesStep);
     } catch (error) {
       if (!ctx.signal.aborted) this.deps.recorder.event(view.tcp, 'Warning', 'InPlaceUpgradeFailed', errorMessage(error));
       throw error;
     }
     if (!outcome.done) {
-      facts.waiting = `Waiting for the cache to see the change to Machine ${name}`;
-      return;
+      facts.waiting = 'waiting' in outcome ? outcome.waiting : `Waiting for the cache to see the change to Machine ${name}`;
+      // Nothing in Kubernetes says when a rebooted node answers at its new version: look again soon.
+      return 'waiting' in outcome ? { requeueAfter: IN_PLACE_POLL_MS } : undefined;
     }
-    this.deps.recorder.event(view.tcp, 'Normal', action.step === 'finish' ? 'MachineUpgradedInPlace' : 'InPlaceUpgradeStep', outcome.note);
-    ctx.log.info({ machine: name, step: action.step, version: action.version }, 'in-place upgrade step');
-    facts.waiting = `Upgrading Machine ${name} to ${action.version} in place: ${outcome.note}`;
+    const finished = action.step === 'finish';
+    this.deps.recorder.event(view.tcp, 'Normal', finished ? 'MachineUpgradedInPlace' : 'InPlaceUpgradeStep', outcome.note);
+    const target = action.action === 'upgradeTalos' ? talosVersionText(action.installer) : action.version;
+    ctx.log.info({ machine: name, step: action.step, target }, 'in-place upgrade step');
+    facts.waiting = `Upgrading Machine ${name} to ${target} in place: ${outcome.note}`;
+    return undefined;
   }
 
   /** The last pass already said it waits for this (no second Event for the same wait). */

@@ -1,8 +1,9 @@
 // Which control-plane Machines no longer match their TalosControlPlane, and why, as CACPPT decides
 // it: the Kubernetes version (also a node an in-place upgrade left on its way to another one), the
 // infrastructure template the infrastructure machine was cloned from (Cluster API's cloned-from
-// annotations), and the TalosConfig spec against `controlPlaneConfig`; and, as KCP, a Machine
-// created before a `rollout.after` that has passed.
+// annotations), and the TalosConfig spec against `controlPlaneConfig` — a difference in nothing but
+// the Talos installer image (see installer.ts) is a Talos version change of its own; and, as KCP, a
+// Machine created before a `rollout.after` that has passed.
 // A part the caches do not hold (yet) counts as matching, as upstream. Pure.
 import type { Machine } from '../api/capi/v1beta2/types';
 import { convertTalosConfig } from '../api/bootstrap/conversion';
@@ -14,7 +15,8 @@ import { apiVersionOf } from '../kube/client/resource';
 import { deepEqual } from '../util/json';
 import { CLONED_FROM_GROUPKIND, CLONED_FROM_NAME } from './machine-objects';
 import { fromMostPopulatedDomain } from './failure-domains';
-import { progressOf } from './in-place-progress';
+import { kubernetesProgressOf, talosProgressOf } from './in-place-progress';
+import { installedImageOf, installerImageOfSpec, withoutInstallerImage } from './installer';
 
 interface PartMetadata {
   name?: string;
@@ -46,20 +48,35 @@ export function rolloutAfterOf(tcp: TalosControlPlane): number | undefined {
   return Number.isNaN(at) ? undefined : at;
 }
 
-/** What about a Machine differs from the spec: only a `version` difference can be made in place. */
-export type OutdatedKind = 'version' | 'infrastructure' | 'config' | 'rolloutAfter';
+/** What about a Machine differs from the spec: only a `version` or `talos` (installer image) difference can be made in place. */
+export type OutdatedKind = 'version' | 'talos' | 'infrastructure' | 'config' | 'rolloutAfter';
 
 export interface OutdatedReason {
   kind: OutdatedKind;
   /** In words, for conditions and Events. */
   message: string;
+  /** `talos`: the installer image wanted. */
+  installer?: string;
+}
+
+/**
+ * The config reason of a Machine whose TalosConfig spec is `config` (its node running `installed`)
+ * against the specs it may match: none when one matches, `talos` when one differs in nothing but
+ * an installer image it names, else `config`.
+ */
+function configReason(wanted: readonly unknown[], config: unknown, installed: string | undefined): OutdatedReason | undefined {
+  const sameOtherwise = wanted.filter((spec) => deepEqual(withoutInstallerImage(spec), withoutInstallerImage(config)));
+  if (sameOtherwise.some((spec) => installerImageOfSpec(spec) === installed)) return undefined;
+  const installer = sameOtherwise.map(installerImageOfSpec).find((image) => image !== undefined);
+  if (installer === undefined) return { kind: 'config', message: 'TalosConfig differs from controlPlaneConfig' };
+  return { kind: 'talos', message: `Talos installer ${installed ?? '(the default)'}, ${installer} wanted`, installer };
 }
 
 /** Why `machine` no longer matches the spec at `now`; empty when it is up to date. */
 export function outdatedBecause(tcp: TalosControlPlane, machine: Machine, parts: MachineParts = {}, servedVersion?: string, now = Date.now()): OutdatedReason[] {
   const reasons: OutdatedReason[] = [];
   const version = kubernetesVersionOf(tcp.spec);
-  const left = progressOf(machine)?.version;
+  const left = kubernetesProgressOf(machine)?.version;
   if (machine.spec.version !== version) reasons.push({ kind: 'version', message: `Kubernetes version ${machine.spec.version ?? '(none)'}, ${version} wanted` });
   // The version changed back while the node was upgraded in place: it may run another one.
   else if (left !== undefined && left !== version) reasons.push({ kind: 'version', message: `node left on its way to Kubernetes ${left} by an in-place upgrade, ${version} wanted` });
@@ -84,7 +101,15 @@ export function outdatedBecause(tcp: TalosControlPlane, machine: Machine, parts:
     // The first Machine may hold the deprecated `init` config: either role's spec is up to date.
     const wanted = [talosConfigSpecForMachine(tcp.spec, false), talosConfigSpecForMachine(tcp.spec, true)]
       .map((spec) => (servedVersion ? servedSpec(spec, servedVersion) : spec));
-    if (!wanted.some((spec) => deepEqual(spec, config))) reasons.push({ kind: 'config', message: 'TalosConfig differs from controlPlaneConfig' });
+    const installed = installedImageOf(machine, config);
+    const reason = configReason(wanted, config, installed);
+    // The wanted image changed back while the node was upgraded in place: it may have another one staged.
+    const staged = talosProgressOf(machine)?.installer;
+    if (reason) reasons.push(reason);
+    else if (staged !== undefined && staged !== installed) {
+      const message = `node left on its way to Talos installer ${staged} by an in-place upgrade, ${installed ?? '(the default)'} wanted`;
+      reasons.push(installed === undefined ? { kind: 'config', message } : { kind: 'talos', message, installer: installed });
+    }
   }
   return reasons;
 }

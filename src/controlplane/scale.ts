@@ -8,7 +8,7 @@ import type { Machine } from '../api/capi/v1beta2/types';
 import { createsBeforeRemoving } from '../api/controlplane/spec';
 import { type ControlPlane, hasNode } from './control-plane';
 import { machineToRemove } from './rollout';
-import { machineToUpgradeInPlace, nextInPlaceStep, type InPlaceAction } from './in-place';
+import { machineToUpgradeInPlace, nextInPlaceStep, type InPlaceAction, type TalosUpgradeAction } from './in-place';
 import { progressOf } from './in-place-progress';
 import { preflightBlock } from './preflight';
 import type { NodeServicesByMachine } from './service-watch';
@@ -20,6 +20,7 @@ export type NextStep =
   | { action: 'bootstrapEtcd'; machine: Machine; address: string }
   | { action: 'removeMachine'; machine: Machine; reason: ChangeReason }
   | InPlaceAction
+  | TalosUpgradeAction
   | { action: 'wait'; message: string }
   | { action: 'none' };
 

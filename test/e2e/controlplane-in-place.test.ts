@@ -171,7 +171,7 @@ describe('a control plane of 3 upgraded in place', () => {
     await cp.patch({ version: 'v1.34.3', infrastructureTemplate: { ...tcp.spec.infrastructureTemplate, name: `${NAME}-control-plane-2` } });
     const why = await eventually('RollingOut saying the Machines are replaced', async () => {
       const message = cp.condition(await cp.tcp(), 'RollingOut')?.message ?? '';
-      return message.includes('(replaced: only a Kubernetes version change is made in place)') ? message : undefined;
+      return message.includes('(replaced: only a Kubernetes version or Talos installer change is made in place)') ? message : undefined;
     }, { timeoutMs: 60_000, intervalMs: 250 });
     expect(why).toContain('Kubernetes version v1.34.2, v1.34.3 wanted; infrastructure cloned from');
     const { machines } = await cp.settled(3, 'v1.34.3');

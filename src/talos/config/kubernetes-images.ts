@@ -6,7 +6,8 @@
 // the text: everything else stays byte for byte as it was (comments, key order, Go's octal
 // integers). An image the config does not name is Talos's default for its own version, which a
 // new tag cannot move, so a required one missing is an error.
-import { isMap, isScalar, parseAllDocuments, Scalar, type Document } from 'yaml';
+import type { Document, Scalar } from 'yaml';
+import { kindOf, parseDocuments, replaceScalars, stringScalarAt } from './yaml/scalar-edit';
 
 export type KubernetesComponent = 'kubelet' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kube-proxy';
 
@@ -42,20 +43,7 @@ interface FoundImage extends KubernetesImage {
   node: Scalar;
 }
 
-function scalarAt(document: Document, path: readonly string[]): Scalar | undefined {
-  const node = document.getIn(path, true);
-  return isScalar(node) && typeof node.value === 'string' ? node : undefined;
-}
-
-function parse(configYaml: string): Document[] {
-  const documents = parseAllDocuments(configYaml);
-  const list = Array.isArray(documents) ? documents : [documents];
-  const error = list.flatMap((d) => d.errors)[0];
-  if (error) throw new KubernetesImagesError(`the machine config is not valid YAML: ${error.message.split('\n')[0]}`);
-  return list;
-}
-
-const kindOf = (document: Document) => (isMap(document.contents) ? document.get('kind') : undefined);
+const parse = (configYaml: string) => parseDocuments(configYaml, (message) => new KubernetesImagesError(message));
 
 function isControlPlane(documents: readonly Document[]): boolean {
   const legacy = documents.find((d) => kindOf(d) === undefined);
@@ -68,7 +56,7 @@ function findImages(documents: readonly Document[]): FoundImage[] {
   const found: FoundImage[] = [];
   for (const location of LOCATIONS) {
     const own = documents.find((d) => kindOf(d) === location.documentKind);
-    const node = own ? scalarAt(own, ['image']) : documents.map((d) => scalarAt(d, location.legacyPath)).find((n) => n !== undefined);
+    const node = own ? stringScalarAt(own, ['image']) : documents.map((d) => stringScalarAt(d, location.legacyPath)).find((n) => n !== undefined);
     if (node) found.push({ component: location.component, image: String(node.value), node });
     else if (location.required === 'all' || (location.required === 'controlplane' && controlPlane)) {
       throw new KubernetesImagesError(`the machine config names no ${location.component} image (${location.documentKind}.image or ${location.legacyPath.join('.')}): Talos would run its own default, which a new version cannot change`);
@@ -86,21 +74,10 @@ export function retagImage(image: string, version: string): string {
   return `${repository}:${version}`;
 }
 
-function quoted(node: Scalar, value: string): string {
-  if (node.type === Scalar.QUOTE_DOUBLE) return JSON.stringify(value);
-  if (node.type === Scalar.QUOTE_SINGLE) return `'${value.replaceAll("'", "''")}'`;
-  return value;
-}
-
 /** The config with every Kubernetes image it names at `version` (e.g. v1.34.1), and those images. */
 export function withKubernetesVersion(configYaml: string, version: string): { config: string; images: KubernetesImage[] } {
   if (!/^v\d+\.\d+\.\d+/.test(version)) throw new KubernetesImagesError(`${JSON.stringify(version)} is not a Kubernetes version (vX.Y.Z)`);
   const found = findImages(parse(configYaml));
-  let config = configYaml;
-  // From the end of the text, so that the earlier ranges stay where they are.
-  for (const { node, image } of [...found].sort((a, b) => (b.node.range?.[0] ?? 0) - (a.node.range?.[0] ?? 0))) {
-    const [start, end] = node.range ?? [0, 0];
-    config = config.slice(0, start) + quoted(node, retagImage(image, version)) + config.slice(end);
-  }
+  const config = replaceScalars(configYaml, found.map(({ node, image }) => ({ node, value: retagImage(image, version) })));
   return { config, images: found.map(({ component, image }) => ({ component, image: retagImage(image, version) })) };
 }

@@ -4,6 +4,8 @@ import type { TalosControlPlane } from '../../../src/api/controlplane/v1beta1/ty
 import type { ConditionStatus } from '../../../src/kube/patch/conditions';
 import { ControlPlane } from '../../../src/controlplane/control-plane';
 import type { MachineParts } from '../../../src/controlplane/rollout';
+import { IN_PLACE_UPGRADE_ANNOTATION, progressAnnotation, type InPlaceProgress } from '../../../src/controlplane/in-place-progress';
+import type { NodeServices, ServiceState } from '../../../src/controlplane/service-watch';
 import { deepFreeze } from '../../../src/util/json';
 
 export interface TcpShape {
@@ -87,3 +89,17 @@ export function machine(name: string, shape: MachineShape = {}): Machine {
 export function view(controlPlane: TalosControlPlane, machines: Machine[] = [], parts?: ReadonlyMap<string, MachineParts>): ControlPlane {
   return new ControlPlane(structuredClone(controlPlane), cluster, machines, parts);
 }
+
+/** A minute of the first hour of 2026, as a creation timestamp. */
+export const at = (minute: number) => `2026-01-01T00:${String(minute).padStart(2, '0')}:00Z`;
+
+const CONTROL_PLANE_SERVICES = ['apid', 'containerd', 'cri', 'etcd', 'kubelet', 'machined', 'trustd'];
+
+/** What a healthy control-plane node's Events stream says, but for `overrides`. */
+export const wellServices = (overrides: Record<string, Partial<ServiceState>> = {}): NodeServices => ({
+  reachable: true,
+  services: new Map(CONTROL_PLANE_SERVICES.map((id) => [id, { state: 'RUNNING', healthy: true, healthUnknown: false, message: '', ...overrides[id] }])),
+});
+
+/** The annotations of a Machine recording in-place progress. */
+export const withProgress = (progress: InPlaceProgress) => ({ [IN_PLACE_UPGRADE_ANNOTATION]: progressAnnotation(progress) });

@@ -105,7 +105,8 @@ export function scanCodePermissions(files: readonly string[] = sourceFiles(SRC_D
     for (const m of text.matchAll(new RegExp(`\\bclient\\.(get|list|create|replace|patch|delete)${TYPE_ARGS}\\(\\s*([\\w.]+)`, 'g'))) {
       grant(m[2]!, [CLIENT_VERBS[m[1]!]!]);
     }
-    for (const m of text.matchAll(new RegExp(`\\brequest${TYPE_ARGS}\\(\\s*'(GET|POST|PUT|PATCH|DELETE)',\\s*resourcePath\\(\\s*([\\w.]+)([^)]*)\\)`, 'g'))) {
+    // Requests through a `workload` client go to a workload cluster (its kubeconfig), not to the management one.
+    for (const m of text.matchAll(new RegExp(`(?<!\\bworkload\\.)\\brequest${TYPE_ARGS}\\(\\s*'(GET|POST|PUT|PATCH|DELETE)',\\s*resourcePath\\(\\s*([\\w.]+)([^)]*)\\)`, 'g'))) {
       const named = m[3]!.split(',').length > 2;
       grant(m[2]!, [m[1] === 'GET' ? (named ? 'get' : 'list') : HTTP_VERBS[m[1]!]!]);
     }
