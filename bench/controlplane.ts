@@ -368,23 +368,20 @@ function summaryLines(runs: Run[]): string[] {
   const row = (label: string, values: number[], unit: string, digits = 1) =>
     `${label.padEnd(34)} min ${Math.min(...values).toFixed(digits)}${unit}  median ${median(values).toFixed(digits)}${unit}`;
   const requests = (p: Phase) => Object.values(p.counters.requestsByMethod).reduce((a, b) => a + b, 0);
+  const phases: [string, (run: Run) => Phase][] = [
+    ['bring-up', (r) => r.up], ['rolling upgrade', (r) => r.upgrade], ['in-place upgrade', (r) => r.inPlace], ['remediation', (r) => r.remediation],
+  ];
   return [
     `over ${runs.length} runs`,
-    row('bring-up', runs.map((r) => r.up.seconds), ' s'),
-    row('bring-up time/floor', runs.map((r) => r.up.seconds / r.up.floor.seconds), '×', 2),
-    row('bring-up operator CPU', runs.map((r) => r.up.counters.cpuSeconds), ' s', 2),
-    row('bring-up API requests', runs.map((r) => requests(r.up)), '', 0),
-    row('rolling upgrade', runs.map((r) => r.upgrade.seconds), ' s'),
-    row('rolling upgrade time/floor', runs.map((r) => r.upgrade.seconds / r.upgrade.floor.seconds), '×', 2),
-    row('rolling upgrade operator CPU', runs.map((r) => r.upgrade.counters.cpuSeconds), ' s', 2),
-    row('rolling upgrade API requests', runs.map((r) => requests(r.upgrade)), '', 0),
-    row('in-place upgrade', runs.map((r) => r.inPlace.seconds), ' s'),
-    row('in-place upgrade time/floor', runs.map((r) => r.inPlace.seconds / r.inPlace.floor.seconds), '×', 2),
-    row('in-place upgrade operator CPU', runs.map((r) => r.inPlace.counters.cpuSeconds), ' s', 2),
-    row('in-place upgrade API requests', runs.map((r) => requests(r.inPlace)), '', 0),
-    row('remediation', runs.map((r) => r.remediation.seconds), ' s'),
-    row('remediation time/floor', runs.map((r) => r.remediation.seconds / r.remediation.floor.seconds), '×', 2),
-    row('remediation operator CPU', runs.map((r) => r.remediation.counters.cpuSeconds), ' s', 2),
+    ...phases.flatMap(([label, phaseOf]) => {
+      const measured = runs.map(phaseOf);
+      return [
+        row(label, measured.map((p) => p.seconds), ' s'),
+        row(`${label} time/floor`, measured.map((p) => p.seconds / p.floor.seconds), '×', 2),
+        row(`${label} operator CPU`, measured.map((p) => p.counters.cpuSeconds), ' s', 2),
+        row(`${label} API requests`, measured.map(requests), '', 0),
+      ];
+    }),
   ];
 }
 

@@ -22,7 +22,7 @@ import { talosVersionText, type InPlaceAction, type TalosUpgradeAction } from '.
 import { IN_PLACE_UPGRADE_ANNOTATION, progressAnnotation, type InPlaceProgress } from './in-place-progress';
 import type { TalosAt } from './scale-down';
 
-/** An image pull may take minutes on a slow registry; every other call is short. */
+/** One ImageService.Pull (a Kubernetes image or a Talos installer) may take minutes on a slow registry; every other call is short. */
 const IMAGE_PULL_TIMEOUT_MS = 5 * 60_000;
 
 type AnyInPlaceAction = InPlaceAction | TalosUpgradeAction;
@@ -69,11 +69,17 @@ async function configs(client: KubeClient, machine: Machine, version: string, si
 const namespaceOf = (image: KubernetesImage) => (image.component === 'kubelet' ? 'SYSTEM' as const : 'CRI' as const);
 const componentsOf = (images: readonly KubernetesImage[]) => images.map((i) => i.component).join(', ');
 
-/** Pulls every image; false when the node has no ImageService (Talos < 1.13). */
-async function prePull(talos: TalosClient, images: readonly KubernetesImage[], signal: AbortSignal): Promise<boolean> {
-  for (const image of images) {
+/** An image to pull and the containerd namespace it goes to (SYSTEM for Talos's own, CRI for pods). */
+export interface ImageToPull {
+  image: string;
+  namespace: 'SYSTEM' | 'CRI';
+}
+
+/** Pulls every image through ImageService.Pull; false when the node has no ImageService (Talos < 1.13). */
+export async function pullImages(talos: TalosClient, images: readonly ImageToPull[], signal: AbortSignal): Promise<boolean> {
+  for (const { image, namespace } of images) {
     try {
-      unwrapAll(await collect(talos.imagePull({ image: image.image, namespace: namespaceOf(image) }, { signal, timeoutMs: IMAGE_PULL_TIMEOUT_MS })));
+      unwrapAll(await collect(talos.imagePull({ image, namespace }, { signal, timeoutMs: IMAGE_PULL_TIMEOUT_MS })));
     } catch (error) {
       if (error instanceof TalosApiError && error.code === GrpcStatus.UNIMPLEMENTED) return false;
       throw error;
@@ -99,7 +105,7 @@ export async function kubernetesStep({ client, action, address, talosAt, signal 
   if (!address) throw new Error('the Machine reports no address to reach its Talos API at');
   const { current, config, images } = await configs(client, machine, version, signal);
   if (action.step === 'pull') {
-    const pulled = await talosAt(address, TALOS_ADMIN, (talos) => prePull(talos, images, signal));
+    const pulled = await talosAt(address, TALOS_ADMIN, (talos) => pullImages(talos, images.map((i) => ({ image: i.image, namespace: namespaceOf(i) })), signal));
     await recordProgress(client, machine, { progress: { version, step: 'pulled' } }, signal);
     return pulled
       ? `Pulled the Kubernetes ${version} images onto Machine ${name}'s node (${componentsOf(images)})`

@@ -41,7 +41,7 @@ import { createMachineObjects } from './create-machine';
 import { machineName, machineObjects, type RandomIndex } from './machine-objects';
 import { joiningMachines, nextStep, type ChangeReason, type NextStep } from './scale';
 import { rolloutAfterOf, type MachineParts } from './rollout';
-import { forfeitIfRunning, removeControlPlaneMachine } from './scale-down';
+import { forfeitIfRunning, removeControlPlaneMachine, type TalosAt } from './scale-down';
 import { patchMachineConditions, removeMachineCondition, says, syncMachineConditions } from './machine-conditions';
 import { machinePatch, metadataPatch } from './machine-template';
 import {
@@ -399,15 +399,8 @@ export class TalosControlPlaneReconciler implements Reconciler {
     const others = view.activeMachines.filter((m) => m.metadata.name !== name);
     const outcome = await removeControlPlaneMachine({
       victim, others: [...others], signal: ctx.signal, addressOf: (machine) => view.talosAddress(machine),
-      talosAt: (address, role, call) => this.withTalos(view, address, role, call),
-      deleteMachine: async (machine) => {
-        try {
-          await this.deps.client.delete(MachineKind, view.namespace, machine.metadata.name!, ctx.signal);
-        } catch (error) {
-          if (!isNotFound(error)) throw error;
-        }
-        this.expectations.machineDeleted(view.tcp.metadata.uid ?? '', name);
-      },
+      talosAt: this.talosAt(view),
+      deleteMachine: (machine) => this.deleteMachine(view, machine.metadata.name!, ctx.signal),
     });
     if (!outcome.removed) {
       facts.waiting = outcome.waiting;
@@ -500,7 +493,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
     const others = [...view.activeMachines.sortedByCreation(), ...view.machines.filter(isDeleting).sortedByCreation()].filter((m) => m !== victim);
     const outcome = await removeEtcdMember({
       victim, others, isHealthy: (m) => healthyOn.has(m.metadata.name ?? ''), signal: ctx.signal, addressOf: (machine) => view.talosAddress(machine),
-      talosAt: (address, role, call) => this.withTalos(view, address, role, call),
+      talosAt: this.talosAt(view),
     });
     if (!outcome.removed) return waits(outcome.waiting);
     await this.patchHook(view, victim, true, ctx);
@@ -634,14 +627,9 @@ export class TalosControlPlaneReconciler implements Reconciler {
       this.deps.recorder.event(view.tcp, 'Normal', 'RemediationStarted', `Remediating Machine ${name}${retry}: MachineHealthCheck marked it unhealthy`);
     }
     // As KCP: leadership moves off the victim (if it answers), then it is deleted; its pre-terminate hook removes its member.
-    const forfeited = await forfeitIfRunning((address, role, call) => this.withTalos(view, address, role, call), view.talosAddress(victim), ctx.signal);
+    const forfeited = await forfeitIfRunning(this.talosAt(view), view.talosAddress(victim), ctx.signal);
     await this.markOwnerRemediated(victim, 'MachineDeleting', 'Machine is deleted by its control plane to remediate it', ctx);
-    try {
-      await this.deps.client.delete(MachineKind, view.namespace, name, ctx.signal);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-    this.expectations.machineDeleted(view.tcp.metadata.uid ?? '', name);
+    await this.deleteMachine(view, name, ctx.signal);
     view.tcp.metadata.annotations = { ...(view.tcp.metadata.annotations ?? {}), [REMEDIATION_IN_PROGRESS_ANNOTATION]: JSON.stringify(data) };
     view.tcp.status = { ...(view.tcp.status ?? {}), lastRemediation: { machine: name, time: data.timestamp, retryCount: data.retryCount } };
     const etcd = forfeited ? 'it handed off etcd leadership; its member is removed after the drain' : 'its etcd member is removed after the drain';
@@ -658,7 +646,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
     const name = action.machine.metadata.name ?? '';
     const input = {
       client: this.deps.client, address: view.talosAddress(action.machine), signal: ctx.signal,
-      talosAt: <T>(address: string, role: TalosRole, call: (talos: TalosClient) => Promise<T>) => this.withTalos(view, address, role, call),
+      talosAt: this.talosAt(view),
     };
     let outcome: InPlaceStepOutcome;
     try {
@@ -682,7 +670,17 @@ export class TalosControlPlaneReconciler implements Reconciler {
     return undefined;
   }
 
-  /** The last pass already said it waits for this (no second Event for the same wait). */
+  /** Deletes one of the control plane's Machines (one already gone is fine), remembered until the cache sees it deleting. */
+  private async deleteMachine(view: ControlPlane, name: string, signal: AbortSignal): Promise<void> {
+    try {
+      await this.deps.client.delete(MachineKind, view.namespace, name, signal);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    this.expectations.machineDeleted(view.tcp.metadata.uid ?? '', name);
+  }
+
+    /** The last pass already said it waits for this (no second Event for the same wait). */
   private wasWaitingFor(view: ControlPlane, message: string): boolean {
     return (view.tcp.status?.conditions ?? []).some((c) => (c.message ?? '').includes(message));
   }
@@ -722,16 +720,15 @@ export class TalosControlPlaneReconciler implements Reconciler {
     markDeleting(view, 'DeletingMachines', view.machines.size > 0 ? `Deleting ${view.machines.size} control-plane Machines` : 'All control-plane Machines are gone');
     // etcd goes with the whole control plane: no member is removed one by one, the hooks are just released.
     for (const machine of view.machines.filter(hasCleanupHook)) await this.patchHook(view, machine, true, ctx);
-    for (const machine of view.activeMachines) {
-      try {
-        await this.deps.client.delete(MachineKind, view.namespace, machine.metadata.name!, ctx.signal);
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-      }
-    }
+    for (const machine of view.activeMachines) await this.deleteMachine(view, machine.metadata.name!, ctx.signal);
     if (view.machines.size === 0) {
       view.tcp.metadata.finalizers = (view.tcp.metadata.finalizers ?? []).filter((f) => f !== TALOS_CONTROL_PLANE_FINALIZER);
     }
+  }
+
+  /** withTalos for this control plane's nodes, as the removal and upgrade steps take it. */
+  private talosAt(view: ControlPlane): TalosAt {
+    return (address, role, call) => this.withTalos(view, address, role, call);
   }
 
   /** One call to the node at `address`, with a short-lived certificate of `role` (see cluster/talos-access.ts). */

@@ -14,13 +14,12 @@ import { SecretKind } from '../kube/client/resource';
 import { drainNode, setUnschedulable } from '../cluster/node-drain';
 import { fromBase64, toBase64, type SecretObject } from '../cluster/secrets';
 import { TALOS_ADMIN, TALOS_READER } from '../cluster/talos-access';
-import { status as GrpcStatus } from '@grpc/grpc-js';
-import { collect, TalosApiError, unwrapAll, unwrapSingle, type TalosClient, type UpgradeProgress } from '../talos/api';
+import { collect, unwrapAll, unwrapSingle, type TalosClient, type UpgradeProgress } from '../talos/api';
 import { imageTagOf, withInstallerImage } from '../talos/config/installer-image';
 import { errorMessage } from '../util/errors';
 import { talosVersionText, type TalosUpgradeAction } from './in-place';
 import { IN_PLACE_UPGRADE_ANNOTATION } from './in-place-progress';
-import { recordProgress, secretNameOf, type InPlaceStepInput, type StepResult } from './in-place-upgrade';
+import { pullImages, recordProgress, secretNameOf, type InPlaceStepInput, type StepResult } from './in-place-upgrade';
 import { INSTALLED_IMAGE_ANNOTATION } from './installer';
 
 /** Pulling an installer may take minutes on a slow registry, and so may installing it. */
@@ -60,17 +59,6 @@ async function install(talos: TalosClient, installer: string, signal: AbortSigna
   }
   unwrapSingle(await talos.upgrade({ image: installer, stage: true, preserve: true }, { signal, timeoutMs: INSTALLER_TIMEOUT_MS }), 'Upgrade');
   return `MachineService.Upgrade, staged (the node ran Talos ${tag}, which has no LifecycleService)`;
-}
-
-/** False when the node has no ImageService (Talos < 1.13): MachineService.Upgrade pulls the installer itself. */
-async function pullInstaller(talos: TalosClient, installer: string, signal: AbortSignal): Promise<boolean> {
-  try {
-    unwrapAll(await collect(talos.imagePull({ image: installer, namespace: 'SYSTEM' }, { signal, timeoutMs: INSTALLER_TIMEOUT_MS })));
-    return true;
-  } catch (error) {
-    if (error instanceof TalosApiError && error.code === GrpcStatus.UNIMPLEMENTED) return false;
-    throw error;
-  }
 }
 
 /** The version the node runs, or why it cannot be told yet (it is still rebooting). */
@@ -114,7 +102,7 @@ export async function talosStep(input: TalosStepInput): Promise<StepResult> {
   }
   switch (step) {
     case 'pull': {
-      const pulled = await talosAt(address, TALOS_ADMIN, (talos) => pullInstaller(talos, installer, signal));
+      const pulled = await talosAt(address, TALOS_ADMIN, (talos) => pullImages(talos, [{ image: installer, namespace: 'SYSTEM' }], signal));
       await record('pulled');
       return pulled
         ? `Pulled installer ${installer} onto Machine ${name}'s node`
