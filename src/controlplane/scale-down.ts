@@ -51,7 +51,8 @@ async function unhealthyPeer(input: RemovalInput): Promise<string | undefined> {
   return undefined;
 }
 
-const forfeitLeadership = (talos: TalosClient, signal: AbortSignal) =>
+/** The node hands off etcd leadership (if it leads), counted in the etcd operations metric. */
+export const forfeitLeadership = (talos: TalosClient, signal: AbortSignal) =>
   countEtcdOperation('forfeit_leadership', talos.etcdForfeitLeadership({ signal }).then((replies) => unwrapSingle(replies, 'EtcdForfeitLeadership')));
 
 /** The node at `address` hands off etcd leadership (if it leads), then leaves etcd. */

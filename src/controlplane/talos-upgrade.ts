@@ -21,6 +21,7 @@ import { talosVersionText, type TalosUpgradeAction } from './in-place';
 import { IN_PLACE_UPGRADE_ANNOTATION } from './in-place-progress';
 import { pullImages, recordProgress, secretNameOf, type InPlaceStepInput, type StepResult } from './in-place-upgrade';
 import { INSTALLED_IMAGE_ANNOTATION } from './installer';
+import { forfeitLeadership } from './scale-down';
 
 /** Pulling an installer may take minutes on a slow registry, and so may installing it. */
 const INSTALLER_TIMEOUT_MS = 5 * 60_000;
@@ -121,7 +122,7 @@ export async function talosStep(input: TalosStepInput): Promise<StepResult> {
     }
     case 'reboot': {
       await talosAt(address, TALOS_ADMIN, async (talos) => {
-        if (!soleMember) unwrapSingle(await talos.etcdForfeitLeadership({ signal }), 'EtcdForfeitLeadership');
+        if (!soleMember) await forfeitLeadership(talos, signal);
         unwrapSingle(await talos.reboot({}, { signal }), 'Reboot');
       });
       await record('rebooted');
