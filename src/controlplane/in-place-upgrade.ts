@@ -4,7 +4,8 @@
 // no ImageService and pulls them itself when the config is applied); apply — the node's machine
 // config, read from its Machine's bootstrap data Secret, with every Kubernetes image it names at
 // the new version (kube-proxy's too), applied without a reboot, then written back into the Secret
-// so that the Secret stays what the node runs; finish — the Machine's spec.version set. Each step
+// so that the Secret stays what the node runs; finish — once the node's static pods run the new
+// images from the config applied (static-pods.ts), the Machine's spec.version set. Each step
 // records itself on the Machine in the same write that ends it. etcd is never touched. The runner
 // of a step (this one's or a Talos upgrade's, see talos-upgrade.ts) checks first that the cache's
 // Machine is current, and names the Machine and the step in a failure.
@@ -21,6 +22,7 @@ import { errorMessage } from '../util/errors';
 import { talosVersionText, type InPlaceAction, type TalosUpgradeAction } from './in-place';
 import { IN_PLACE_UPGRADE_ANNOTATION, progressAnnotation, type InPlaceProgress } from './in-place-progress';
 import type { TalosAt } from './scale-down';
+import { seeStaticPods, staticPodProblem } from './static-pods';
 
 /** One ImageService.Pull (a Kubernetes image or a Talos installer) may take minutes on a slow registry; every other call is short. */
 const IMAGE_PULL_TIMEOUT_MS = 5 * 60_000;
@@ -43,6 +45,10 @@ export interface InPlaceStepInput<A extends AnyInPlaceAction = InPlaceAction> {
   /** Where the Machine's own Talos API answers. */
   address: string | undefined;
   talosAt: TalosAt;
+  /** A client of the workload cluster (its Node, pods); undefined until its kubeconfig is known. */
+  workload: KubeClient | undefined;
+  /** The Machine's Node. */
+  nodeName: string | undefined;
   signal: AbortSignal;
 }
 
@@ -95,15 +101,20 @@ export async function recordProgress(client: KubeClient, machine: Machine, patch
   }, 'merge', { signal });
 }
 
-export async function kubernetesStep({ client, action, address, talosAt, signal }: InPlaceStepInput): Promise<StepResult> {
+export async function kubernetesStep({ client, action, address, talosAt, workload, nodeName, signal }: InPlaceStepInput): Promise<StepResult> {
   const { machine, version } = action;
   const name = machine.metadata.name ?? '';
-  if (action.step === 'finish') {
-    await recordProgress(client, machine, { version }, signal);
-    return `Upgraded Machine ${name} to Kubernetes ${version} in place: its Node reports kubelet ${version}`;
-  }
   if (!address) throw new Error('the Machine reports no address to reach its Talos API at');
   const { current, config, images } = await configs(client, machine, version, signal);
+  if (action.step === 'finish') {
+    const waiting = (what: string) => ({ waiting: `Upgrading Machine ${name} to ${version} in place: waiting for ${what}` });
+    if (!workload || !nodeName) return waiting(workload ? 'its Node to be known' : 'the workload cluster to be reachable');
+    const seen = await talosAt(address, TALOS_ADMIN, (talos) => seeStaticPods(talos, workload, nodeName, signal));
+    const problem = staticPodProblem(images, seen);
+    if (problem) return waiting(problem);
+    await recordProgress(client, machine, { version }, signal);
+    return `Upgraded Machine ${name} to Kubernetes ${version} in place: its static pods run the new images from the config applied and its Node reports kubelet ${version}`;
+  }
   if (action.step === 'pull') {
     const pulled = await talosAt(address, TALOS_ADMIN, (talos) => pullImages(talos, images.map((i) => ({ image: i.image, namespace: namespaceOf(i) })), signal));
     await recordProgress(client, machine, { progress: { version, step: 'pulled' } }, signal);

@@ -646,12 +646,12 @@ export class TalosControlPlaneReconciler implements Reconciler {
     const name = action.machine.metadata.name ?? '';
     const input = {
       client: this.deps.client, address: view.talosAddress(action.machine), signal: ctx.signal,
-      talosAt: this.talosAt(view),
+      talosAt: this.talosAt(view), workload: this.nodes.clientOf(ownerKey(view.tcp)), nodeName: view.nodeName(action.machine),
     };
     let outcome: InPlaceStepOutcome;
     try {
       outcome = action.action === 'upgradeTalos'
-        ? await runInPlaceStep({ ...input, action, workload: this.nodes.clientOf(ownerKey(view.tcp)), nodeName: view.nodeName(action.machine), soleMember: view.activeMachines.size === 1 }, talosStep)
+        ? await runInPlaceStep({ ...input, action, soleMember: view.activeMachines.size === 1 }, talosStep)
         : await runInPlaceStep({ ...input, action }, kubernetesStep);
     } catch (error) {
       if (!ctx.signal.aborted) this.deps.recorder.event(view.tcp, 'Warning', 'InPlaceUpgradeFailed', errorMessage(error));

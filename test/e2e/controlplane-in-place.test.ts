@@ -1,14 +1,16 @@
 // The InPlace rollout strategy in the world: a control plane of 3 (and a MachineDeployment of 2
 // workers) at Kubernetes v1.33 upgraded to v1.34 on its running nodes through the Talos API — no
 // Machine replaced, one node at a time, no etcd member ever down, every Node's kubelet at the new
-// version, the bootstrap data Secrets saying what the nodes run, the Machines' spec.version
-// following. A step that fails stops the upgrade and says where; it resumes once the fault
+// version, its static pods' copies in the workload cluster rendered from the config applied, the
+// bootstrap data Secrets saying what the nodes run, the Machines' spec.version following. A step that fails stops the upgrade and says where; it resumes once the fault
 // clears. Then a change that cannot be made in place (the version with a new infrastructure
 // template) rolls by replacement, and RollingOut says why.
 import { MachineKind } from '../../src/api/capi/v1beta2/resources';
 import type { Machine } from '../../src/api/capi/v1beta2/types';
 import { fromBase64, type SecretObject } from '../../src/cluster/secrets';
 import { IN_PLACE_UPGRADE_ANNOTATION } from '../../src/controlplane/in-place-progress';
+import { CONFIG_VERSION_ANNOTATION, type MirrorPod } from '../../src/controlplane/static-pods';
+import { PodKind } from '../../src/cluster/node-drain';
 import { NodeKind, SecretKind } from '../../src/kube/client/resource';
 import type { KubeObject } from '../../src/kube/meta/object';
 import { eventsFor } from '../support/capi-fixtures';
@@ -132,7 +134,19 @@ describe('a control plane of 3 upgraded in place', () => {
     expect(nodes.filter((n) => !machines.some((m) => m.status!.nodeRef!.name === n.metadata.name)).map((n) => n.status?.nodeInfo?.kubeletVersion)).toEqual([OLD, OLD]);
 
     const upgraded = await eventsFor(w.client, cp.namespace, cp.name, 'MachineUpgradedInPlace');
-    expect(upgraded.map((e) => e.note).sort()).toEqual(machines.map((m) => `Upgraded Machine ${m.metadata.name} to Kubernetes ${NEW} in place: its Node reports kubelet ${NEW}`).sort());
+    expect(upgraded.map((e) => e.note).sort()).toEqual(machines.map((m) => `Upgraded Machine ${m.metadata.name} to Kubernetes ${NEW} in place: its static pods run the new images from the config applied and its Node reports kubelet ${NEW}`).sort());
+
+    // The static pods' copies in the workload cluster were rendered from the config applied.
+    for (const machine of machines) {
+      const nodeName = machine.status!.nodeRef!.name;
+      const rendered = (await w.sim.inspect(await cp.nodeIdOf(machine))).staticPods ?? [];
+      for (const component of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const) {
+        const pod = await workload.get<MirrorPod>(PodKind, 'kube-system', `${component}-${nodeName}`);
+        expect(pod.spec?.containers?.[0]?.image).toBe(`registry.k8s.io/${component}:${NEW}`);
+        expect(pod.metadata.annotations?.[CONFIG_VERSION_ANNOTATION]).toBe(String(rendered.find((p) => p.name === component)?.configVersion));
+        expect(pod.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+      }
+    }
   });
 
   it('a failed step stops the upgrade naming the node and the step; once the fault clears it goes on from there', async () => {

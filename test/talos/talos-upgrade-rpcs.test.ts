@@ -153,6 +153,12 @@ describe('ApplyConfiguration without a reboot changes what the node runs', () =>
     ]);
     const kubelet = after.services?.find((s) => s.id === 'kubelet');
     expect(kubelet?.events.map((e) => e.msg)).toContainEqual(expect.stringMatching(/^Restarting: kubelet image changed/));
+
+    // The resource API says the same: each static pod's config at its new version, naming the new image.
+    const resource = unwrapSingle(await client.resource({ namespace: 'controlplane', type: 'APIServerConfigs.kubernetes.talos.dev', id: 'kube-apiserver' }), 'Get');
+    expect(resource).toMatchObject({ namespace: 'controlplane', id: 'kube-apiserver', version: String(after.configVersion) });
+    expect(resource.yamlSpec).toMatch(/^image: \S+:v1\.35\.0$/m);
+    expect(await rejection(client.resource({ namespace: 'controlplane', type: 'APIServerConfigs.kubernetes.talos.dev', id: 'nope' }))).toMatchObject({ code: status.NOT_FOUND });
   });
 
   test('a static pod whose image cannot be fetched is not ready until the fault clears', async () => {

@@ -11,6 +11,8 @@ import { accessFor } from '../../src/kube/client/kubeconfig';
 import type { KubeObject } from '../../src/kube/meta/object';
 import { LeaseKind, NodeKind } from '../../src/kube/client/resource';
 import { issueCertificate, loadCertificateAuthority, type CertificateAuthority } from '../testbed/pki';
+import type { StaticPodView } from '../support/talos-sim';
+import { mirrorPodName, mirrorPodObject, mirrorPodStatus, postedKey, specKey } from './mirror-pods';
 
 export type NodeAddressType = 'InternalIP' | 'Hostname' | 'ExternalIP';
 
@@ -184,6 +186,8 @@ export class SimKubelet {
   private previousBeatFailed = false;
   private generation = 0;
   private kubeletVersion: string;
+  /** What was last posted for each mirror pod, by name. */
+  private readonly posted = new Map<string, StaticPodView>();
 
   constructor(private readonly options: SimKubeletOptions) {
     this.kubeletVersion = options.kubeletVersion;
@@ -197,6 +201,34 @@ export class SimKubelet {
     if (version === this.kubeletVersion) return;
     this.kubeletVersion = version;
     if (this.kubelet) await this.postStatus(new Date());
+  }
+
+  /**
+   * The node's static pods as it now renders them: each mirror pod that changed is posted again
+   * (a new image or config version: deleted and created; readiness: its status).
+   */
+  async setStaticPods(pods: readonly StaticPodView[]): Promise<void> {
+    if (!this.kubelet) return;
+    const node = { name: this.options.nodeName, uid: this.nodeUid };
+    const hostIP = this.options.addresses.find((a) => a.type === 'InternalIP')?.address;
+    for (const pod of pods) {
+      const name = mirrorPodName(pod, node.name);
+      const before = this.posted.get(name);
+      if (before && postedKey(before) === postedKey(pod)) continue;
+      const path = `/api/v1/namespaces/kube-system/pods/${encodeURIComponent(name)}`;
+      if (!before || specKey(before) !== specKey(pod)) {
+        // At once, as a kubelet deletes a mirror pod (a graceful delete would wait for it to confirm).
+        await this.kubelet.request('DELETE', path, { query: { gracePeriodSeconds: '0' } }).catch((error: unknown) => {
+          if (!isNotFound(error)) throw error;
+        });
+        await this.kubelet.request('POST', '/api/v1/namespaces/kube-system/pods', { body: mirrorPodObject(pod, node) });
+      }
+      await this.kubelet.request('PATCH', `${path}/status`, {
+        body: { status: mirrorPodStatus(pod, hostIP, seconds(new Date())) },
+        contentType: STRATEGIC_MERGE_PATCH,
+      });
+      this.posted.set(name, pod);
+    }
   }
 
   get running(): boolean {

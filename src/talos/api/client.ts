@@ -214,6 +214,16 @@ export class TalosClient {
     );
   }
 
+  /**
+   * One resource of the node's resource API (COSI's State.Get, what `talosctl get` reads), e.g.
+   * the kube-apiserver's config in namespace `controlplane`; NOT_FOUND when the node has none.
+   * Only to the node called (`node` targeting at most, as apid proxies it one-to-one).
+   */
+  async resource(request: { namespace: string; type: string; id: string }, options: CallOptions = {}): Promise<NodeResult<convert.TalosResource>[]> {
+    const wireRequest = { namespace: request.namespace, type: request.type, id: request.id, options: {} };
+    return this.unary('ResourceGet', wireRequest, options, convert.toTalosResource, (reply) => [reply as wire.WireResourceGetResponse]);
+  }
+
   async serviceList(options: CallOptions = {}): Promise<NodeResult<convert.ServiceInfo[]>[]> {
     return this.unary('ServiceList', {}, options, convert.toServiceList);
   }
@@ -370,6 +380,8 @@ export class TalosClient {
     request: object,
     options: CallOptions,
     toValue: (message: M) => T,
+    /** The reply's per-node messages: MachineService replies list them; other services' replies are one. */
+    messagesOf: (reply: unknown) => M[] = (reply) => (reply as wire.WireReply<M>).messages,
   ): Promise<NodeResult<T>[]> {
     const metadata = targetMetadata(options.target);
     const deadline = Date.now() + (options.timeoutMs ?? this.defaultTimeoutMs);
@@ -381,9 +393,9 @@ export class TalosClient {
         throw new TalosApiError(GrpcStatus.DEADLINE_EXCEEDED, 'deadline passed while connecting', { method, endpoint: channel.address });
       }
       try {
-        const reply = (await this.invokeUnary(channel.client, method, request, metadata.clone(), deadline, options.signal)) as wire.WireReply<M>;
+        const reply = await this.invokeUnary(channel.client, method, request, metadata.clone(), deadline, options.signal);
         countTalosCall(method, 'OK');
-        return splitReplies(reply.messages, this.replyContext(method, channel, options.target), toValue);
+        return splitReplies(messagesOf(reply), this.replyContext(method, channel, options.target), toValue);
       } catch (err) {
         const error = this.describeFailure(err, method, channel, options.target);
         countTalosCall(method, error.codeName);

@@ -12,6 +12,7 @@ import type {
   WireImageServiceListResponse,
   WireImageServicePullResponse,
   WireLifecycleServiceUpgradeResponse,
+  WireResourceGetResponse,
   WireServiceHealth,
   WireServiceList,
   WireTimestamp,
@@ -255,4 +256,24 @@ export function toImagePullUpdate(m: WireImageServicePullResponse): ImagePullUpd
 export function toUpgradeProgress(m: WireLifecycleServiceUpgradeResponse): UpgradeProgress {
   if (m.progress?.response === 'exitCode') return { kind: 'exit', exitCode: m.progress.exitCode ?? 0 };
   return { kind: 'message', message: m.progress?.message ?? '' };
+}
+
+/** A resource of the node's resource API (COSI): where it lives, its version (bumped on every change) and its spec as YAML. */
+export interface TalosResource {
+  namespace: string;
+  type: string;
+  id: string;
+  version: string;
+  yamlSpec: string;
+}
+
+export function toTalosResource(m: WireResourceGetResponse): TalosResource {
+  const metadata = m.resource?.metadata;
+  return {
+    namespace: metadata?.namespace ?? '',
+    type: metadata?.type ?? '',
+    id: metadata?.id ?? '',
+    version: metadata?.version ?? '',
+    yamlSpec: m.resource?.spec?.yamlSpec ?? '',
+  };
 }

@@ -1,13 +1,14 @@
 // Loads our protos/ at runtime into one grpc-js client constructor for
 // machine.MachineService plus the ImageService and LifecycleService methods we
-// call (Talos >= 1.13), so one channel per endpoint serves all three.
+// call (Talos >= 1.13) and the resource API's Get (COSI), so one channel per
+// endpoint serves all four.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { makeClientConstructor, type ServiceClientConstructor, type ServiceDefinition } from '@grpc/grpc-js';
 import { loadSync, type Options, type PackageDefinition } from '@grpc/proto-loader';
 
 export const MACHINE_PROTO = 'machine/machine.proto';
-const PROTO_FILES = [MACHINE_PROTO, 'machine/image.proto', 'machine/lifecycle.proto'];
+const PROTO_FILES = [MACHINE_PROTO, 'machine/image.proto', 'machine/lifecycle.proto', 'cosi/state.proto'];
 
 /**
  * Methods of the other services, under names that do not clash with
@@ -18,6 +19,7 @@ export const OTHER_SERVICE_METHODS = {
   ImageServiceList: ['machine.ImageService', 'List'],
   ImageServicePull: ['machine.ImageService', 'Pull'],
   LifecycleServiceUpgrade: ['machine.LifecycleService', 'Upgrade'],
+  ResourceGet: ['cosi.resource.State', 'Get'],
 } as const;
 
 /**

@@ -28,6 +28,7 @@ export const METHOD_SAFETY = {
   ImageServiceList: 'read',
   ImageServicePull: 'mutation',
   LifecycleServiceUpgrade: 'mutation',
+  ResourceGet: 'read',
 } as const satisfies Record<string, CallSafety>;
 
 export type MachineMethod = keyof typeof METHOD_SAFETY;

@@ -160,3 +160,11 @@ export interface WireImageServicePullResponse extends WireReplyMessage {
 export interface WireLifecycleServiceUpgradeResponse extends WireReplyMessage {
   progress: { response?: 'message' | 'exitCode'; message?: string; exitCode?: number } | null;
 }
+
+/** cosi.resource.GetResponse: one resource, no common.Metadata (apid proxies it one-to-one). */
+export interface WireResourceGetResponse extends WireReplyMessage {
+  resource: {
+    metadata: { namespace: string; type: string; id: string; version: string; phase: string } | null;
+    spec: { yamlSpec: string } | null;
+  } | null;
+}

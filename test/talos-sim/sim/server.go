@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	cosi "github.com/cosi-project/runtime/api/v1alpha1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -109,7 +110,7 @@ type apiMethod struct {
 var apiMethods = map[string]apiMethod{}
 
 // nodeServices are the services a node registers. apid fans out only MachineService (of these);
-// ImageService and LifecycleService replies carry no metadata to tag.
+// ImageService, LifecycleService and the resource API's replies carry no metadata to tag.
 var nodeServices = []struct {
 	desc    *grpc.ServiceDesc
 	handler func(n *Node) any
@@ -118,6 +119,7 @@ var nodeServices = []struct {
 	{&machine.MachineService_ServiceDesc, func(n *Node) any { return &machineServer{node: n} }, true},
 	{&machine.ImageService_ServiceDesc, func(n *Node) any { return &imageServer{node: n} }, false},
 	{&machine.LifecycleService_ServiceDesc, func(n *Node) any { return &lifecycleServer{node: n} }, false},
+	{&cosi.State_ServiceDesc, func(n *Node) any { return &stateServer{node: n} }, false},
 }
 
 func init() {

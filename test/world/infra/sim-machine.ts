@@ -140,7 +140,10 @@ export class SimMachineReconciler implements Reconciler {
       ctx.log.info({ node: node?.id, state: node?.state }, 'kubelet stopped');
     }
     // A live ApplyConfiguration may change the kubelet image: the running kubelet follows it.
-    if (plan === 'keep' && node) await this.deps.kubelets.setKubeletVersion(key, kubeletVersionOf(node.appliedConfig ?? ''));
+    if (plan === 'keep' && node) {
+      await this.deps.kubelets.setKubeletVersion(key, kubeletVersionOf(node.appliedConfig ?? ''));
+      await this.deps.kubelets.setStaticPods(key, node.staticPods ?? []);
+    }
     if (plan !== 'start' || !node || !workload) return;
     const config = node.appliedConfig ?? '';
     await this.deps.kubelets.start(key, {
@@ -153,6 +156,7 @@ export class SimMachineReconciler implements Reconciler {
       controlPlane: isControlPlaneConfig(config),
       heartbeatIntervalMs: this.deps.kubeletHeartbeatMs,
     });
+    await this.deps.kubelets.setStaticPods(key, node.staticPods ?? []);
     ctx.log.info({ node: node.id, server: workload.server }, 'kubelet started');
   }
 

@@ -8,6 +8,7 @@ import type { APIEndpoint } from '../../../src/api/capi/v1beta2/types';
 import { startWorkloadCluster, type WorkloadCluster } from '../workload-cluster';
 import { SimKubelet, type SimKubeletOptions } from '../kubelet';
 import type { ProcessRecord } from '../../testbed/testbed';
+import type { StaticPodView } from '../../support/talos-sim';
 import type { PemPair } from './machine-config';
 
 export interface RunningWorkload {
@@ -96,6 +97,11 @@ export class Kubelets {
   /** The running kubelet now runs `version` (what the node's config in effect names). */
   async setKubeletVersion(machineKey: string, version: string): Promise<void> {
     await this.running.get(machineKey)?.kubelet.setKubeletVersion(version);
+  }
+
+  /** The running kubelet posts the node's static pods as it now renders them. */
+  async setStaticPods(machineKey: string, pods: readonly StaticPodView[]): Promise<void> {
+    await this.running.get(machineKey)?.kubelet.setStaticPods(pods);
   }
 
   stop(machineKey: string): void {

@@ -1,0 +1,100 @@
+// Whether a node upgraded in place runs its control-plane static pods from the config applied,
+// as `talosctl upgrade-k8s` checks before going on: for each of kube-apiserver,
+// kube-controller-manager and kube-scheduler, the node's config resource (Talos's resource API,
+// namespace `controlplane`) names the new image, and the pod's copy in the workload cluster (the
+// mirror pod `<component>-<node>` in kube-system) carries that resource's version in
+// `talos.dev/config-version`, runs the image and is Ready. A component the node does not run
+// (disabled in its config: no config resource) is not waited for. The decision is pure; the
+// reads are below it.
+import { parse } from 'yaml';
+import { isNotFound } from '../kube/client/api-error';
+import type { KubeClient } from '../kube/client/client';
+import type { KubeObject } from '../kube/meta/object';
+import { PodKind } from '../cluster/node-drain';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { TalosApiError, unwrapSingle, type TalosClient, type TalosResource } from '../talos/api';
+import type { KubernetesImage } from '../talos/config/kubernetes-images';
+import { isObject } from '../util/json';
+
+export const STATIC_POD_COMPONENTS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
+export type StaticPodComponent = (typeof STATIC_POD_COMPONENTS)[number];
+
+/** The resource type of each static pod's config, as Talos names it. */
+const CONFIG_TYPES: Record<StaticPodComponent, string> = {
+  'kube-apiserver': 'APIServerConfigs.kubernetes.talos.dev',
+  'kube-controller-manager': 'ControllerManagerConfigs.kubernetes.talos.dev',
+  'kube-scheduler': 'SchedulerConfigs.kubernetes.talos.dev',
+};
+const CONFIG_NAMESPACE = 'controlplane';
+
+/** The annotation Talos puts on a static pod: the version of the config resource it was rendered from. */
+export const CONFIG_VERSION_ANNOTATION = 'talos.dev/config-version';
+
+/** A static pod's config as the node holds it: its version and the image it names. */
+export interface StaticPodConfig {
+  version: string;
+  image: string;
+}
+
+export interface MirrorPod extends KubeObject {
+  spec?: { containers?: { name?: string; image?: string }[] };
+  status?: { conditions?: { type: string; status: string }[] };
+}
+
+/** What the node and the workload cluster show for one component; config undefined: the node does not run it. */
+export interface StaticPodSeen {
+  component: StaticPodComponent;
+  config: StaticPodConfig | undefined;
+  pod: MirrorPod | undefined;
+}
+
+const podReady = (pod: MirrorPod) => (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+const podImage = (pod: MirrorPod) => pod.spec?.containers?.[0]?.image;
+
+/** What the first component still lacks, in words; undefined when every one the node runs is at its new image. */
+export function staticPodProblem(expected: readonly KubernetesImage[], seen: readonly StaticPodSeen[]): string | undefined {
+  for (const { component, config, pod } of seen) {
+    const image = expected.find((e) => e.component === component)?.image;
+    if (!config || image === undefined) continue;
+    if (config.image !== image) return `its ${component} config to name ${image} (it names ${config.image})`;
+    if (!pod) return `the ${component} static pod to appear in the workload cluster`;
+    const version = pod.metadata.annotations?.[CONFIG_VERSION_ANNOTATION];
+    if (version !== config.version) return `the ${component} static pod at config version ${config.version} (it is at ${version ?? 'none'})`;
+    if (podImage(pod) !== image) return `the ${component} static pod to run ${image} (it runs ${podImage(pod) ?? 'nothing'})`;
+    if (!podReady(pod)) return `the ${component} static pod to be Ready`;
+  }
+  return undefined;
+}
+
+/** The image a config resource's YAML spec names. */
+function imageOf(resource: TalosResource): string {
+  const spec: unknown = parse(resource.yamlSpec);
+  return isObject(spec) && typeof spec.image === 'string' ? spec.image : '';
+}
+
+async function configOf(talos: TalosClient, component: StaticPodComponent, signal: AbortSignal): Promise<StaticPodConfig | undefined> {
+  try {
+    const resource = unwrapSingle(await talos.resource({ namespace: CONFIG_NAMESPACE, type: CONFIG_TYPES[component], id: component }, { signal }), 'Get');
+    return { version: resource.version, image: imageOf(resource) };
+  } catch (error) {
+    if (error instanceof TalosApiError && error.code === GrpcStatus.NOT_FOUND) return undefined;
+    throw error;
+  }
+}
+
+async function mirrorPodOf(workload: KubeClient, component: StaticPodComponent, nodeName: string, signal: AbortSignal): Promise<MirrorPod | undefined> {
+  try {
+    return await workload.get<MirrorPod>(PodKind, 'kube-system', `${component}-${nodeName}`, signal);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Reads each static pod's config from the node and its mirror pod from the workload cluster. */
+export async function seeStaticPods(talos: TalosClient, workload: KubeClient, nodeName: string, signal: AbortSignal): Promise<StaticPodSeen[]> {
+  return Promise.all(STATIC_POD_COMPONENTS.map(async (component) => {
+    const config = await configOf(talos, component, signal);
+    return { component, config, pod: config ? await mirrorPodOf(workload, component, nodeName, signal) : undefined };
+  }));
+}
