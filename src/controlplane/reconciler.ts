@@ -4,8 +4,8 @@
 // adoption of orphaned Machines, the pre-terminate hook on each Machine (a deleting one's etcd
 // member removed after its drain), orphan etcd members, remediation of a
 // Machine MachineHealthCheck marked, else the next step (create a Machine, bootstrap etcd, remove
-// one, wait), kubeconfig. A failure ends in the conditions' messages and a Warning Event, then
-// retries with backoff.
+// one, wait), kubeconfig, the workload's kube-proxy once a Kubernetes version is rolled out. A
+// failure ends in the conditions' messages and a Warning Event, then retries with backoff.
 import type { Informer } from '../kube/cache/informer';
 import type { KubeClient } from '../kube/client/client';
 import type { EventRecorder } from '../kube/patch/events';
@@ -55,6 +55,7 @@ import { adoptableMachines, adoptionPatch, adoptionRefusal } from './adoption';
 import { talosVersionText, type InPlaceAction, type TalosUpgradeAction } from './in-place';
 import { kubernetesStep, runInPlaceStep, type InPlaceStepOutcome } from './in-place-upgrade';
 import { talosStep } from './talos-upgrade';
+import { syncKubeProxy } from './kube-proxy-sync';
 import { countEtcdOperation, countRolloutStep } from '../metrics/provider-metrics';
 import { etcdWell, ServiceWatch, type OpenEvents } from './service-watch';
 import { checkCertificates, MissingSecretsBundle, readSecretsBundle, type CertificatesCheck } from './certificates';
@@ -307,6 +308,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
       if (!facts.kubeconfigWritten || renewAt === undefined || Date.now() >= renewAt) await this.reconcileKubeconfig(view, facts, ctx);
       result = sooner(result, this.kubeconfigRenewAt.get(uid));
     }
+    await syncKubeProxy(view, this.nodes.clientOf(ownerKey(view.tcp)), this.deps.recorder, ctx);
     return result;
   }
 

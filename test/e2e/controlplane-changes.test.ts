@@ -2,17 +2,19 @@
 // paused (untouched), scale 3 → 5 → 3 (each member removed after the drain in the Machine's
 // pre-terminate hook; a victim that stops answering has its member removed through a healthy peer), Kubernetes upgrades with maxSurge 1 and maxSurge 0, and OnDelete with a
 // control-plane Machine deleted by hand. The simulator records etcd membership all along: quorum is
-// never lost and a rollout never has more than one member in flux.
+// never lost and a rollout never has more than one member in flux. The workload's kube-proxy
+// follows each version once every control-plane Machine runs it, and not before.
 import { ClusterKind, MachineKind } from '../../src/api/capi/v1beta2/resources';
 import type { Machine } from '../../src/api/capi/v1beta2/types';
 import { eventsFor } from '../support/capi-fixtures';
-import { ControlPlaneProbe } from './controlplane-fixtures';
-import { createClusterWithControlPlane, createNamespace, eventually, world } from './world-fixtures';
+import { ControlPlaneProbe, kubeProxyAt, kubeProxyImage } from './controlplane-fixtures';
+import { createClusterWithControlPlane, createNamespace, eventually, workloadClient, world } from './world-fixtures';
 
 jest.setTimeout(900_000);
 
 const w = world();
 const NAME = 'delta';
+const kubeProxy = (version: string) => `registry.k8s.io/kube-proxy:${version}`;
 const byAge = (a: Machine, b: Machine) => (a.metadata.creationTimestamp! < b.metadata.creationTimestamp! ? -1 : 1);
 
 describe('a control plane of 3 through pause, scaling, upgrades and OnDelete', () => {
@@ -79,6 +81,7 @@ describe('a control plane of 3 through pause, scaling, upgrades and OnDelete', (
     expect(judged.minUp).toBeGreaterThanOrEqual(3);
     expect(tcp.status?.versions).toEqual([{ version: 'v1.35.0', replicas: 3 }]);
     expect(cp.condition(tcp, 'RollingOut')?.status).toBe('False');
+    await kubeProxyAt(await workloadClient(w, cp.namespace, NAME), kubeProxy('v1.35.0'));
   });
 
   it('upgrades with maxSurge 0: removes first, then replaces, never below 2 healthy members', async () => {
@@ -89,6 +92,7 @@ describe('a control plane of 3 through pause, scaling, upgrades and OnDelete', (
     const judged = await cp.expectRolledOnce(before, old, machines);
     expect(judged.maxMembers).toBe(3);
     expect(judged.minUp).toBeGreaterThanOrEqual(2);
+    await kubeProxyAt(await workloadClient(w, cp.namespace, NAME), kubeProxy('v1.35.1'));
   });
 
   it('OnDelete: a new version rolls nothing; a Machine deleted by hand is replaced at the new version', async () => {
@@ -110,6 +114,8 @@ describe('a control plane of 3 through pause, scaling, upgrades and OnDelete', (
       return !machines.some((m) => m.metadata.name === victim) && machines.length === 3 && fresh.length === 1 ? machines : undefined;
     }, { timeoutMs: 300_000, intervalMs: 500 });
     expect(replaced.filter((m) => m.spec.version === 'v1.35.1')).toHaveLength(2);
+    // Two Machines still run v1.35.1: kube-proxy stays there.
+    expect(await kubeProxyImage(await workloadClient(w, cp.namespace, NAME))).toBe(kubeProxy('v1.35.1'));
   });
 
   it('a node that stops is seen through its Events stream at once: EtcdClusterHealthy False naming it, True again once it is back', async () => {

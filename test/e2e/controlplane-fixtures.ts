@@ -1,11 +1,13 @@
 // What the control-plane scenarios ask of one TalosControlPlane in the world: its Machines, when it
 // has settled at a count and version, which etcd members it has, and what the simulator's etcd
-// history says of a change (judged from the history's length before it).
+// history says of a change (judged from the history's length before it); and the image of the
+// workload cluster's kube-proxy.
 import { CONTROL_PLANE_LABEL, type Cluster, type Machine } from '../../src/api/capi/v1beta2/types';
 import type { TalosControlPlane } from '../../src/api/controlplane/v1alpha3/types';
 import type { TalosControlPlane as HubTalosControlPlane } from '../../src/api/controlplane/v1beta1/types';
 import { V1BETA1 as CONTROLPLANE_V1BETA1 } from '../../src/api/controlplane/resources';
 import type { KubeClient } from '../../src/kube/client/client';
+import { DaemonSetKind, type DaemonSet } from '../../src/controlplane/kube-proxy';
 import { unwrapSingle } from '../../src/talos/api';
 import { membershipInvariants, type MembershipInvariants } from '../support/etcd-history';
 import type { EtcdSample, TalosSimControl } from '../support/talos-sim';
@@ -113,4 +115,15 @@ export class ControlPlaneProbe {
   condition(tcp: TalosControlPlane | undefined, type: string) {
     return tcp?.status?.v1beta2?.conditions?.find((c) => c.type === type);
   }
+}
+
+/** The image of the kube-proxy container in the workload's DaemonSet kube-system/kube-proxy (from Talos's bootstrap manifests). */
+export async function kubeProxyImage(workload: KubeClient): Promise<string | undefined> {
+  const daemonSet = await workload.get<DaemonSet>(DaemonSetKind, 'kube-system', 'kube-proxy');
+  return daemonSet.spec?.template?.spec?.containers?.find((c) => c.name === 'kube-proxy')?.image;
+}
+
+/** Waits for the workload's kube-proxy to run `image` (it follows a rollout once the rollout is over). */
+export function kubeProxyAt(workload: KubeClient, image: string): Promise<string> {
+  return eventually(`kube-proxy at ${image}`, async () => ((await kubeProxyImage(workload)) === image ? image : undefined), { timeoutMs: 60_000, intervalMs: 250 });
 }

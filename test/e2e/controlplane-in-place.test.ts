@@ -2,19 +2,23 @@
 // workers) at Kubernetes v1.33 upgraded to v1.34 on its running nodes through the Talos API — no
 // Machine replaced, one node at a time, no etcd member ever down, every Node's kubelet at the new
 // version, its static pods' copies in the workload cluster rendered from the config applied, the
-// bootstrap data Secrets saying what the nodes run, the Machines' spec.version following. A step that fails stops the upgrade and says where; it resumes once the fault
-// clears. Then a change that cannot be made in place (the version with a new infrastructure
-// template) rolls by replacement, and RollingOut says why.
+// bootstrap data Secrets saying what the nodes run, the Machines' spec.version following, and once
+// all of them run it the workload's kube-proxy DaemonSet too (a cluster with kube-proxy disabled
+// has none, and is told so). A step that fails stops the upgrade and says where; it resumes once
+// the fault clears. Then a change that cannot be made in place (the version with a new
+// infrastructure template) rolls by replacement, and kube-proxy follows it as well.
 import { MachineKind } from '../../src/api/capi/v1beta2/resources';
 import type { Machine } from '../../src/api/capi/v1beta2/types';
 import { fromBase64, type SecretObject } from '../../src/cluster/secrets';
 import { IN_PLACE_UPGRADE_ANNOTATION } from '../../src/controlplane/in-place-progress';
 import { CONFIG_VERSION_ANNOTATION, type MirrorPod } from '../../src/controlplane/static-pods';
 import { PodKind } from '../../src/cluster/node-drain';
+import { DaemonSetKind, KUBE_PROXY_VERSION_ANNOTATION } from '../../src/controlplane/kube-proxy';
+import { isNotFound } from '../../src/kube/client/api-error';
 import { NodeKind, SecretKind } from '../../src/kube/client/resource';
 import type { KubeObject } from '../../src/kube/meta/object';
 import { eventsFor } from '../support/capi-fixtures';
-import { ControlPlaneProbe } from './controlplane-fixtures';
+import { ControlPlaneProbe, kubeProxyAt, kubeProxyImage } from './controlplane-fixtures';
 import {
   createClusterWithControlPlane, createMachineDeployment, createNamespace, createWorkerTemplates, eventually, waitForRunningMachines, workloadClient, world,
 } from './world-fixtures';
@@ -27,6 +31,7 @@ const NAME = 'iota';
 const OLD = 'v1.33.4';
 const NEW = 'v1.34.1';
 const IN_PLACE = { 'controlplane.cluster.x-k8s.io/rollout-strategy': 'InPlace' };
+const kubeProxy = (version: string) => `registry.k8s.io/kube-proxy:${version}`;
 
 interface Node extends KubeObject {
   status?: { nodeInfo?: { kubeletVersion?: string } };
@@ -45,12 +50,15 @@ beforeAll(async () => {
   await createWorkerTemplates(w.client, namespace, `${NAME}-workers`);
   await createMachineDeployment(w.client, cluster, `${NAME}-workers`, 2, `${NAME}-workers`, OLD);
   older = new ControlPlaneProbe(w.client, w.sim, await createClusterWithControlPlane(w.client, namespace, 'kappa', 1, {
-    version: OLD, annotations: IN_PLACE, configPatches: [{ op: 'add', path: '/machine/install/image', value: 'ghcr.io/siderolabs/installer:v1.12.6' }],
+    version: OLD, annotations: IN_PLACE, configPatches: [
+      { op: 'add', path: '/machine/install/image', value: 'ghcr.io/siderolabs/installer:v1.12.6' },
+      { op: 'add', path: '/cluster/proxy/disabled', value: true },
+    ],
   }));
 });
 
-describe('a Talos 1.12 node, which serves no ImageService', () => {
-  it('is upgraded in place all the same: the apply has it pull the images', async () => {
+describe('a Talos 1.12 node, which serves no ImageService, with kube-proxy disabled', () => {
+  it('is upgraded in place all the same: the apply has it pull the images; there is no kube-proxy to upgrade, and that is said', async () => {
     const { machines: [machine] } = await older.settled(1, OLD);
     await older.patch({ version: NEW });
     const { machines: [after] } = await older.settled(1, NEW, 120_000);
@@ -59,13 +67,21 @@ describe('a Talos 1.12 node, which serves no ImageService', () => {
     expect(node.kubeletImage).toBe(`ghcr.io/siderolabs/kubelet:${NEW}`);
     const steps = await eventsFor(w.client, older.namespace, older.name, 'InPlaceUpgradeStep');
     expect(steps.map((e) => e.note)).toContainEqual(`Machine ${machine!.metadata.name}'s node serves no ImageService (Talos < 1.13): it pulls the Kubernetes ${NEW} images when the config is applied`);
+
+    const workload = await workloadClient(w, older.namespace, 'kappa');
+    expect(await workload.get(DaemonSetKind, 'kube-system', 'kube-proxy').then(() => 'found', (error: unknown) => (isNotFound(error) ? 'absent' : error))).toBe('absent');
+    const left = await eventsFor(w.client, older.namespace, older.name, 'KubeProxyNotManaged');
+    expect(left.map((e) => e.note)).toContainEqual(`Left kube-proxy alone at Kubernetes ${NEW}: the workload cluster has no DaemonSet kube-system/kube-proxy (kube-proxy disabled, or run by the CNI or the user)`);
   });
 });
 
 describe('a control plane of 3 upgraded in place', () => {
-  it(`comes up at ${OLD} with 2 workers`, async () => {
+  it(`comes up at ${OLD} with 2 workers, and Talos's kube-proxy DaemonSet at ${OLD}`, async () => {
     await cp.settled(3, OLD);
     await waitForRunningMachines(w.client, cp.namespace, NAME, 5);
+    expect(await kubeProxyImage(await workloadClient(w, cp.namespace, NAME))).toBe(kubeProxy(OLD));
+    // Read once and found at the version: recorded, so that it is not read again.
+    await eventually('the kube-proxy version recorded', async () => (await cp.tcp()).metadata.annotations?.[KUBE_PROXY_VERSION_ANNOTATION] === OLD || undefined, { timeoutMs: 60_000, intervalMs: 250 });
   });
 
   it(`upgrades ${OLD} → ${NEW} on the running nodes: same Machines, one node at a time, etcd untouched`, async () => {
@@ -147,6 +163,14 @@ describe('a control plane of 3 upgraded in place', () => {
         expect(pod.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
       }
     }
+
+    // Then the workload's kube-proxy, which Talos deployed once and never updates.
+    await kubeProxyAt(workload, kubeProxy(NEW));
+    const proxy = await eventsFor(w.client, cp.namespace, cp.name, 'KubeProxyUpgraded');
+    expect(proxy.map((e) => e.note)).toEqual([
+      `Set the image of DaemonSet kube-system/kube-proxy in the workload cluster: ${kubeProxy(OLD)} → ${kubeProxy(NEW)} (every control-plane Machine runs Kubernetes ${NEW})`,
+    ]);
+    await eventually('the kube-proxy version recorded', async () => (await cp.tcp()).metadata.annotations?.[KUBE_PROXY_VERSION_ANNOTATION] === NEW || undefined, { timeoutMs: 30_000, intervalMs: 250 });
   });
 
   it('a failed step stops the upgrade naming the node and the step; once the fault clears it goes on from there', async () => {
@@ -162,6 +186,9 @@ describe('a control plane of 3 upgraded in place', () => {
     }, { timeoutMs: 60_000, intervalMs: 250 });
     const failed = await eventsFor(w.client, cp.namespace, cp.name, 'InPlaceUpgradeFailed');
     expect(failed.map((e) => e.note)).toContainEqual(expect.stringContaining(stopped));
+    // The rollout is not over: kube-proxy stays where it was.
+    const workload = await workloadClient(w, cp.namespace, NAME);
+    expect(await kubeProxyImage(workload)).toBe(kubeProxy(NEW));
     // Only the node that failed has progress (its images pulled); the others are untouched.
     const name = /Machine (\S+) to/.exec(stopped)![1];
     const during = await cp.machines();
@@ -173,9 +200,10 @@ describe('a control plane of 3 upgraded in place', () => {
     const { machines: after } = await cp.settled(3, 'v1.34.2', 120_000);
     expect(after.map((m) => m.metadata.uid).sort()).toEqual(machines.map((m) => m.metadata.uid).sort());
     expect(await cp.historyLength()).toBe(historyBefore);
+    await kubeProxyAt(workload, kubeProxy('v1.34.2'));
   });
 
-  it('a version change with a new infrastructure template is rolled by replacement, and RollingOut says why', async () => {
+  it('a version change with a new infrastructure template is rolled by replacement, and RollingOut says why; kube-proxy follows once it is over', async () => {
     const old = (await cp.machines()).map((m) => m.metadata.name!);
     await w.client.create(SimMachineTemplateKind, {
       apiVersion: INFRA_API_VERSION, kind: 'SimMachineTemplate', metadata: { name: `${NAME}-control-plane-2`, namespace: cp.namespace }, spec: { template: { spec: {} } },
@@ -192,5 +220,6 @@ describe('a control plane of 3 upgraded in place', () => {
     await cp.expectRolledOnce(before, old, machines);
     const still = await Promise.all(old.map((name) => w.client.get<Machine>(MachineKind, cp.namespace, name).then(() => name, () => undefined)));
     expect(still.filter(Boolean)).toEqual([]);
+    await kubeProxyAt(await workloadClient(w, cp.namespace, NAME), kubeProxy('v1.34.3'));
   });
 });

@@ -23,6 +23,8 @@ import { SimControlClient } from '../../world/infra/sim-control';
 import { ENDPOINT_PREFIX } from '../../world/infra/endpoint';
 import { startSimInfra, INFRA_STATE_FILE, type SimInfra, type SimInfraState } from '../../world/infra/sim-infra';
 import { PROCESS_RECORD_FILE, type WorkloadRecord } from '../../world/infra/workloads';
+import { kubeProxyImageOf } from '../../world/infra/machine-config';
+import { DaemonSetKind, type DaemonSet } from '../../../src/controlplane/kube-proxy';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 const figures: string[] = [];
@@ -47,6 +49,8 @@ const talosClients: TalosClient[] = [];
 const condition = (obj: { status?: { conditions?: Condition[] } }, type: string) => obj.status?.conditions?.find((c) => c.type === type);
 const getSimMachine = (name: string) => client.get<SimMachine>(SimMachineKind, namespace, name);
 const getSimCluster = () => client.get<SimCluster>(SimClusterKind, namespace, simCluster.metadata.name!);
+const kubeProxyContainers = async () =>
+  (await workload.get<DaemonSet>(DaemonSetKind, 'kube-system', 'kube-proxy')).spec?.template?.spec?.containers?.map((c) => `${c.name} ${c.image}`);
 const owner = (obj: Cluster | Machine) => ({ apiVersion: 'cluster.x-k8s.io/v1beta2', kind: obj.kind, name: obj.metadata.name!, uid: obj.metadata.uid!, controller: true });
 
 async function createClusterPair(ns: string, name: string): Promise<{ cluster: Cluster; simCluster: SimCluster }> {
@@ -205,7 +209,7 @@ test('a control-plane SimMachine waits for bootstrap data, then boots once: prov
   expect((await sim.inspect(`${namespace}.cp-0`)).bootCount).toBe(1);
 });
 
-test('etcd bootstrapped on the node → the workload apiserver serves at the SimCluster endpoint → the Node is Ready with its providerID', async () => {
+test('etcd bootstrapped on the node → the workload apiserver serves at the SimCluster endpoint, with the kube-proxy DaemonSet of the bootstrap manifests → the Node is Ready with its providerID', async () => {
   const node = await sim.inspect(`${namespace}.cp-0`);
   const talos = TalosClient.fromTalosconfig(generated.talosconfig, { endpoints: [node.address] });
   talosClients.push(talos);
@@ -224,6 +228,8 @@ test('etcd bootstrapped on the node → the workload apiserver serves at the Sim
   expect(record.server).toBe(ready.status?.workloadServer);
   expect(record.processes.length).toBeGreaterThan(0);
   workload = KubeClient.load(record.adminKubeconfigPath);
+  expect(await kubeProxyContainers()).toEqual([`kube-proxy ${kubeProxyImageOf(generated.controlplane)}`]);
+  expect(kubeProxyImageOf(generated.controlplane)).toMatch(/\/kube-proxy:v\d+\.\d+\.\d+$/);
 
   const t1 = performance.now();
   await eventually('Node cp-0 Ready', async () => (await nodeReady('cp-0')) === 'True', { timeoutMs: 60_000 });
@@ -290,8 +296,10 @@ test('deleting a SimMachine destroys its simulated node, says Deleting, and lets
   await eventually('SimMachine worker-0 gone', () => isGone(() => getSimMachine('worker-0')));
 });
 
-test('a restarted provider takes over: nodes are not booted again, the workload cluster comes back at the same endpoint', async () => {
+test('a restarted provider takes over: nodes are not booted again, the workload cluster comes back at the same endpoint, its objects as they were', async () => {
   const before = await getSimCluster();
+  // Someone (the control-plane provider) moved kube-proxy on: the bootstrap manifests do not put it back.
+  await workload.patch(DaemonSetKind, 'kube-system', 'kube-proxy', [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'example.org/kube-proxy:v9.9.9' }], 'json');
   await infra.stop();
   const t0 = performance.now();
   infra = await startSimInfra({
@@ -310,6 +318,7 @@ test('a restarted provider takes over: nodes are not booted again, the workload 
   expect(back.spec?.controlPlaneEndpoint).toEqual(before.spec?.controlPlaneEndpoint);
   await eventually('Node cp-0 Ready after the restart', async () => (await nodeReady('cp-0')) === 'True', { timeoutMs: 60_000 });
   expect((await sim.inspect(`${namespace}.cp-0`)).bootCount).toBe(1);
+  expect(await kubeProxyContainers()).toEqual(['kube-proxy example.org/kube-proxy:v9.9.9']);
   // a boot whose status write was lost finds the node under its stable ID and takes it over
   const again = await new SimControlClient(sim.controlUrl).boot(generated.controlplane, { id: `${namespace}.cp-0` });
   expect(again).toMatchObject({ id: `${namespace}.cp-0`, bootCount: 1, state: 'running' });

@@ -1,8 +1,10 @@
 // Facts the provider reads from a Talos machine config (the node's bootstrap data): the
-// Kubernetes CA its workload apiserver must use, the kubelet version it runs, and whether it
-// is a control-plane node. Pure; the config is YAML, one document before Talos 1.14, several since.
+// Kubernetes CA its workload apiserver must use, the kubelet version it runs, the kube-proxy image
+// its bootstrap manifests deploy, and whether it is a control-plane node. Pure; the config is YAML,
+// one document before Talos 1.14, several since.
 import { parseAllDocuments } from 'yaml';
 import { DEFAULT_KUBERNETES_VERSION } from '../../../src/talos/config';
+import { KUBE_PROXY_IMAGE } from '../../../src/talos/config/generate/kubernetes-defaults';
 
 export interface PemPair {
   certPem: string;
@@ -13,7 +15,7 @@ interface ConfigDocuments {
   /** The v1alpha1 document (no `kind`). */
   v1alpha1: {
     machine?: { type?: string; kubelet?: { image?: string } };
-    cluster?: { ca?: { crt?: string; key?: string } };
+    cluster?: { ca?: { crt?: string; key?: string }; proxy?: { disabled?: boolean; image?: string } };
   };
   /** Talos ≥ 1.14 moves the Kubernetes CA and the kubelet into documents of their own. */
   byKind: Record<string, Record<string, unknown>>;
@@ -51,6 +53,20 @@ export function kubeletVersionOf(configYaml: string): string {
   const image = docs.v1alpha1.machine?.kubelet?.image ?? (docs.byKind.KubeletConfig?.image as string | undefined) ?? '';
   const tag = /:([^:/@]+)(@.*)?$/.exec(image)?.[1];
   return tag ?? DEFAULT_KUBELET_VERSION;
+}
+
+/**
+ * The kube-proxy image the bootstrap manifests of this config deploy (`cluster.proxy.image`, or the
+ * 1.14 `KubeProxyConfig` document's `image`); undefined when kube-proxy is disabled
+ * (`cluster.proxy.disabled: true`, `KubeProxyConfig` `enabled: false`). A config that names none
+ * gets the default repository at its kubelet's version.
+ */
+export function kubeProxyImageOf(configYaml: string): string | undefined {
+  const docs = documents(configYaml);
+  const own = docs.byKind.KubeProxyConfig as { enabled?: boolean; image?: string } | undefined;
+  const legacy = docs.v1alpha1.cluster?.proxy;
+  if (own?.enabled === false || legacy?.disabled === true) return undefined;
+  return own?.image ?? legacy?.image ?? `${KUBE_PROXY_IMAGE}:${kubeletVersionOf(configYaml)}`;
 }
 
 /** init is the old name of the first control-plane node. */

@@ -1,7 +1,8 @@
 // The SimCluster reconciler: owner Cluster → a control-plane endpoint on a loopback address of
 // its own (kept in spec) → provisioned, failure domains → and, as soon as etcd is bootstrapped on
 // one of the cluster's simulated control-plane nodes, a workload cluster (kube-apiserver and
-// friends) at that endpoint with the Kubernetes CA of that node's config. Etcd bootstrap happens
+// friends) at that endpoint with the Kubernetes CA of that node's config and the objects of its
+// bootstrap manifests (the kube-proxy DaemonSet). Etcd bootstrap happens
 // on the node (a Talos API call), which Kubernetes does not see: while waiting, the SimCluster
 // looks again every ETCD_POLL_MS.
 import type { KubeClient } from '../../../src/kube/client/client';
@@ -13,6 +14,7 @@ import { CLUSTER_NAME_LABEL, type Cluster, type Machine } from '../../../src/api
 import { INFRA_GROUP, SIM_CLUSTER_FINALIZER, SimClusterKind, SimMachineKind, type SimCluster, type SimMachine } from './api';
 import { allocateEndpoint, hasEndpoint } from './endpoint';
 import { kubernetesCaOf, type PemPair } from './machine-config';
+import { bootstrapManifestsOf, type BootstrapManifest } from './bootstrap-manifests';
 import { addFinalizer, capiOwnerName, mark, markPaused, reconcileWithPatch, removeFinalizer } from './reconcile-frame';
 import type { SimNodes } from './sim-control';
 import type { WorkloadClusters } from './workloads';
@@ -74,13 +76,13 @@ export class SimClusterReconciler implements Reconciler {
     const clusterKey = `${namespace}/${clusterName}`;
     let workload = this.deps.workloads.get(clusterKey);
     if (!workload) {
-      const ca = await this.bootstrappedControlPlaneCa(cluster);
-      if (!ca) {
+      const bootstrapped = await this.bootstrappedControlPlane(cluster);
+      if (!bootstrapped) {
         mark(simCluster, { type: WORKLOAD_CONDITION, status: 'False', reason: 'WaitingForEtcd', message: 'waiting for etcd to be bootstrapped on a control-plane node' });
         return { requeueAfter: ETCD_POLL_MS };
       }
       const started = Date.now();
-      workload = await this.deps.workloads.start(clusterKey, this.deps.workloads.dirFor(namespace, simCluster.metadata.name!), endpoint, ca);
+      workload = await this.deps.workloads.start(clusterKey, this.deps.workloads.dirFor(namespace, simCluster.metadata.name!), endpoint, bootstrapped.ca, bootstrapped.manifests);
       ctx.log.info({ server: workload.server, ms: Date.now() - started }, 'workload cluster started');
       this.deps.recorder.event(simCluster, 'Normal', 'WorkloadApiserverStarted', `Workload apiserver serving at ${workload.server}`);
     }
@@ -101,8 +103,8 @@ export class SimClusterReconciler implements Reconciler {
     return next;
   }
 
-  /** The Kubernetes CA of the first control-plane node of this cluster whose etcd is bootstrapped. */
-  private async bootstrappedControlPlaneCa(cluster: Cluster): Promise<PemPair | undefined> {
+  /** The Kubernetes CA and bootstrap manifests of the first control-plane node of this cluster whose etcd is bootstrapped. */
+  private async bootstrappedControlPlane(cluster: Cluster): Promise<{ ca: PemPair; manifests: BootstrapManifest[] } | undefined> {
     const namespace = cluster.metadata.namespace ?? '';
     const machines = this.deps.readers.machines.list({ namespace, labels: { [CLUSTER_NAME_LABEL]: cluster.metadata.name! } });
     for (const machine of machines) {
@@ -113,7 +115,7 @@ export class SimClusterReconciler implements Reconciler {
       const node = await this.deps.sim.inspect(nodeId);
       if (!node?.etcd?.bootstrapped || !node.appliedConfig) continue;
       const ca = kubernetesCaOf(node.appliedConfig);
-      if (ca) return ca;
+      if (ca) return { ca, manifests: bootstrapManifestsOf(node.appliedConfig) };
     }
     return undefined;
   }

@@ -1,7 +1,8 @@
 // The workload clusters this provider runs (one per SimCluster) and the kubelets of its nodes.
 // Each workload cluster keeps its files and a record of its processes in
 // <stateDir>/workload/<namespace>-<name>/ (processes.json), so that a supervisor can stop what a
-// crashed provider left behind.
+// crashed provider left behind. A new workload cluster gets the objects of Talos's bootstrap
+// manifests (see bootstrap-manifests.ts) before it counts as started.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIEndpoint } from '../../../src/api/capi/v1beta2/types';
@@ -9,7 +10,9 @@ import { startWorkloadCluster, type WorkloadCluster } from '../workload-cluster'
 import { SimKubelet, type SimKubeletOptions } from '../kubelet';
 import type { ProcessRecord } from '../../testbed/testbed';
 import type { StaticPodView } from '../../support/talos-sim';
+import { KubeClient } from '../../../src/kube/client/client';
 import type { PemPair } from './machine-config';
+import { applyBootstrapManifests, type BootstrapManifest } from './bootstrap-manifests';
 
 export interface RunningWorkload {
   server: string;
@@ -46,7 +49,7 @@ export class WorkloadClusters {
     return join(this.stateDir, 'workload', `${namespace}-${simClusterName}`);
   }
 
-  async start(clusterKey: string, dir: string, endpoint: Required<APIEndpoint>, kubernetesCa: PemPair): Promise<RunningWorkload> {
+  async start(clusterKey: string, dir: string, endpoint: Required<APIEndpoint>, kubernetesCa: PemPair, manifests: readonly BootstrapManifest[]): Promise<RunningWorkload> {
     const existing = this.running.get(clusterKey);
     if (existing) return existing.workload;
     mkdirSync(dir, { recursive: true });
@@ -54,6 +57,12 @@ export class WorkloadClusters {
       dir, name: clusterKey.replace('/', '-'), endpoint, kubernetesCa,
       serviceCidr: this.settings.serviceCidr, nodeMonitorGracePeriodSeconds: this.settings.nodeMonitorGracePeriodSeconds,
     });
+    try {
+      await applyBootstrapManifests(KubeClient.load(cluster.adminKubeconfigPath), manifests);
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
     const record: WorkloadRecord = { cluster: clusterKey, server: cluster.server, adminKubeconfigPath: cluster.adminKubeconfigPath, processes: cluster.processes };
     writeFileSync(join(dir, PROCESS_RECORD_FILE), JSON.stringify(record, null, 2));
     const workload = { server: cluster.server, kubernetesCa, adminKubeconfigPath: cluster.adminKubeconfigPath };
