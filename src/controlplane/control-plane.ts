@@ -3,7 +3,7 @@
 // name. Pure: no I/O, never mutates what it was given.
 import type { Cluster, Machine, MachineAddress } from '../api/capi/v1beta2/types';
 import type { TalosControlPlane } from '../api/controlplane/v1beta1/types';
-import { replicasOf, upgradesInPlace } from '../api/controlplane/spec';
+import { kubernetesVersionOf, replicasOf, upgradesInPlace } from '../api/controlplane/spec';
 import { getCondition } from '../kube/patch/conditions';
 import { Machines, isDeleting, not } from '../cluster/machines';
 import { ON_DELETE } from '../api/controlplane/group';
@@ -11,6 +11,7 @@ import { rolloutStrategyTypeOf } from '../api/controlplane/spec';
 import { isNodeReady, type NodeIndex } from '../cluster/workload-nodes';
 import { type MachineParts, type OutdatedReason, outdatedBecause } from './rollout';
 import { controlPlaneFailureDomains, failureDomainForNewMachine } from './failure-domains';
+import { replacingFailure, type InPlaceFailure } from './in-place-fallback';
 
 /** CAPI's Machine condition that is True once the Machine's Node is Ready (and nothing else is wrong). */
 export const MACHINE_READY = 'Ready';
@@ -97,10 +98,20 @@ export class ControlPlane {
     return this.outdatedBecause(machine).map((reason) => reason.message);
   }
 
-  /** The Machine is upgraded on its node: the strategy is InPlace and only its Kubernetes version or Talos installer image differs. */
+  /**
+   * The Machine is upgraded on its node: the strategy is InPlace, only its Kubernetes version or
+   * Talos installer image differs, and its in-place upgrade has not failed for a replacement (see
+   * inPlaceFailure).
+   */
   upgradesInPlace(machine: Machine): boolean {
     const reasons = this.outdatedBecause(machine);
-    return upgradesInPlace(this.tcp) && reasons.length > 0 && reasons.every((reason) => reason.kind === 'version' || reason.kind === 'talos');
+    return upgradesInPlace(this.tcp) && reasons.length > 0 && reasons.every((reason) => reason.kind === 'version' || reason.kind === 'talos') &&
+      this.inPlaceFailure(machine) === undefined;
+  }
+
+  /** The failed in-place step that has the Machine replaced instead (onFailure Replace, for the change it still needs); see in-place-fallback.ts. */
+  inPlaceFailure(machine: Machine): InPlaceFailure | undefined {
+    return replacingFailure(this.tcp, machine, this.outdatedBecause(machine), kubernetesVersionOf(this.tcp.spec));
   }
 
   /** The installer image the Machine's node is to be upgraded to in place; undefined when its Talos version is not what changes. */

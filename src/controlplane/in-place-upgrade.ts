@@ -19,6 +19,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { collect, TalosApiError, unwrapAll, unwrapSingle, type TalosClient } from '../talos/api';
 import { withKubernetesVersion, type KubernetesImage } from '../talos/config/kubernetes-images';
 import { errorMessage } from '../util/errors';
+import { isObject } from '../util/json';
 import { talosVersionText, type InPlaceAction, type TalosUpgradeAction } from './in-place';
 import { IN_PLACE_UPGRADE_ANNOTATION, progressAnnotation, type InPlaceProgress } from './in-place-progress';
 import type { TalosAt } from './scale-down';
@@ -34,7 +35,12 @@ const targetOf = (action: AnyInPlaceAction) => (action.action === 'upgradeTalos'
 export class InPlaceStepFailed extends Error {
   override readonly name = 'InPlaceStepFailed';
 
-  constructor(action: AnyInPlaceAction, cause: unknown) {
+  constructor(
+    action: AnyInPlaceAction,
+    cause: unknown,
+    /** A call to the node's Talos API threw `cause` (else the management cluster did, or this code). */
+    readonly fromTalosCall: boolean,
+  ) {
     super(`In-place upgrade of Machine ${action.machine.metadata.name} to ${targetOf(action)} stopped: step ${action.step} failed: ${errorMessage(cause)}`, { cause });
   }
 }
@@ -133,17 +139,22 @@ export async function kubernetesStep({ client, action, address, talosAt, workloa
 /**
  * Runs the step unless the Machine changed since the cache's copy (a step already done whose
  * record has not reached the cache: its event brings the next pass). A failure names the
- * Machine and the step (InPlaceStepFailed).
+ * Machine and the step, and says whether a call to the node threw it (InPlaceStepFailed).
  */
 export async function runInPlaceStep<I extends InPlaceStepInput<AnyInPlaceAction>>(input: I, step: (input: I) => Promise<StepResult>): Promise<InPlaceStepOutcome> {
   const { machine } = input.action;
+  const fromTalos = new WeakSet<object>();
+  const talosAt: TalosAt = (address, role, call) => input.talosAt(address, role, (talos) => call(talos).catch((error: unknown) => {
+    if (isObject(error)) fromTalos.add(error);
+    throw error;
+  }));
   try {
     const fresh = await input.client.get<Machine>(MachineKind, machine.metadata.namespace ?? '', machine.metadata.name ?? '', input.signal);
     if (fresh.metadata.resourceVersion !== machine.metadata.resourceVersion) return { done: false, stale: true };
-    const result = await step(input);
+    const result = await step({ ...input, talosAt });
     return typeof result === 'string' ? { done: true, note: result } : { done: false, waiting: result.waiting };
   } catch (error) {
     if (input.signal.aborted) throw error;
-    throw new InPlaceStepFailed(input.action, error);
+    throw new InPlaceStepFailed(input.action, error, isObject(error) && fromTalos.has(error));
   }
 }

@@ -8,7 +8,9 @@
 // record the version on the Machine. One node at a time, the oldest first; every step that touches
 // a running node waits until every control-plane Machine passes the preflight checks and has its
 // Node Ready, so that no two nodes are ever down. The step reached is kept in an annotation on the
-// Machine, so that an operator started afresh goes on from there. Pure.
+// Machine, so that an operator started afresh goes on from there. A Machine whose in-place
+// upgrade failed on its node rolls by replacement when onFailure is Replace (see
+// in-place-fallback.ts). Pure.
 import type { Machine } from '../api/capi/v1beta2/types';
 import { kubernetesVersionOf, upgradesInPlace } from '../api/controlplane/spec';
 import type { ControlPlane } from './control-plane';
@@ -130,6 +132,11 @@ export function nextInPlaceStep(view: ControlPlane, machine: Machine, nodeServic
  */
 export function rolloutPathOf(view: ControlPlane, machine: Machine): string | undefined {
   if (!upgradesInPlace(view.tcp) || view.isUpToDate(machine)) return undefined;
+  const failure = view.inPlaceFailure(machine);
+  if (failure) {
+    const target = 'version' in failure ? failure.version : talosVersionText(failure.installer);
+    return `replaced: its in-place upgrade to ${target} failed at step ${failure.step}: ${failure.error}, and rollout.strategy.inPlace.onFailure is Replace`;
+  }
   if (!view.upgradesInPlace(machine)) return 'replaced: only a Kubernetes version or Talos installer change is made in place';
   const talos = talosProgressOf(machine);
   if (talos?.installer === view.talosInstallerWanted(machine) && talos) return `upgraded in place: ${TALOS_PROGRESS_TEXT[talos.step]}`;

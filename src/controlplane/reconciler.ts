@@ -53,7 +53,8 @@ import { hasCleanupHook, hookPatch, machinesWithoutHook, preTerminateStep } from
 import { orphanMembers, orphanRemovalBlock } from './orphan-members';
 import { adoptableMachines, adoptionPatch, adoptionRefusal } from './adoption';
 import { talosVersionText, type InPlaceAction, type TalosUpgradeAction } from './in-place';
-import { kubernetesStep, runInPlaceStep, type InPlaceStepOutcome } from './in-place-upgrade';
+import { InPlaceStepFailed, kubernetesStep, runInPlaceStep, type InPlaceStepOutcome } from './in-place-upgrade';
+import { fallbackMark, IN_PLACE_FAILED_ANNOTATION, inPlaceFailureAnnotation, type InPlaceFailure } from './in-place-fallback';
 import { talosStep } from './talos-upgrade';
 import { syncKubeProxy } from './kube-proxy-sync';
 import { countEtcdOperation, countRolloutStep } from '../metrics/provider-metrics';
@@ -656,6 +657,8 @@ export class TalosControlPlaneReconciler implements Reconciler {
         ? await runInPlaceStep({ ...input, action, soleMember: view.activeMachines.size === 1 }, talosStep)
         : await runInPlaceStep({ ...input, action }, kubernetesStep);
     } catch (error) {
+      const mark = error instanceof InPlaceStepFailed ? fallbackMark(view.tcp, action, { cause: error.cause, fromTalosCall: error.fromTalosCall }) : undefined;
+      if (mark) return this.fallBackToReplacement(view, action, mark, facts, ctx);
       if (!ctx.signal.aborted) this.deps.recorder.event(view.tcp, 'Warning', 'InPlaceUpgradeFailed', errorMessage(error));
       throw error;
     }
@@ -669,6 +672,21 @@ export class TalosControlPlaneReconciler implements Reconciler {
     const target = action.action === 'upgradeTalos' ? talosVersionText(action.installer) : action.version;
     ctx.log.info({ machine: name, step: action.step, target }, 'in-place upgrade step');
     facts.waiting = `Upgrading Machine ${name} to ${target} in place: ${outcome.note}`;
+    return undefined;
+  }
+
+  /**
+   * onFailure Replace: the Machine whose in-place step failed on its node is marked (see
+   * in-place-fallback.ts), so that the next pass rolls its change by replacement.
+   */
+  private async fallBackToReplacement(view: ControlPlane, action: InPlaceAction | TalosUpgradeAction, mark: InPlaceFailure, facts: StatusFacts, ctx: ReconcileContext): Promise<undefined> {
+    const name = action.machine.metadata.name ?? '';
+    await this.deps.client.patch(MachineKind, view.namespace, name, { metadata: { annotations: { [IN_PLACE_FAILED_ANNOTATION]: inPlaceFailureAnnotation(mark) } } }, 'merge', { signal: ctx.signal });
+    const target = action.action === 'upgradeTalos' ? talosVersionText(action.installer) : action.version;
+    const message = `In-place upgrade of Machine ${name} to ${target} failed at step ${mark.step}: ${mark.error}; rollout.strategy.inPlace.onFailure is Replace: the Machine is replaced instead`;
+    this.deps.recorder.event(view.tcp, 'Warning', 'InPlaceUpgradeFallback', message);
+    ctx.log.warn({ machine: name, step: mark.step, err: mark.error }, 'in-place upgrade failed on the node: the Machine is replaced instead');
+    facts.waiting = message;
     return undefined;
   }
 

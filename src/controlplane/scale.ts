@@ -68,10 +68,13 @@ export function nextStep(view: ControlPlane, etcdHealthyOn: ReadonlySet<string> 
   if (joining && wantsChange) return { action: 'wait', message: `Waiting for Machine ${joining.metadata.name} to join etcd before the next change` };
   if (inPlace && progressOf(inPlace)) return nextInPlaceStep(view, inPlace, nodeServices ?? new Map());
 
-  const isOutdated = (machine: Machine) => !view.isUpToDate(machine);
+  // For a rollout, outdated means replaced: a Machine upgraded in place is not removed for it
+  // (unless the user's delete-machine annotation picks it, as KCP).
+  const replaced = new Set(outdated);
+  const isOutdated = (reason: ChangeReason) => (machine: Machine) => (reason === 'rollout' ? replaced.has(machine) : !view.isUpToDate(machine));
   const preflight = (exempt?: Machine) => (nodeServices ? preflightBlock(view, nodeServices, exempt) : undefined);
   const removal = (reason: ChangeReason): NextStep => {
-    const victim = machineToRemove(active.sortedByCreation(), isOutdated, view.failureDomains)!;
+    const victim = machineToRemove(active.sortedByCreation(), isOutdated(reason), view.failureDomains)!;
     return unlessBlocked(preflight(victim), { action: 'removeMachine', machine: victim, reason });
   };
   if (outdated.size > 0) {

@@ -7,6 +7,7 @@
 //     kind, name}                                (the version, namespace, uid… travel in the annotation)
 //   spec.rolloutStrategy                       ⇄ spec.rollout.strategy
 //   annotation rollout-strategy: InPlace       ⇄ spec.rollout.strategy.type: InPlace (v1alpha3's enum has no InPlace)
+//   annotation in-place-on-failure: Stop|Replace ⇄ spec.rollout.strategy.inPlace.onFailure
 //   (none)                                     ← rollout.after, remediation, machineNaming, machineTemplate.metadata,
 //                                                deletion, readinessGates, status.lastRemediation (annotation)
 //   status.v1beta2.conditions                  ⇄ status.conditions
@@ -18,7 +19,9 @@
 //   observedGeneration, bootstrapped           ⇄ the same
 import { splitApiVersion, type TypedObject } from '../meta';
 import { asObject, group, type Converter, type JsonObject, put, versionPairConverter } from '../conversion';
-import { CONTROLPLANE_GROUP, IN_PLACE, ROLLING_UPDATE, ROLLOUT_STRATEGY_ANNOTATION, TALOS_CONTROL_PLANE_KIND } from './group';
+import {
+  CONTROLPLANE_GROUP, IN_PLACE, IN_PLACE_ON_FAILURE_ANNOTATION, IN_PLACE_ON_FAILURE_VALUES, ROLLING_UPDATE, ROLLOUT_STRATEGY_ANNOTATION, TALOS_CONTROL_PLANE_KIND,
+} from './group';
 import * as v1alpha3 from './v1alpha3/types';
 import * as v1beta1 from './v1beta1/types';
 
@@ -113,30 +116,75 @@ const convertFields: Converter = versionPairConverter({
   backward: mapping(specToV1alpha3, statusToV1alpha3),
 });
 
-type Spec = { spec?: { rolloutStrategy?: { type?: string } } };
+type Strategy = { type?: string; inPlace?: { onFailure?: unknown } & JsonObject } & JsonObject;
+type Spec = { spec?: { rolloutStrategy?: Strategy } };
 
-/**
- * v1alpha3 spells InPlace as an annotation beside a RollingUpdate (or unset) strategy type. Before
- * the field conversion the annotation becomes the type, after it the type becomes the annotation
- * again, so the pair converter sees one spelling and stays lossless. Beside OnDelete the
- * annotation means nothing and stays an annotation.
- */
-function inPlaceAsType(obj: TypedObject): TypedObject {
-  const annotations = obj.metadata.annotations ?? {};
-  const typed = obj as TypedObject & Spec;
-  const type = typed.spec?.rolloutStrategy?.type;
-  if (annotations[ROLLOUT_STRATEGY_ANNOTATION] !== IN_PLACE || (type !== undefined && type !== ROLLING_UPDATE)) return obj;
-  const { [ROLLOUT_STRATEGY_ANNOTATION]: _inPlace, ...rest } = annotations;
-  const { annotations: _all, ...bare } = obj.metadata;
-  const metadata = Object.keys(rest).length === 0 ? bare : { ...bare, annotations: rest };
-  return { ...typed, metadata, spec: { ...typed.spec, rolloutStrategy: { ...typed.spec?.rolloutStrategy, type: IN_PLACE } } } as TypedObject;
+/** A v1beta1 strategy field that v1alpha3 spells as an annotation. */
+interface AnnotationSpelling {
+  annotation: string;
+  /** The v1alpha3 strategy with the annotation's `value` in it as the field; undefined when it stays an annotation. */
+  into(strategy: Strategy, value: string): Strategy | undefined;
+  /** The annotation's value taken out of the strategy, and the strategy without it; undefined when the strategy holds none. */
+  outOf(strategy: Strategy): { value: string; rest: Strategy } | undefined;
 }
 
-function inPlaceAsAnnotation(obj: TypedObject): TypedObject {
+const isOnFailure = (value: unknown): value is string => IN_PLACE_ON_FAILURE_VALUES.some((v) => v === value);
+
+const SPELLINGS: readonly AnnotationSpelling[] = [
+  {
+    // v1alpha3's enum has no InPlace: the annotation beside RollingUpdate (or unset). Beside OnDelete it means nothing and stays an annotation.
+    annotation: ROLLOUT_STRATEGY_ANNOTATION,
+    into: (strategy, value) => (value === IN_PLACE && (strategy.type === undefined || strategy.type === ROLLING_UPDATE) ? { ...strategy, type: IN_PLACE } : undefined),
+    outOf: (strategy) => (strategy.type === IN_PLACE ? { value: IN_PLACE, rest: { ...strategy, type: ROLLING_UPDATE } } : undefined),
+  },
+  {
+    // Stop or Replace; any other value means nothing and stays an annotation.
+    annotation: IN_PLACE_ON_FAILURE_ANNOTATION,
+    into: (strategy, value) => (isOnFailure(value) ? { ...strategy, inPlace: { ...strategy.inPlace, onFailure: value } } : undefined),
+    outOf: ({ inPlace, ...rest }) => {
+      if (!isOnFailure(inPlace?.onFailure)) return undefined;
+      const { onFailure, ...more } = inPlace;
+      return { value: onFailure, rest: Object.keys(more).length === 0 ? rest : { ...rest, inPlace: more } };
+    },
+  },
+];
+
+/**
+ * Before the field conversion from v1alpha3 each annotation of SPELLINGS becomes its field, after
+ * the conversion to v1alpha3 each field becomes its annotation again, so the pair converter sees
+ * one spelling and stays lossless.
+ */
+function annotationsAsFields(obj: TypedObject): TypedObject {
   const typed = obj as TypedObject & Spec;
-  if (typed.spec?.rolloutStrategy?.type !== IN_PLACE) return obj;
-  const metadata = { ...obj.metadata, annotations: { ...obj.metadata.annotations, [ROLLOUT_STRATEGY_ANNOTATION]: IN_PLACE } };
-  return { ...typed, metadata, spec: { ...typed.spec, rolloutStrategy: { ...typed.spec.rolloutStrategy, type: ROLLING_UPDATE } } } as TypedObject;
+  let strategy = typed.spec?.rolloutStrategy;
+  const annotations = { ...obj.metadata.annotations };
+  for (const { annotation, into } of SPELLINGS) {
+    const value = annotations[annotation];
+    const moved = value === undefined ? undefined : into(strategy ?? {}, value);
+    if (!moved) continue;
+    strategy = moved;
+    delete annotations[annotation];
+  }
+  if (strategy === typed.spec?.rolloutStrategy) return obj;
+  const { annotations: _all, ...bare } = obj.metadata;
+  const metadata = Object.keys(annotations).length === 0 ? bare : { ...bare, annotations };
+  return { ...typed, metadata, spec: { ...typed.spec, rolloutStrategy: strategy } } as TypedObject;
+}
+
+function fieldsAsAnnotations(obj: TypedObject): TypedObject {
+  const typed = obj as TypedObject & Spec;
+  let strategy = typed.spec?.rolloutStrategy;
+  if (!strategy) return obj;
+  const annotations = { ...obj.metadata.annotations };
+  for (const { annotation, outOf } of SPELLINGS) {
+    const taken = outOf(strategy);
+    if (!taken) continue;
+    annotations[annotation] = taken.value;
+    strategy = taken.rest;
+  }
+  if (strategy === typed.spec?.rolloutStrategy) return obj;
+  const { rolloutStrategy: _strategy, ...spec } = typed.spec!;
+  return { ...typed, metadata: { ...obj.metadata, annotations }, spec: Object.keys(strategy).length === 0 ? spec : { ...spec, rolloutStrategy: strategy } } as TypedObject;
 }
 
 type InfrastructureTemplate = { spec?: { infrastructureTemplate?: { apiVersion?: string } } };
@@ -168,7 +216,7 @@ function withStoredVersion(converted: TypedObject, stored: string | undefined): 
 export const convertTalosControlPlane: Converter = (obj, desiredVersion) => {
   const from = splitApiVersion(obj.apiVersion).version;
   if (from === desiredVersion) return obj;
-  if (from === v1alpha3.VERSION) return convertFields(inPlaceAsType(obj), desiredVersion);
+  if (from === v1alpha3.VERSION) return convertFields(annotationsAsFields(obj), desiredVersion);
   const converted = convertFields(obj, desiredVersion);
-  return desiredVersion === v1alpha3.VERSION ? inPlaceAsAnnotation(withStoredVersion(converted, storedTemplateApiVersion(obj))) : converted;
+  return desiredVersion === v1alpha3.VERSION ? fieldsAsAnnotations(withStoredVersion(converted, storedTemplateApiVersion(obj))) : converted;
 };

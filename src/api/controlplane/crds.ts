@@ -26,6 +26,8 @@ import {
   CONTROLPLANE_GROUP,
   DEFAULT_MAX_SURGE,
   DEFAULT_REPLICAS,
+  IN_PLACE_ON_FAILURE_VALUES,
+  IN_PLACE_STOP,
   ROLLING_UPDATE,
   ROLLOUT_STRATEGY_TYPES,
   TALOS_CONTROL_PLANE_KIND,
@@ -121,7 +123,7 @@ function controlPlaneTalosConfigSpec(description: string): JSONSchemaProps {
   };
 }
 
-function rolloutStrategy(types: readonly string[], typeDescription: string): JSONSchemaProps {
+function rolloutStrategy(types: readonly string[], typeDescription: string, more: Record<string, JSONSchemaProps> = {}): JSONSchemaProps {
   return object(
     {
       type: string(typeDescription, {
@@ -151,6 +153,7 @@ function rolloutStrategy(types: readonly string[], typeDescription: string): JSO
           ],
         },
       ),
+      ...more,
     },
     {
       description: 'How outdated Machines are replaced.',
@@ -158,6 +161,21 @@ function rolloutStrategy(types: readonly string[], typeDescription: string): JSO
     },
   );
 }
+
+/** v1beta1's strategy.inPlace (v1alpha3: the annotation IN_PLACE_ON_FAILURE_ANNOTATION). */
+const inPlaceSchema = () =>
+  object(
+    {
+      onFailure: string(
+        'What a failed step of a node\'s in-place upgrade does (the Talos API refused it: an image pull, the installer, ' +
+          'the config apply): Stop (default) holds the rollout at that step, names it in RollingOut and tries it again ' +
+          'until it succeeds; Replace marks the Machine and replaces it through the rolling update instead. A node that ' +
+          'does not come back is not a failed step: the rollout waits for it (a MachineHealthCheck remediates it).',
+        { enum: IN_PLACE_ON_FAILURE_VALUES, default: IN_PLACE_STOP },
+      ),
+    },
+    { description: 'In-place upgrade parameters, used when type is InPlace.' },
+  );
 
 const V1ALPHA3_STRATEGY_TYPE = 'RollingUpdate (default) replaces outdated Machines one at a time; OnDelete replaces one only when you delete it.';
 const V1BETA1_STRATEGY_TYPE =
@@ -225,7 +243,7 @@ function rolloutSchema(): JSONSchemaProps {
   return object(
     {
       after: string('Machines created before this time (RFC 3339) are rolled out, once it has passed.', { format: 'date-time' }),
-      strategy: rolloutStrategy(ROLLOUT_STRATEGY_TYPES, V1BETA1_STRATEGY_TYPE),
+      strategy: rolloutStrategy(ROLLOUT_STRATEGY_TYPES, V1BETA1_STRATEGY_TYPE, { inPlace: inPlaceSchema() }),
     },
     { description: 'When and how outdated Machines are replaced.' },
   );

@@ -24,5 +24,14 @@ export type RolloutStrategyType = (typeof ROLLOUT_STRATEGY_TYPES)[number];
 /** On a v1alpha3 TalosControlPlane, `InPlace` asks for in-place upgrades (v1beta1: spec.rollout.strategy.type). */
 export const ROLLOUT_STRATEGY_ANNOTATION = `${CONTROLPLANE_GROUP}/rollout-strategy`;
 
+/** A failed step of a node's in-place upgrade stops the rollout until the fault clears (the default). */
+export const IN_PLACE_STOP = 'Stop';
+/** A failed step of a node's in-place upgrade has its Machine replaced instead. */
+export const IN_PLACE_REPLACE = 'Replace';
+/** v1beta1 spec.rollout.strategy.inPlace.onFailure (v1alpha3: IN_PLACE_ON_FAILURE_ANNOTATION). */
+export const IN_PLACE_ON_FAILURE_VALUES = [IN_PLACE_STOP, IN_PLACE_REPLACE] as const;
+/** On a v1alpha3 TalosControlPlane, `Stop` or `Replace`: what a failed in-place step does (v1beta1: spec.rollout.strategy.inPlace.onFailure). */
+export const IN_PLACE_ON_FAILURE_ANNOTATION = `${CONTROLPLANE_GROUP}/in-place-on-failure`;
+
 export const DEFAULT_REPLICAS = 1;
 export const DEFAULT_MAX_SURGE = 1;

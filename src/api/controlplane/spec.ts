@@ -4,7 +4,7 @@
 // can hold: the `v` prefix on the version.
 import { CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL } from '../capi/v1beta2/types';
 import type { TalosConfigSpec } from '../bootstrap/spec';
-import { DEFAULT_MAX_SURGE, DEFAULT_REPLICAS, IN_PLACE, ON_DELETE, ROLLING_UPDATE, type RolloutStrategyType } from './group';
+import { DEFAULT_MAX_SURGE, DEFAULT_REPLICAS, IN_PLACE, IN_PLACE_REPLACE, ON_DELETE, ROLLING_UPDATE, type RolloutStrategyType } from './group';
 import type { ContractVersionedObjectReference, Remediation, TalosControlPlane, TalosControlPlaneSpec } from './v1beta1/types';
 
 /** KCP's default: a remediation an hour after the previous one starts a new retry chain. */
@@ -27,6 +27,15 @@ export function rolloutStrategyTypeOf(spec: TalosControlPlaneSpec): RolloutStrat
  */
 export function upgradesInPlace(tcp: Pick<TalosControlPlane, 'spec'>): boolean {
   return rolloutStrategyTypeOf(tcp.spec) === IN_PLACE;
+}
+
+/**
+ * Whether a Machine whose in-place upgrade failed at a step is replaced instead
+ * (`rollout.strategy.inPlace.onFailure: Replace`, under InPlace); anything else (unset, Stop, a value
+ * stored before validation) stops the rollout at the failed step until it succeeds.
+ */
+export function replacesAfterInPlaceFailure(tcp: Pick<TalosControlPlane, 'spec'>): boolean {
+  return upgradesInPlace(tcp) && tcp.spec.rollout?.strategy?.inPlace?.onFailure === IN_PLACE_REPLACE;
 }
 
 /** 0 or 1 from an int-or-string; undefined for anything else (the CRD refuses it, older objects may hold it). */

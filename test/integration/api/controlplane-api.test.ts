@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { V1ALPHA3, V1BETA1 } from '../../../src/api/controlplane/resources';
-import { ROLLOUT_STRATEGY_ANNOTATION } from '../../../src/api/controlplane/group';
+import { IN_PLACE_ON_FAILURE_ANNOTATION, ROLLOUT_STRATEGY_ANNOTATION } from '../../../src/api/controlplane/group';
 import type { TalosControlPlane as HubTalosControlPlane } from '../../../src/api/controlplane/v1beta1/types';
 import {
   MACHINE_NAMING_MESSAGE, ONE_OR_ZERO_MESSAGE, REPLICAS_ODD_MESSAGE, SURGE_AND_UNAVAILABLE_ZERO_MESSAGE, WORKER_CONFIG_MESSAGE,
@@ -281,6 +281,17 @@ describe('v1beta1 (the storage version) beside v1alpha3', () => {
     const old = await client.get<Tcp>(kind, namespace, 'in-place');
     expect(old.metadata.annotations?.[ROLLOUT_STRATEGY_ANNOTATION]).toBe('InPlace');
     expect(old.spec.rolloutStrategy?.type).toBe('RollingUpdate');
+  });
+
+  it('inPlace.onFailure is a v1beta1 field (Stop or Replace) and the v1alpha3 annotation, both ways', async () => {
+    await client.create<Hub>(hubKind, hub('on-failure', { rollout: { strategy: { type: 'InPlace', inPlace: { onFailure: 'Replace' } } } }));
+    const old = await client.get<Tcp>(kind, namespace, 'on-failure');
+    expect(old.metadata.annotations?.[IN_PLACE_ON_FAILURE_ANNOTATION]).toBe('Replace');
+    expect(old.spec.rolloutStrategy).not.toHaveProperty('inPlace');
+    await client.patch(kind, namespace, 'on-failure', { metadata: { annotations: { [IN_PLACE_ON_FAILURE_ANNOTATION]: 'Stop' } } }, 'merge');
+    expect((await client.get<Hub>(hubKind, namespace, 'on-failure')).spec.rollout?.strategy?.inPlace).toEqual({ onFailure: 'Stop' });
+    const refusal = await invalid(hubDryRun(hub('bad-on-failure', { rollout: { strategy: { type: 'InPlace', inPlace: { onFailure: 'Retry' } } } })));
+    expect(refusal).toContain('spec.rollout.strategy.inPlace.onFailure');
   });
 
   it('refuses a naming template without {{ .random }}', async () => {

@@ -1,5 +1,5 @@
 import { CONTROLPLANE_CONVERSION_DATA_ANNOTATION, convertTalosControlPlane } from '../../../src/api/controlplane/conversion';
-import { ROLLOUT_STRATEGY_ANNOTATION } from '../../../src/api/controlplane/group';
+import { IN_PLACE_ON_FAILURE_ANNOTATION, ROLLOUT_STRATEGY_ANNOTATION } from '../../../src/api/controlplane/group';
 import type * as v1alpha3 from '../../../src/api/controlplane/v1alpha3/types';
 import type * as v1beta1 from '../../../src/api/controlplane/v1beta1/types';
 import { annotationJson, leafPaths, onlyPath } from './bootstrap-fixtures';
@@ -65,7 +65,7 @@ function fullV1beta1(): v1beta1.TalosControlPlane {
         },
       },
       controlPlaneConfig: config,
-      rollout: { after: '2026-12-01T00:00:00Z', strategy: { type: 'InPlace', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } } },
+      rollout: { after: '2026-12-01T00:00:00Z', strategy: { type: 'InPlace', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 }, inPlace: { onFailure: 'Replace' } } },
       remediation: { maxRetry: 3, retryPeriodSeconds: 60, minHealthyPeriodSeconds: 600 },
       machineNaming: { template: '{{ .cluster.name }}-cp-{{ .random }}' },
     },
@@ -163,6 +163,30 @@ describe('TalosControlPlane v1alpha3 → v1beta1', () => {
     expect(toV1alpha3(hub)).toEqual(obj);
   });
 
+  it('reads the in-place-on-failure annotation as strategy.inPlace.onFailure, and writes it back as the annotation', () => {
+    for (const value of ['Replace', 'Stop']) {
+      const obj = fullV1alpha3();
+      obj.metadata.annotations = { [ROLLOUT_STRATEGY_ANNOTATION]: 'InPlace', [IN_PLACE_ON_FAILURE_ANNOTATION]: value, 'example.com/note': 'kept' };
+      const hub = toV1beta1(obj);
+      expect(hub.spec.rollout?.strategy).toEqual({ type: 'InPlace', rollingUpdate: { maxSurge: 1 }, inPlace: { onFailure: value } });
+      expect(hub.metadata.annotations).toEqual({ 'example.com/note': 'kept', [CONTROLPLANE_CONVERSION_DATA_ANNOTATION]: expect.any(String) });
+      expect(toV1alpha3(hub)).toEqual(obj);
+    }
+  });
+
+  it('leaves an in-place-on-failure annotation that is neither Stop nor Replace alone; alone without a strategy it round-trips too', () => {
+    const obj = fullV1alpha3();
+    obj.metadata.annotations = { [IN_PLACE_ON_FAILURE_ANNOTATION]: 'replace' };
+    const hub = toV1beta1(obj);
+    expect(hub.spec.rollout?.strategy?.inPlace).toBeUndefined();
+    expect(hub.metadata.annotations?.[IN_PLACE_ON_FAILURE_ANNOTATION]).toBe('replace');
+    expect(toV1alpha3(hub)).toEqual(obj);
+    const bare = { ...fullV1alpha3(), metadata: { name: 'cp', namespace: 'ns', annotations: { [IN_PLACE_ON_FAILURE_ANNOTATION]: 'Replace' } } };
+    delete bare.spec.rolloutStrategy;
+    expect(toV1beta1(bare).spec.rollout).toEqual({ strategy: { inPlace: { onFailure: 'Replace' } } });
+    expect(toV1alpha3(toV1beta1(bare))).toEqual(bare);
+  });
+
   it('round-trips the full object, and an object holding any one field, there and back', () => {
     const full = fullV1alpha3();
     expect(toV1alpha3(toV1beta1(full))).toEqual(full);
@@ -185,6 +209,7 @@ describe('TalosControlPlane v1beta1 → v1alpha3', () => {
     expect(converted.spec.infrastructureTemplate).toEqual({ apiVersion: 'infrastructure.cluster.x-k8s.io', kind: 'SimMachineTemplate', name: 'cp-infra' });
     expect(converted.spec.rolloutStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
     expect(converted.metadata.annotations?.[ROLLOUT_STRATEGY_ANNOTATION]).toBe('InPlace');
+    expect(converted.metadata.annotations?.[IN_PLACE_ON_FAILURE_ANNOTATION]).toBe('Replace');
     expect(converted.status).toMatchObject({
       ready: true,
       initialized: true,

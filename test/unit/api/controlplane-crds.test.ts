@@ -67,7 +67,11 @@ describe('TalosControlPlane CRD', () => {
     expect(rollout.properties!.type!).toMatchObject({ enum: ['RollingUpdate', 'OnDelete'], default: 'RollingUpdate' });
     const v1beta1Spec = crd.spec.versions[1]!.schema.openAPIV3Schema.properties!.spec!;
     expect(v1beta1Spec.required).toEqual(['version', 'machineTemplate', 'controlPlaneConfig']);
-    expect(v1beta1Spec.properties!.rollout!.properties!.strategy!.properties!.type!).toMatchObject({ enum: ['RollingUpdate', 'OnDelete', 'InPlace'], default: 'RollingUpdate' });
+    const v1beta1Strategy = v1beta1Spec.properties!.rollout!.properties!.strategy!;
+    expect(v1beta1Strategy.properties!.type!).toMatchObject({ enum: ['RollingUpdate', 'OnDelete', 'InPlace'], default: 'RollingUpdate' });
+    // What a failed in-place step does: v1beta1 only (v1alpha3 has the annotation), Stop unless asked.
+    expect(v1beta1Strategy.properties!.inPlace!.properties!.onFailure!).toMatchObject({ type: 'string', enum: ['Stop', 'Replace'], default: 'Stop' });
+    expect(rollout.properties!.inPlace).toBeUndefined();
     expect(rollingUpdate.maxSurge!.default).toBe(1);
     expect(rollingUpdate.maxUnavailable!.default).toBeUndefined();
   });

@@ -6,11 +6,11 @@
 // served too and converted losslessly (./conversion.ts).
 import type { Condition, ObjectMeta, ObjectMetaTemplate, V1Beta1Condition } from '../../meta';
 import type { ContractVersionedObjectReference, MachineDeletion, MachineSpec } from '../../capi/v1beta2/types';
-import type { ControlPlaneConfig, RolloutStrategy, StatusVersion } from '../v1alpha3/types';
+import type { ControlPlaneConfig, RolloutStrategy as V1alpha3RolloutStrategy, StatusVersion } from '../v1alpha3/types';
 import { CONTROLPLANE_GROUP } from '../group';
 
-/** The strategy (and its rollingUpdate) keeps v1alpha3's shape; v1beta1 adds the type InPlace (ROLLOUT_STRATEGY_TYPES). */
-export type { ControlPlaneConfig, RollingUpdate, RolloutStrategy, StatusVersion } from '../v1alpha3/types';
+/** The rollingUpdate keeps v1alpha3's shape. */
+export type { ControlPlaneConfig, RollingUpdate, StatusVersion } from '../v1alpha3/types';
 /** A reference by API group (the version is the one the group's contract label names), as Cluster API v1beta2. */
 export type { ContractVersionedObjectReference } from '../../capi/v1beta2/types';
 
@@ -30,6 +30,17 @@ export interface TalosControlPlaneMachineTemplate {
   /** Labels and annotations of every control-plane Machine (kept in sync in place, without a rollout). */
   metadata?: ObjectMetaTemplate;
   spec: MachineTemplateSpec;
+}
+
+export interface InPlaceStrategy {
+  /** `Stop` (default: the rollout waits until the step succeeds) or `Replace` (the Machine is replaced); see IN_PLACE_ON_FAILURE_VALUES. */
+  onFailure?: string;
+}
+
+/** v1alpha3's strategy with the type InPlace (ROLLOUT_STRATEGY_TYPES) and its parameters. */
+export interface RolloutStrategy extends V1alpha3RolloutStrategy {
+  /** In-place upgrade parameters, used when type is InPlace. */
+  inPlace?: InPlaceStrategy;
 }
 
 export interface Rollout {
