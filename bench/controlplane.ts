@@ -4,10 +4,12 @@
 // sources), per run and in a new namespace: a 3-replica TalosControlPlane cluster from apply to the
 // TCP's readyReplicas 3 and ready, then a rolling upgrade of its 3 Machines (v1.34.1 → v1.35.0,
 // maxSurge 1) until settled, then the same kind of change (v1.35.0 → v1.35.1) with the InPlace
-// strategy, on the running nodes, until settled, then a remediation: a node stopped under a
+// strategy, on the running nodes, until settled, then Talos itself upgraded in place (the nodes
+// come up at Talos 1.13.5; the installer image patch moves to 1.14.2: each node pulls, installs,
+// is drained and rebooted in turn) until settled, then a remediation: a node stopped under a
 // MachineHealthCheck until its replacement is Ready and the remediation closed. Each time is printed
 // next to the floor for the same work, read from what the simulator and Cluster API did in that run
-// (see floorUp / floorUpgrade / floorRemediation), with the
+// (see floorUp / floorUpgrade / floorInPlace / floorTalosInPlace / floorRemediation), with the
 // operator's CPU time and API requests (its /metrics) and its peak RSS (/proc) per phase.
 // --runs N repeats the cluster (the previous one deleted first) and prints min/median;
 // --keep leaves the world up and prints how to bring it down.
@@ -17,13 +19,14 @@ import { join } from 'node:path';
 import { ClusterKind } from '../src/api/capi/v1beta2/resources';
 import type { Cluster, Machine } from '../src/api/capi/v1beta2/types';
 import type { TalosControlPlane } from '../src/api/controlplane/v1alpha3/types';
-import type { SimNode } from '../test/support/talos-sim';
+import type { EtcdSample, SimNode } from '../test/support/talos-sim';
 import { countersSince, operatorCounters, operatorNodeProcess, RssSampler, type OperatorCounters } from '../test/support/process-watch';
 import { ControlPlaneProbe } from '../test/e2e/controlplane-fixtures';
 import { coveredMs, MachineTimeline, type Span } from '../test/support/machine-timeline';
 import {
-  conditionOf, createClusterWithControlPlane, createNamespace, eventually, KUBERNETES_VERSION, MachineHealthCheckKind, workloadClient, world, type World,
+  conditionOf, createClusterWithControlPlane, createNamespace, eventually, installerImagePatch, KUBERNETES_VERSION, MachineHealthCheckKind, workloadClient, world, type World,
 } from '../test/e2e/world-fixtures';
+import { INSTALLED_IMAGE_ANNOTATION } from '../src/controlplane/installer';
 import { REMEDIATION_IN_PROGRESS_ANNOTATION } from '../src/controlplane/remediation';
 import { NodeKind } from '../src/kube/client/resource';
 import { IN_PLACE, ROLLOUT_STRATEGY_ANNOTATION } from '../src/api/controlplane/group';
@@ -35,6 +38,10 @@ import { readWorld, startWorld, stopWorld, worldFile } from '../test/world/world
 const REPLICAS = 3;
 const UPGRADE_TO = 'v1.35.0';
 const IN_PLACE_TO = 'v1.35.1';
+/** The Talos installer the nodes come up with, and the one the Talos phase upgrades them to. */
+const TALOS_FROM = 'ghcr.io/siderolabs/installer:v1.13.5';
+const TALOS_TO = 'ghcr.io/siderolabs/installer:v1.14.2';
+const tagOf = (image: string) => image.slice(image.lastIndexOf(':') + 1);
 const CLUSTER = 'bench';
 const POLL_MS = 200;
 /** The MachineHealthCheck's timeout on an unready Node in the remediation phase. */
@@ -173,6 +180,26 @@ function floorInPlace(nodes: readonly SimNode[], reportedAt: ReadonlyMap<string,
   return { seconds: total, how: `Σ per node apply (kubelet restart) → its Node reporting kubelet ${version} (${spanSum(spans)}; ${POLL_MS} ms poll) = ${total.toFixed(1)} s` };
 }
 
+/**
+ * Talos upgraded in place, one node at a time: what the simulator must do per node is its reboot
+ * into the new installer — down for its reboot downtime, then a boot at its boot delay until its
+ * etcd member is up again (the history's `rebooting` → `started` samples of the member; the node
+ * reports RUNNING in the same instant). Pulling and running the installer, the drain (no pods) and
+ * handing off etcd leadership are instant in the simulator, and the nodes must go one after the
+ * other (one member down at most), so the floor is the sum of the reboots.
+ */
+function floorTalosInPlace(history: readonly EtcdSample[], since: number, nodeIds: readonly string[]): Floor {
+  const recent = history.filter((sample) => Date.parse(sample.time) >= since);
+  const spans = nodeIds.map((id): Span => {
+    const down = recent.findIndex((sample) => sample.event === 'rebooting' && sample.member.nodeId === id);
+    const up = recent.findIndex((sample, i) => i > down && sample.event === 'started' && sample.member.nodeId === id);
+    if (down < 0 || up < 0) throw new Error(`node ${id}: no reboot and return in the etcd history since the phase began`);
+    return [Date.parse(recent[down]!.time), Date.parse(recent[up]!.time)];
+  });
+  const total = spans.reduce((sum, [start, end]) => sum + seconds(end - start), 0);
+  return { seconds: total, how: `Σ per node reboot: etcd member down (rebooting) → up again (started) (${spans.map(([s, e]) => seconds(e - s).toFixed(3)).join(' + ')} s) = ${total.toFixed(3)} s` };
+}
+
 interface Phase {
   seconds: number;
   floor: Floor;
@@ -186,6 +213,7 @@ interface Run {
   up: Phase;
   upgrade: Phase;
   inPlace: Phase;
+  talosInPlace: Phase;
   remediation: Phase;
   /** Cluster API connected to the workload cluster (RemoteConnectionProbe True), seconds after apply. */
   connectedAfter: number;
@@ -232,7 +260,7 @@ async function oneRun(w: World, operator: Watched): Promise<{ run: Run; cluster:
     appliedAt = Date.now();
     const bringUp = new MachineTimeline();
     bringUp.observe([], appliedAt);
-    cp = new ControlPlaneProbe(w.client, w.sim, await createClusterWithControlPlane(w.client, namespace, CLUSTER, REPLICAS));
+    cp = new ControlPlaneProbe(w.client, w.sim, await createClusterWithControlPlane(w.client, namespace, CLUSTER, REPLICAS, { configPatches: [installerImagePatch(TALOS_FROM)] }));
     const probe = cp;
     await eventually(`${probe.name} readyReplicas ${REPLICAS} and ready`, async () => {
       const [tcp, machines] = await Promise.all([probe.tcp(), probe.machines()]);
@@ -276,23 +304,45 @@ async function oneRun(w: World, operator: Watched): Promise<{ run: Run; cluster:
     const reportedAt = new Map<string, number>();
     const started = Date.now();
     await probe.patch({ version: IN_PLACE_TO });
-    const machines = await eventually(`${probe.name} settled at ${REPLICAS} × ${IN_PLACE_TO} in place`, async () => {
-      const [tcp, machines, nodes] = await Promise.all([probe.tcp(), probe.machines(), workload.list<KubeObject & { status?: { nodeInfo?: { kubeletVersion?: string } } }>(NodeKind)]);
-      for (const node of nodes.items) {
+    const machines = await settledInPlace(probe, before, `${REPLICAS} × ${IN_PLACE_TO}`, (m) => m.spec.version === IN_PLACE_TO, async () => {
+      for (const node of (await workload.list<KubeObject & { status?: { nodeInfo?: { kubeletVersion?: string } } }>(NodeKind)).items) {
         if (node.status?.nodeInfo?.kubeletVersion === IN_PLACE_TO && !reportedAt.has(node.metadata.name!)) reportedAt.set(node.metadata.name!, Date.now());
       }
-      const s = tcp.status;
-      const settled = s?.observedGeneration === tcp.metadata.generation && s?.upToDateReplicas === REPLICAS && machines.length === REPLICAS &&
-        machines.every((m) => m.spec.version === IN_PLACE_TO && isReady(m));
-      return settled ? machines : undefined;
-    }, { timeoutMs: 300_000, intervalMs: POLL_MS });
+    });
     const ms = Date.now() - started;
-    if (machines.map((m) => m.metadata.uid).sort().join() !== before.map((m) => m.metadata.uid).sort().join()) throw new Error('the in-place upgrade replaced Machines');
     const nodes = await Promise.all(machines.map(async (m) => w.sim.inspect(await probe.nodeIdOf(m))));
     return { ms, floor: floorInPlace(nodes, reportedAt, IN_PLACE_TO), timeline: timeline(machines, started) };
   });
+  const talosInPlace = await measure(operator, async () => {
+    const before = await probe.machines();
+    const started = Date.now();
+    await probe.upgradeTalosTo(TALOS_TO);
+    const machines = await settledInPlace(probe, before, `Talos ${tagOf(TALOS_TO)}`, (m) => m.metadata.annotations?.[INSTALLED_IMAGE_ANNOTATION] === TALOS_TO);
+    const ms = Date.now() - started;
+    const nodeIds = await Promise.all(machines.map((m) => probe.nodeIdOf(m)));
+    return { ms, floor: floorTalosInPlace(await w.sim.etcdHistory(nodeIds[0]!), started, nodeIds), timeline: timeline(machines, started) };
+  });
   const remediation = await measure(operator, () => remediateOneNode(w, probe));
-  return { run: { up, upgrade, inPlace, remediation, connectedAfter }, cluster };
+  return { run: { up, upgrade, inPlace, talosInPlace, remediation, connectedAfter }, cluster };
+}
+
+/**
+ * Polls until the control plane counts its Machines up to date, all Ready and `upgraded` (`observe`
+ * runs on every poll); one of `before` replaced is an error.
+ */
+async function settledInPlace(
+  probe: ControlPlaneProbe, before: Machine[], target: string, upgraded: (m: Machine) => boolean, observe: () => Promise<void> = async () => undefined,
+): Promise<Machine[]> {
+  const machines = await eventually(`${probe.name} settled at ${target} in place`, async () => {
+    const [tcp, machines] = await Promise.all([probe.tcp(), probe.machines(), observe()]);
+    const s = tcp.status;
+    const settled = s?.observedGeneration === tcp.metadata.generation && s?.upToDateReplicas === REPLICAS && machines.length === REPLICAS &&
+      machines.every((m) => upgraded(m) && isReady(m));
+    return settled ? machines : undefined;
+  }, { timeoutMs: 300_000, intervalMs: POLL_MS });
+  const uids = (list: Machine[]) => list.map((m) => m.metadata.uid).sort().join();
+  if (uids(machines) !== uids(before)) throw new Error(`the in-place upgrade to ${target} replaced Machines`);
+  return machines;
 }
 
 /** A MachineHealthCheck on the control plane, then one node stopped: until its replacement is Ready and the remediation closed. */
@@ -354,6 +404,7 @@ function runLines(index: number, runs: number, run: Run, load: string): string[]
     `  Cluster API connected to the workload cluster (RemoteConnectionProbe True) +${run.connectedAfter.toFixed(0)} s after apply`,
     ...phaseLines(`rolling upgrade ${KUBERNETES_VERSION} → ${UPGRADE_TO} (maxSurge 1): patch → settled`, run.upgrade),
     ...phaseLines(`in-place upgrade ${UPGRADE_TO} → ${IN_PLACE_TO} (InPlace): patch → settled`, run.inPlace),
+    ...phaseLines(`in-place Talos upgrade ${tagOf(TALOS_FROM)} → ${tagOf(TALOS_TO)} (InPlace): patch → settled`, run.talosInPlace),
     ...phaseLines(`remediation (MachineHealthCheck ${MHC_TIMEOUT_S} s): node stopped → replacement Ready`, run.remediation),
   ];
 }
@@ -369,7 +420,8 @@ function summaryLines(runs: Run[]): string[] {
     `${label.padEnd(34)} min ${Math.min(...values).toFixed(digits)}${unit}  median ${median(values).toFixed(digits)}${unit}`;
   const requests = (p: Phase) => Object.values(p.counters.requestsByMethod).reduce((a, b) => a + b, 0);
   const phases: [string, (run: Run) => Phase][] = [
-    ['bring-up', (r) => r.up], ['rolling upgrade', (r) => r.upgrade], ['in-place upgrade', (r) => r.inPlace], ['remediation', (r) => r.remediation],
+    ['bring-up', (r) => r.up], ['rolling upgrade', (r) => r.upgrade], ['in-place upgrade', (r) => r.inPlace], ['in-place Talos upgrade', (r) => r.talosInPlace],
+    ['remediation', (r) => r.remediation],
   ];
   return [
     `over ${runs.length} runs`,

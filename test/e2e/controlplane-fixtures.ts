@@ -11,7 +11,7 @@ import { DaemonSetKind, type DaemonSet } from '../../src/controlplane/kube-proxy
 import { unwrapSingle } from '../../src/talos/api';
 import { membershipInvariants, type MembershipInvariants } from '../support/etcd-history';
 import type { EtcdSample, TalosSimControl } from '../support/talos-sim';
-import { eventually, machinesOf, simMachine, talosClientFor, TalosControlPlaneKind } from './world-fixtures';
+import { eventually, INSTALL_DISK_PATCH, installerImagePatch, machinesOf, simMachine, talosClientFor, TALOS_VERSION, TalosControlPlaneKind } from './world-fixtures';
 
 export class ControlPlaneProbe {
   /** A node of the etcd cluster to read its history through; moved on when it is replaced. */
@@ -42,6 +42,11 @@ export class ControlPlaneProbe {
 
   patch(spec: Record<string, unknown>): Promise<unknown> {
     return this.client.patch(TalosControlPlaneKind, this.namespace, this.name, { spec }, 'merge');
+  }
+
+  /** An in-place Talos upgrade asked for: the controlplane config names `installer`, nothing else changed. */
+  upgradeTalosTo(installer: string): Promise<unknown> {
+    return this.patch({ controlPlaneConfig: { controlplane: { generateType: 'controlplane', talosVersion: TALOS_VERSION, configPatches: [INSTALL_DISK_PATCH, installerImagePatch(installer)] } } });
   }
 
   async machines(): Promise<Machine[]> {

@@ -1,9 +1,11 @@
 // The operator killed (SIGKILL, no lease release) at seeded random points of control-plane rollouts,
 // a new one started each time: every rollout converges, quorum is never lost and never more than
 // one etcd member is in flux. Killed in the middle of an in-place upgrade, the next one goes on
-// from the step recorded on the Machines. An operator started after the kubeconfig's certificate passed half
+// from the step recorded on the Machines: of Kubernetes (held at its apply), and of Talos (held
+// with its Node drained, then down after its reboot) — each node rebooted into the new Talos once,
+// no Machine replaced, every Node uncordoned. An operator started after the kubeconfig's certificate passed half
 // its life renews it. This file runs its own world, so killing its operator disturbs no
-// other scenario.
+// other scenario; its cases share one control plane, at Talos 1.13 until the Talos upgrade.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,8 +20,11 @@ import { TalosSimControl } from '../support/talos-sim';
 import { startWorldOperator, type WorldOperator } from '../world/operator';
 import { startWorld, stopWorld, type WorldState } from '../world/world';
 import { IN_PLACE, ROLLOUT_STRATEGY_ANNOTATION } from '../../src/api/controlplane/group';
+import { IN_PLACE_UPGRADE_ANNOTATION } from '../../src/controlplane/in-place-progress';
+import { INSTALLED_IMAGE_ANNOTATION } from '../../src/controlplane/installer';
+import type { KubeObject } from '../../src/kube/meta/object';
 import { ControlPlaneProbe } from './controlplane-fixtures';
-import { createClusterWithControlPlane, createNamespace, eventually, TalosControlPlaneKind } from './world-fixtures';
+import { createClusterWithControlPlane, createNamespace, eventually, installerImagePatch, TalosControlPlaneKind, workloadClient } from './world-fixtures';
 import { NodeKind } from '../../src/kube/client/resource';
 
 jest.setTimeout(1_200_000);
@@ -27,6 +32,14 @@ jest.setTimeout(1_200_000);
 /** Short leases, so a killed leader's successor takes over in seconds. */
 const LEASE_FLAGS = ['--leader-elect-lease-duration=4s', '--leader-elect-renew-deadline=3s', '--leader-elect-retry-period=1s'];
 const SEEDS = [7, 19, 42];
+const TALOS_FROM = 'ghcr.io/siderolabs/installer:v1.13.5';
+const TALOS_TO = 'ghcr.io/siderolabs/installer:v1.14.2';
+
+interface LoggedStep {
+  machine: string;
+  step: string;
+  target: string;
+}
 
 /** mulberry32: a small seeded generator, so a failing seed can be replayed. */
 function random(seed: number): () => number {
@@ -56,6 +69,12 @@ describe('the operator killed during rollouts', () => {
   const killOperator = () => {
     process.kill(-operator.process.pid, 'SIGKILL');
   };
+  /** The in-place upgrade steps operator number `n` logged as done. */
+  const stepsLoggedBy = (n: number): LoggedStep[] => readFileSync(join(dir, `operator-${n}.log`), 'utf8').split('\n')
+    .filter((line) => line.includes('"msg":"in-place upgrade step"')).map((line) => JSON.parse(line) as LoggedStep);
+  /** RollingOut's message once it matches `pattern`. */
+  const rollingOutSays = (pattern: RegExp) => eventually(`RollingOut matching ${pattern}`, async () =>
+    pattern.exec(cp.condition(await cp.tcp(), 'RollingOut')?.message ?? '') ?? undefined, { timeoutMs: 60_000, intervalMs: 250 });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'talos-capi-kill-world-'));
@@ -63,7 +82,7 @@ describe('the operator killed during rollouts', () => {
     await startOperator();
     const client = KubeClient.load(state.kubeconfig, { qps: 50, burst: 100 });
     const namespace = await createNamespace(client, 'e2e-cp-kill');
-    cp = new ControlPlaneProbe(client, new TalosSimControl(state.infra.simControlUrl), await createClusterWithControlPlane(client, namespace, 'eta', 3));
+    cp = new ControlPlaneProbe(client, new TalosSimControl(state.infra.simControlUrl), await createClusterWithControlPlane(client, namespace, 'eta', 3, { configPatches: [installerImagePatch(TALOS_FROM)] }));
     await cp.settled(3, 'v1.34.1');
   });
 
@@ -121,8 +140,7 @@ describe('the operator killed during rollouts', () => {
 
     // The new operator did nothing to the finished node, and took the held one up at its apply.
     expect((await sim.inspect(nodeOf.get(first)!)).configVersion).toBe(finished.configVersion);
-    const steps = readFileSync(join(dir, `operator-${instance}.log`), 'utf8').split('\n').filter((line) => line.includes('"msg":"in-place upgrade step"'))
-      .map((line) => JSON.parse(line) as { machine: string; step: string });
+    const steps = stepsLoggedBy(instance);
     const stepsOf = (name: string) => steps.filter((s) => s.machine === name).map((s) => s.step);
     expect(stepsOf(first)).toEqual([]);
     expect(stepsOf(second)).toEqual(['apply', 'finish']);
@@ -130,6 +148,68 @@ describe('the operator killed during rollouts', () => {
     expect(stepsOf(third)).toEqual(['pull', 'apply', 'finish']);
     expect((await cp.machines()).map((m) => m.metadata.uid).sort()).toEqual(machines.map((m) => m.metadata.uid).sort());
     expect(await cp.historyLength()).toBe(historyBefore);
+  });
+
+  it('killed with a node drained, then with it down after its reboot, in an in-place Talos upgrade: the next operators go on from the recorded step, each node is rebooted into the new Talos once, no Machine is replaced', async () => {
+    const client = KubeClient.load(state.kubeconfig);
+    const sim = new TalosSimControl(state.infra.simControlUrl);
+    await client.patch(TalosControlPlaneKind, cp.namespace, cp.name, { metadata: { annotations: { [ROLLOUT_STRATEGY_ANNOTATION]: IN_PLACE } } }, 'merge');
+    const { version } = (await cp.tcp()).spec;
+    const { machines } = await cp.settled(3, version);
+    const workload = await workloadClient({ client, sim, dir }, cp.namespace, cp.cluster.metadata.name!);
+    const cordoned = async () => (await workload.list<KubeObject & { spec?: { unschedulable?: boolean } }>(NodeKind, {})).items
+      .filter((n) => n.spec?.unschedulable === true).map((n) => n.metadata.name!);
+    const nodeOf = new Map(await Promise.all(machines.map(async (m) => [m.metadata.name!, await cp.nodeIdOf(m)] as const)));
+    const bootsBefore = new Map(await Promise.all([...nodeOf.values()].map(async (id) => [id, (await sim.inspect(id)).bootCount] as const)));
+    const historyBefore = await cp.historyLength();
+    const progressOf = async (name: string) => (await cp.machines()).find((m) => m.metadata.name === name)?.metadata.annotations?.[IN_PLACE_UPGRADE_ANNOTATION];
+    const [drainedBy, rebootedBy, finishedBy] = [instance, instance + 1, instance + 2];
+
+    // Every node refuses to reboot: the first one is held with its Node drained.
+    const rebootRefused = { rpcErrors: { '/machine.MachineService/Reboot': { code: 'FailedPrecondition', message: 'reboot refused' } } };
+    await Promise.all([...nodeOf.values()].map((id) => sim.setFault(id, rebootRefused)));
+    await cp.upgradeTalosTo(TALOS_TO);
+    const held = (await rollingOutSays(/In-place upgrade of Machine (\S+) to Talos v1\.14\.2 stopped: step reboot failed/))[1]!;
+    const heldNode = machines.find((m) => m.metadata.name === held)!.status!.nodeRef!.name;
+    expect(await progressOf(held)).toBe(`{"installer":"${TALOS_TO}","step":"drained"}`);
+    expect(await cordoned()).toEqual([heldNode]);
+    killOperator();
+
+    // The next one reboots it; it stays down, and that operator is killed waiting for it.
+    await sim.setFault(nodeOf.get(held)!, { staysDownAfterReboot: true });
+    await startOperator();
+    await rollingOutSays(new RegExp(`Upgrading Machine ${held} to Talos v1\\.14\\.2 in place: rebooted, waiting for its Talos API to answer`));
+    expect(await progressOf(held)).toBe(`{"installer":"${TALOS_TO}","step":"rebooted"}`);
+    expect((await sim.inspect(nodeOf.get(held)!)).state).toBe('rebooting');
+    killOperator();
+    await Promise.all([...nodeOf.values()].map((id) => sim.clearFaults(id)));
+    await startOperator();
+
+    await eventually('every Machine recording the new installer', async () => {
+      const all = await cp.machines();
+      return all.every((m) => m.metadata.annotations?.[INSTALLED_IMAGE_ANNOTATION] === TALOS_TO) || undefined;
+    }, { timeoutMs: 240_000, intervalMs: 500 });
+    const after = (await cp.settled(3, version, 60_000)).machines;
+
+    // Same Machines, each node at the new Talos after exactly one more boot, every Node uncordoned.
+    expect(after.map((m) => m.metadata.uid).sort()).toEqual(machines.map((m) => m.metadata.uid).sort());
+    for (const [id, boots] of bootsBefore) {
+      const node = await sim.inspect(id);
+      expect([id, node.version, node.bootCount]).toEqual([id, 'v1.14.2', boots + 1]);
+    }
+    expect(await cordoned()).toEqual([]);
+    expect(after.map((m) => m.metadata.annotations?.[IN_PLACE_UPGRADE_ANNOTATION])).toEqual([undefined, undefined, undefined]);
+    // etcd: one reboot per member, quorum kept, never more than one member down.
+    const reboots = (await cp.historySince(historyBefore)).filter((s) => s.event === 'rebooting').map((s) => s.member.nodeId);
+    expect(reboots.sort()).toEqual([...nodeOf.values()].sort());
+    expect(await cp.judgeSince(historyBefore)).toMatchObject({ quorumAlwaysKept: true, maxMembersChangedAtOnce: 1, minUp: 2, maxMembers: 3 });
+
+    // Each operator did its part of the held node and nothing twice; the others were upgraded once, by the last.
+    const stepsOf = (n: number, name: string) => stepsLoggedBy(n).filter((s) => s.machine === name && s.target === 'Talos v1.14.2').map((s) => s.step);
+    expect([drainedBy, rebootedBy, finishedBy].map((n) => stepsOf(n, held))).toEqual([['pull', 'install', 'drain'], ['reboot'], ['finish']]);
+    for (const other of machines.map((m) => m.metadata.name!).filter((n) => n !== held)) {
+      expect([other, stepsOf(drainedBy, other), stepsOf(rebootedBy, other), stepsOf(finishedBy, other)]).toEqual([other, [], [], ['pull', 'install', 'drain', 'reboot', 'finish']]);
+    }
   });
 
   it('renews the kubeconfig’s client certificate once half its life has passed (read again by an operator started after)', async () => {

@@ -31,6 +31,8 @@ export const KUBERNETES_VERSION = 'v1.34.1';
 export const TALOS_VERSION = 'v1.13';
 /** The simulated machines are metal: like every bare-metal user, the configs name the install disk. */
 export const INSTALL_DISK_PATCH = { op: 'add', path: '/machine/install/disk', value: '/dev/vda' };
+/** The config patch naming the Talos installer image (so the Talos version a node runs). */
+export const installerImagePatch = (image: string) => ({ op: 'add', path: '/machine/install/image', value: image });
 
 export interface World {
   client: KubeClient;

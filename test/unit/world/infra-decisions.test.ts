@@ -88,12 +88,24 @@ describe('allocateEndpoint', () => {
     await expect(allocateEndpoint(new Set(), async () => false)).rejects.toThrow(/no free control-plane endpoint/);
   });
 
-  test('binding really tells: a listening address is skipped', async () => {
+  test('binding really tells: an address something listens on is skipped', async () => {
+    // A /24 no world takes (their endpoints are in 127.0.100–199.x, their nodes in 127.1–99.x.x);
+    // the test listens on the first address of it it can bind itself, so whatever else listens on
+    // the machine (another run of this test) cannot make it fail.
+    const prefix = '127.0.231.';
     const { createServer } = await import('node:net');
     const server = createServer();
-    await new Promise<void>((resolve) => server.listen(ENDPOINT_PORT, '127.0.100.1', resolve));
+    const listenOn = (host: string) => new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(ENDPOINT_PORT, host, () => resolve(true));
+    });
+    const hosts = Array.from({ length: 254 }, (_, i) => `${prefix}${i + 1}`);
+    let held = -1;
+    for (let i = 0; i < hosts.length && held < 0; i++) if (await listenOn(hosts[i]!)) held = i;
+    expect(held).toBeGreaterThanOrEqual(0);
     try {
-      expect((await allocateEndpoint(new Set(), undefined, '127.0.100.')).host).not.toBe('127.0.100.1');
+      const endpoint = await allocateEndpoint(new Set(hosts.slice(0, held)), undefined, prefix);
+      expect(hosts.indexOf(endpoint.host)).toBeGreaterThan(held);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
