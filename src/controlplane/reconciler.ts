@@ -52,10 +52,7 @@ import { removeEtcdMember } from './etcd-member-removal';
 import { hasCleanupHook, hookPatch, machinesWithoutHook, preTerminateStep } from './pre-terminate';
 import { orphanMembers, orphanRemovalBlock } from './orphan-members';
 import { adoptableMachines, adoptionPatch, adoptionRefusal } from './adoption';
-import { talosVersionText, type InPlaceAction, type TalosUpgradeAction } from './in-place';
-import { InPlaceStepFailed, kubernetesStep, runInPlaceStep, type InPlaceStepOutcome } from './in-place-upgrade';
-import { fallbackMark, IN_PLACE_FAILED_ANNOTATION, inPlaceFailureAnnotation, type InPlaceFailure } from './in-place-fallback';
-import { talosStep } from './talos-upgrade';
+import { upgradeInPlace } from './in-place-runner';
 import { syncKubeProxy } from './kube-proxy-sync';
 import { countEtcdOperation, countRolloutStep } from '../metrics/provider-metrics';
 import { etcdWell, ServiceWatch, type OpenEvents } from './service-watch';
@@ -83,9 +80,6 @@ const DELETION_POLL_MS = 5_000;
 const CERTIFICATES_RECHECK_MS = 60_000;
 /** How soon a control plane that cannot adopt a Machine looks again (an orphan's changes do not reach this controller). */
 const ADOPTION_RETRY_MS = 30_000;
-/** How soon an in-place step that waits for its node (rebooting, draining) is tried again. */
-const IN_PLACE_POLL_MS = 2_000;
-
 /** How soon a removal that waits for a node (unreachable, or a peer unhealthy) is tried again. */
 const REMOVAL_RETRY_MS = 5_000;
 
@@ -288,7 +282,7 @@ export class TalosControlPlaneReconciler implements Reconciler {
       }
       case 'upgradeInPlace':
       case 'upgradeTalos':
-        result = await this.upgradeInPlace(view, step, facts, ctx) ?? result;
+        result = await upgradeInPlace({ ...this.deps, talosAt: this.talosAt(view), workload: this.nodes.clientOf(ownerKey(view.tcp)) }, view, step, facts, ctx) ?? result;
         break;
       case 'wait':
         facts.waiting = step.message;
@@ -641,52 +635,6 @@ export class TalosControlPlaneReconciler implements Reconciler {
     countRolloutStep('removed', 'remediation');
     facts.remediation = { reason: 'RemediationInProgress', message: `Remediating Machine ${name}${retry}: waiting for it to be deleted` };
     facts.waiting = `Waiting for Machine ${name} to be deleted`;
-    return undefined;
-  }
-
-  /** One step of a node's in-place upgrade (see in-place-upgrade.ts, talos-upgrade.ts); a failed step is an Event naming it. */
-  private async upgradeInPlace(view: ControlPlane, action: InPlaceAction | TalosUpgradeAction, facts: StatusFacts, ctx: ReconcileContext): Promise<ReconcileResult | undefined> {
-    const name = action.machine.metadata.name ?? '';
-    const input = {
-      client: this.deps.client, address: view.talosAddress(action.machine), signal: ctx.signal,
-      talosAt: this.talosAt(view), workload: this.nodes.clientOf(ownerKey(view.tcp)), nodeName: view.nodeName(action.machine),
-    };
-    let outcome: InPlaceStepOutcome;
-    try {
-      outcome = action.action === 'upgradeTalos'
-        ? await runInPlaceStep({ ...input, action, soleMember: view.activeMachines.size === 1 }, talosStep)
-        : await runInPlaceStep({ ...input, action }, kubernetesStep);
-    } catch (error) {
-      const mark = error instanceof InPlaceStepFailed ? fallbackMark(view.tcp, action, { cause: error.cause, fromTalosCall: error.fromTalosCall }) : undefined;
-      if (mark) return this.fallBackToReplacement(view, action, mark, facts, ctx);
-      if (!ctx.signal.aborted) this.deps.recorder.event(view.tcp, 'Warning', 'InPlaceUpgradeFailed', errorMessage(error));
-      throw error;
-    }
-    if (!outcome.done) {
-      facts.waiting = 'waiting' in outcome ? outcome.waiting : `Waiting for the cache to see the change to Machine ${name}`;
-      // Nothing in Kubernetes says when a rebooted node answers at its new version: look again soon.
-      return 'waiting' in outcome ? { requeueAfter: IN_PLACE_POLL_MS } : undefined;
-    }
-    const finished = action.step === 'finish';
-    this.deps.recorder.event(view.tcp, 'Normal', finished ? 'MachineUpgradedInPlace' : 'InPlaceUpgradeStep', outcome.note);
-    const target = action.action === 'upgradeTalos' ? talosVersionText(action.installer) : action.version;
-    ctx.log.info({ machine: name, step: action.step, target }, 'in-place upgrade step');
-    facts.waiting = `Upgrading Machine ${name} to ${target} in place: ${outcome.note}`;
-    return undefined;
-  }
-
-  /**
-   * onFailure Replace: the Machine whose in-place step failed on its node is marked (see
-   * in-place-fallback.ts), so that the next pass rolls its change by replacement.
-   */
-  private async fallBackToReplacement(view: ControlPlane, action: InPlaceAction | TalosUpgradeAction, mark: InPlaceFailure, facts: StatusFacts, ctx: ReconcileContext): Promise<undefined> {
-    const name = action.machine.metadata.name ?? '';
-    await this.deps.client.patch(MachineKind, view.namespace, name, { metadata: { annotations: { [IN_PLACE_FAILED_ANNOTATION]: inPlaceFailureAnnotation(mark) } } }, 'merge', { signal: ctx.signal });
-    const target = action.action === 'upgradeTalos' ? talosVersionText(action.installer) : action.version;
-    const message = `In-place upgrade of Machine ${name} to ${target} failed at step ${mark.step}: ${mark.error}; rollout.strategy.inPlace.onFailure is Replace: the Machine is replaced instead`;
-    this.deps.recorder.event(view.tcp, 'Warning', 'InPlaceUpgradeFallback', message);
-    ctx.log.warn({ machine: name, step: mark.step, err: mark.error }, 'in-place upgrade failed on the node: the Machine is replaced instead');
-    facts.waiting = message;
     return undefined;
   }
 
