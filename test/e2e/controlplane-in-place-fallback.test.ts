@@ -101,7 +101,7 @@ describe('onFailure Replace', () => {
       new RegExp(`^In-place upgrade of Machine ${name} to ${NEW} failed at step pull: .*${BROKEN}.*; rollout.strategy.inPlace.onFailure is Replace: the Machine is replaced instead$`),
     )]);
     const upgraded = await eventsFor(w.client, cp.namespace, cp.name, 'MachineUpgradedInPlace');
-    expect(upgraded.map((e) => e.note).sort()).toEqual(kept.map((m) => `Upgraded Machine ${m.metadata.name} to Kubernetes ${NEW} in place: its Node reports kubelet ${NEW}`).sort());
+    expect(upgraded.map((e) => e.note).sort()).toEqual(kept.map((m) => `Upgraded Machine ${m.metadata.name} to Kubernetes ${NEW} in place: its static pods run the new images from the config applied and its Node reports kubelet ${NEW}`).sort());
   });
 
   it(`replaces the Machine whose installer fails on a Talos upgrade to ${INSTALLER}, and upgrades the others in place`, async () => {
