@@ -8,7 +8,7 @@ import { getCondition } from '../kube/patch/conditions';
 import { Machines, isDeleting, not } from '../cluster/machines';
 import { ON_DELETE } from '../api/controlplane/group';
 import { rolloutStrategyTypeOf } from '../api/controlplane/spec';
-import { isNodeReady, type NodeIndex } from '../cluster/workload-nodes';
+import { isNodeReady, type ControlPlanePod, type NodeIndex } from '../cluster/workload-nodes';
 import { type MachineParts, type OutdatedReason, outdatedBecause } from './rollout';
 import { controlPlaneFailureDomains, failureDomainForNewMachine } from './failure-domains';
 import { replacingFailure, type InPlaceFailure } from './in-place-fallback';
@@ -122,6 +122,21 @@ export class ControlPlane {
   /** The name of the Machine's Node in the workload cluster (Cluster API's nodeRef, else the one found by provider ID). */
   nodeName(machine: Machine): string | undefined {
     return machine.status?.nodeRef?.name ?? this.nodes?.nodeOf(machine)?.metadata.name;
+  }
+
+  /** The workload cluster's Nodes and static pods are known (its cache synced). */
+  get seesWorkload(): boolean {
+    return this.nodes !== undefined;
+  }
+
+  /**
+   * The workload cluster's copy of one of the Machine's static pods (component: kube-apiserver…):
+   * `unknown` without a synced cache of the workload cluster or before the Machine has a Node.
+   */
+  staticPodOf(machine: Machine, component: string): ControlPlanePod | undefined | 'unknown' {
+    const nodeName = this.nodeName(machine);
+    if (!this.nodes || !nodeName) return 'unknown';
+    return this.nodes.staticPodOf(nodeName, component);
   }
 
   /** The kubelet version the Machine's Node reports; undefined without the Node (or a synced cache). */

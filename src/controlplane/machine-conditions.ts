@@ -2,12 +2,13 @@
 // contract, as KCP does): UpToDate, whether a Machine matches the spec and, if not, why and (InPlace
 // strategy) whether it is upgraded in place or replaced (Cluster API
 // sums it up in the Cluster's ControlPlaneMachinesUpToDate); EtcdMemberHealthy, what the node's
-// Events stream says of its etcd member; and one condition per other Talos service a control-plane
+// Events stream says of its etcd member; one condition per other Talos service a control-plane
 // node runs (ApidHealthy, ContainerdHealthy, CriHealthy, KubeletHealthy, MachinedHealthy,
-// TrustdHealthy) where KCP has its static pods' conditions: the Talos API does not show the static
-// pods, the services it does show are what the control plane is judged on (ControlPlaneComponentsHealthy
-// sums them up). Written through the patch helper, so the Machine controller's own conditions
-// survive, and only when one changed.
+// TrustdHealthy); and, as KCP, one per static pod (APIServerPodHealthy, ControllerManagerPodHealthy,
+// SchedulerPodHealthy, from their copies in the workload cluster: static-pod-health.ts) once the
+// workload cluster is seen (ControlPlaneComponentsHealthy sums services and pods up). Written
+// through the patch helper, so the Machine controller's own conditions survive, and only when one
+// changed.
 import type { Machine } from '../api/capi/v1beta2/types';
 import { MachineKind } from '../api/capi/v1beta2/resources';
 import type { KubeClient } from '../kube/client/client';
@@ -17,6 +18,7 @@ import { PatchHelper } from '../kube/patch/patch-helper';
 import { deepCopy } from '../util/json';
 import type { ControlPlane } from './control-plane';
 import { rolloutPathOf } from './in-place';
+import { STATIC_POD_CONDITIONS, staticPodConditions } from './static-pod-health';
 import { CONTROL_PLANE_SERVICES, etcdProblem, serviceProblem, type NodeServices, type NodeServicesByMachine, type ServiceState } from './service-watch';
 
 export const MACHINE_UP_TO_DATE = 'UpToDate';
@@ -26,7 +28,7 @@ type ControlPlaneService = (typeof CONTROL_PLANE_SERVICES)[number];
 /** The Machine condition of one Talos service: `kubelet` → KubeletHealthy. */
 export const serviceConditionType = (id: ControlPlaneService): string => `${id[0]!.toUpperCase()}${id.slice(1)}Healthy`;
 
-const OWNED = [MACHINE_UP_TO_DATE, MACHINE_ETCD_MEMBER_HEALTHY, ...CONTROL_PLANE_SERVICES.map(serviceConditionType)];
+const OWNED = [MACHINE_UP_TO_DATE, MACHINE_ETCD_MEMBER_HEALTHY, ...CONTROL_PLANE_SERVICES.map(serviceConditionType), ...STATIC_POD_CONDITIONS.map(([, type]) => type)];
 
 /** The Machine's UpToDate condition from the reasons it is outdated (none: up to date). */
 export function upToDateCondition(outdatedReasons: readonly string[], generation?: number): ConditionInput {
@@ -62,8 +64,9 @@ export function serviceCondition(id: ControlPlaneService, services: NodeServices
 
 /**
  * Machines (not being deleted) whose conditions must change, with the conditions each should get;
- * the service conditions once the Machine's node can be heard from (it has an address), and
- * EtcdMemberHealthy only once etcd is bootstrapped.
+ * the service conditions once the Machine's node can be heard from (it has an address),
+ * EtcdMemberHealthy only once etcd is bootstrapped, the static pods' once the workload cluster is
+ * seen too.
  */
 export function machineConditionChanges(view: ControlPlane, nodeServices: NodeServicesByMachine): Array<{ machine: Machine; conditions: ConditionInput[] }> {
   return [...view.activeMachines]
@@ -74,6 +77,7 @@ export function machineConditionChanges(view: ControlPlane, nodeServices: NodeSe
       const services = nodeServices.get(machine.metadata.name ?? '');
       if (nodeServices.has(machine.metadata.name ?? '')) wanted.push(...CONTROL_PLANE_SERVICES.map((id) => serviceCondition(id, services, generation)));
       if (view.etcdBootstrapped) wanted.push(etcdMemberCondition(services, generation));
+      if (view.etcdBootstrapped && view.seesWorkload) wanted.push(...staticPodConditions(view, machine));
       return { machine, conditions: wanted };
     })
     .filter(({ machine, conditions }) => conditions.some((c) => !says(machine, c)));

@@ -9,8 +9,8 @@
 import { parse } from 'yaml';
 import { isNotFound } from '../kube/client/api-error';
 import type { KubeClient } from '../kube/client/client';
-import type { KubeObject } from '../kube/meta/object';
 import { PodKind } from '../cluster/node-drain';
+import type { ControlPlanePod } from '../cluster/workload-nodes';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { TalosApiError, unwrapSingle, type TalosClient, type TalosResource } from '../talos/api';
 import type { KubernetesImage } from '../talos/config/kubernetes-images';
@@ -36,20 +36,15 @@ export interface StaticPodConfig {
   image: string;
 }
 
-export interface MirrorPod extends KubeObject {
-  spec?: { containers?: { name?: string; image?: string }[] };
-  status?: { conditions?: { type: string; status: string }[] };
-}
-
 /** What the node and the workload cluster show for one component; config undefined: the node does not run it. */
 export interface StaticPodSeen {
   component: StaticPodComponent;
   config: StaticPodConfig | undefined;
-  pod: MirrorPod | undefined;
+  pod: ControlPlanePod | undefined;
 }
 
-const podReady = (pod: MirrorPod) => (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-const podImage = (pod: MirrorPod) => pod.spec?.containers?.[0]?.image;
+const podReady = (pod: ControlPlanePod) => (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+const podImage = (pod: ControlPlanePod) => pod.spec?.containers?.[0]?.image;
 
 /** What the first component still lacks, in words; undefined when every one the node runs is at its new image. */
 export function staticPodProblem(expected: readonly KubernetesImage[], seen: readonly StaticPodSeen[]): string | undefined {
@@ -82,9 +77,9 @@ async function configOf(talos: TalosClient, component: StaticPodComponent, signa
   }
 }
 
-async function mirrorPodOf(workload: KubeClient, component: StaticPodComponent, nodeName: string, signal: AbortSignal): Promise<MirrorPod | undefined> {
+async function mirrorPodOf(workload: KubeClient, component: StaticPodComponent, nodeName: string, signal: AbortSignal): Promise<ControlPlanePod | undefined> {
   try {
-    return await workload.get<MirrorPod>(PodKind, 'kube-system', `${component}-${nodeName}`, signal);
+    return await workload.get<ControlPlanePod>(PodKind, 'kube-system', `${component}-${nodeName}`, signal);
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;

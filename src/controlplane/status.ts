@@ -12,6 +12,7 @@ import { markFalseV1Beta1, markTrueV1Beta1, setV1Beta1, summaryV1Beta1, type V1B
 import type { Machines } from '../cluster/machines';
 import { etcdProblem, servicesProblem, type NodeServicesByMachine, type ServiceState } from './service-watch';
 import { type ControlPlane, isAvailable } from './control-plane';
+import { staticPodsProblem } from './static-pod-health';
 import { remediationInProgress } from './remediation';
 import { rolloutPathOf } from './in-place';
 import { CERTIFICATES_AVAILABLE, certificatesCondition, type CertificatesCheck } from './certificates';
@@ -212,8 +213,21 @@ function healthCondition(type: string, view: ControlPlane, facts: StatusFacts, p
   return { type, status: 'True', reason: 'Healthy', message: '' };
 }
 
+/** ControlPlaneComponentsHealthy: the Talos services of every node, then the static pods of every Machine. */
+function componentsCondition(view: ControlPlane, facts: StatusFacts): ConditionInput {
+  const services = healthCondition(COMPONENTS_HEALTHY, view, facts, servicesProblem);
+  if (!view.etcdBootstrapped || !view.seesWorkload || services.status === 'Unknown') return services;
+  const pods = [...view.activeMachines.sortedByCreation()].flatMap((m) => {
+    const problem = staticPodsProblem(view, m);
+    return problem ? [`* Machine ${m.metadata.name}: ${problem}`] : [];
+  });
+  if (pods.length === 0) return services;
+  const lines = [...(services.status === 'False' ? [services.message ?? ''] : []), ...pods];
+  return { type: COMPONENTS_HEALTHY, status: 'False', reason: 'NotHealthy', message: lines.join('\n') };
+}
+
 function healthConditions(view: ControlPlane, facts: StatusFacts): ConditionInput[] {
-  return [healthCondition(ETCD_CLUSTER_HEALTHY, view, facts, etcdProblem), healthCondition(COMPONENTS_HEALTHY, view, facts, servicesProblem)];
+  return [healthCondition(ETCD_CLUSTER_HEALTHY, view, facts, etcdProblem), componentsCondition(view, facts)];
 }
 
 /**

@@ -11,7 +11,8 @@ import { MachineKind } from '../../src/api/capi/v1beta2/resources';
 import type { Machine } from '../../src/api/capi/v1beta2/types';
 import { fromBase64, type SecretObject } from '../../src/cluster/secrets';
 import { IN_PLACE_UPGRADE_ANNOTATION } from '../../src/controlplane/in-place-progress';
-import { CONFIG_VERSION_ANNOTATION, type MirrorPod } from '../../src/controlplane/static-pods';
+import { CONFIG_VERSION_ANNOTATION } from '../../src/controlplane/static-pods';
+import type { ControlPlanePod } from '../../src/cluster/workload-nodes';
 import { PodKind } from '../../src/cluster/node-drain';
 import { DaemonSetKind, KUBE_PROXY_VERSION_ANNOTATION } from '../../src/controlplane/kube-proxy';
 import { isNotFound } from '../../src/kube/client/api-error';
@@ -157,7 +158,7 @@ describe('a control plane of 3 upgraded in place', () => {
       const nodeName = machine.status!.nodeRef!.name;
       const rendered = (await w.sim.inspect(await cp.nodeIdOf(machine))).staticPods ?? [];
       for (const component of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const) {
-        const pod = await workload.get<MirrorPod>(PodKind, 'kube-system', `${component}-${nodeName}`);
+        const pod = await workload.get<ControlPlanePod>(PodKind, 'kube-system', `${component}-${nodeName}`);
         expect(pod.spec?.containers?.[0]?.image).toBe(`registry.k8s.io/${component}:${NEW}`);
         expect(pod.metadata.annotations?.[CONFIG_VERSION_ANNOTATION]).toBe(String(rendered.find((p) => p.name === component)?.configVersion));
         expect(pod.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');

@@ -70,9 +70,12 @@ describe('a TalosControlPlane of 3 replicas and 2 workers', () => {
       const healthy = (type: string) => current.status?.v1beta2?.conditions?.find((c) => c.type === type)?.status === 'True';
       return healthy('EtcdClusterHealthy') && healthy('ControlPlaneComponentsHealthy') && healthy('CertificatesAvailable') ? true : undefined;
     }, { timeoutMs: 60_000, intervalMs: 250 });
-    // Each control-plane Machine carries its etcd member's and its Talos services' health.
-    const perMachine = ['EtcdMemberHealthy', 'ApidHealthy', 'ContainerdHealthy', 'CriHealthy', 'KubeletHealthy', 'MachinedHealthy', 'TrustdHealthy'];
-    await eventually('each control-plane Machine says its etcd member and Talos services are healthy', async () => {
+    // Each control-plane Machine carries its etcd member's, its Talos services' and its static pods' health.
+    const perMachine = [
+      'EtcdMemberHealthy', 'ApidHealthy', 'ContainerdHealthy', 'CriHealthy', 'KubeletHealthy', 'MachinedHealthy', 'TrustdHealthy',
+      'APIServerPodHealthy', 'ControllerManagerPodHealthy', 'SchedulerPodHealthy',
+    ];
+    await eventually('each control-plane Machine says its etcd member, Talos services and static pods are healthy', async () => {
       const current = (await machinesOf(w.client, namespace, 'gamma')).filter(controlPlanes);
       return current.length === 3 && current.every((m) => perMachine.every((type) => conditionOf(m, type)?.status === 'True')) ? true : undefined;
     }, { timeoutMs: 60_000, intervalMs: 250 });

@@ -4,7 +4,8 @@
 import type { ListOptions, ListResult, Query } from '../../../src/kube/client/client';
 import type { ListWatchSource } from '../../../src/kube/cache/informer';
 import type { KubeObject } from '../../../src/kube/meta/object';
-import { NodeIndex, WorkloadNodes, type WorkloadNode } from '../../../src/cluster/workload-nodes';
+import { NodeIndex, WorkloadNodes, type ControlPlanePod, type WorkloadNode } from '../../../src/cluster/workload-nodes';
+import type { ResourceKind } from '../../../src/kube/client/resource';
 import { cluster, machine, tcp } from '../controlplane/fixtures';
 import { ControlPlane } from '../../../src/controlplane/control-plane';
 import { updateStatus } from '../../../src/controlplane/status';
@@ -17,31 +18,40 @@ const node = (name: string, ready: boolean, providerID = `sim://${name}`): Workl
   status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
 });
 
-/** Lists `nodes`, then keeps one watch the test writes events into. */
+/** Lists `nodes` and `pods`, then keeps one watch of each the test writes events into. */
 class WorkloadSource implements ListWatchSource {
-  readonly listSelectors: (string | undefined)[] = [];
-  private watch?: ReadableStreamDefaultController<Uint8Array>;
+  readonly lists: string[] = [];
+  private readonly watches = new Map<'nodes' | 'pods', ReadableStreamDefaultController<Uint8Array>>();
   private watchOpened!: () => void;
   readonly watching = new Promise<void>((resolve) => (this.watchOpened = resolve));
 
-  constructor(private readonly nodes: WorkloadNode[]) {}
+  constructor(private readonly nodes: WorkloadNode[], private readonly pods: ControlPlanePod[] = []) {}
 
-  async list<T extends KubeObject>(_kind: unknown, options?: ListOptions): Promise<ListResult<T>> {
-    this.listSelectors.push(options?.labelSelector);
-    return { items: this.nodes as unknown as T[], resourceVersion: '1' };
+  async list<T extends KubeObject>(kind: ResourceKind, options?: ListOptions): Promise<ListResult<T>> {
+    this.lists.push(`${kind.plural} ${options?.namespace ?? '*'} ${options?.labelSelector}`);
+    return { items: (kind.plural === 'pods' ? this.pods : this.nodes) as unknown as T[], resourceVersion: '1' };
   }
 
-  async stream(_path: string, _query: Query, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
-    const body = new ReadableStream<Uint8Array>({ start: (c) => void (this.watch = c) });
+  async stream(path: string, _query: Query, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+    const which = path.includes('/pods') ? 'pods' : 'nodes';
+    const body = new ReadableStream<Uint8Array>({ start: (c) => void this.watches.set(which, c) });
     signal.addEventListener('abort', () => void body.cancel().catch(() => undefined), { once: true });
-    this.watchOpened();
+    if (this.watches.size === 2) this.watchOpened();
     return body;
   }
 
-  send(type: string, object: WorkloadNode): void {
-    this.watch!.enqueue(new TextEncoder().encode(`${JSON.stringify({ type, object })}\n`));
+  send(type: string, object: WorkloadNode | ControlPlanePod): void {
+    const which = object.kind === 'Pod' ? 'pods' : 'nodes';
+    this.watches.get(which)!.enqueue(new TextEncoder().encode(`${JSON.stringify({ type, object })}\n`));
   }
 }
+
+const apiserverPod = (nodeName: string, ready: boolean, resourceVersion = '1'): ControlPlanePod => ({
+  apiVersion: 'v1', kind: 'Pod',
+  metadata: { name: `kube-apiserver-${nodeName}`, namespace: 'kube-system', resourceVersion, labels: { 'k8s-app': 'kube-apiserver', tier: 'control-plane' } },
+  spec: { nodeName },
+  status: { phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+});
 
 const until = async (check: () => boolean) => {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
@@ -63,7 +73,7 @@ describe('WorkloadNodes', () => {
     nodes.follow('ns/cp', 'kubeconfig-1');
     expect(kubeconfigs).toEqual(['kubeconfig-1']);
     await until(() => nodes.nodesOf('ns/cp') !== undefined);
-    expect(source.listSelectors).toEqual(['node-role.kubernetes.io/control-plane']);
+    expect(source.lists.sort()).toEqual(['nodes * node-role.kubernetes.io/control-plane', 'pods kube-system tier=control-plane']);
     expect(nodes.nodesOf('ns/other')).toBeUndefined();
   });
 
@@ -78,6 +88,21 @@ describe('WorkloadNodes', () => {
     await until(() => changed.length > before);
     expect(changed.at(-1)).toBe('ns/cp');
     expect(nodes.nodesOf('ns/cp')!.nodeOf(withProviderId(machine('m'), 'sim://cp-0'))?.status?.conditions?.[0]?.status).toBe('True');
+  });
+
+  it('keeps the control-plane static pods too: a change to one asks for a pass, and each is found by its Node and component', async () => {
+    const source = new WorkloadSource([node('cp-0', true)], [apiserverPod('cp-0', false)]);
+    const changed: string[] = [];
+    nodes = new WorkloadNodes((owner) => changed.push(owner), { connect: () => source });
+    nodes.follow('ns/cp', 'kubeconfig');
+    await source.watching;
+    await until(() => nodes.nodesOf('ns/cp') !== undefined);
+    expect(nodes.nodesOf('ns/cp')!.staticPodOf('cp-0', 'kube-apiserver')?.status?.conditions?.[0]?.status).toBe('False');
+    expect(nodes.nodesOf('ns/cp')!.staticPodOf('cp-0', 'kube-scheduler')).toBeUndefined();
+    expect(nodes.nodesOf('ns/cp')!.staticPodOf('cp-1', 'kube-apiserver')).toBeUndefined();
+    const before = changed.length;
+    source.send('MODIFIED', apiserverPod('cp-0', true, '2'));
+    await until(() => changed.length > before && nodes.nodesOf('ns/cp')!.staticPodOf('cp-0', 'kube-apiserver')?.status?.conditions?.[0]?.status === 'True');
   });
 
   it('starts afresh with a new kubeconfig (a renewed certificate), and stops following a forgotten owner', async () => {

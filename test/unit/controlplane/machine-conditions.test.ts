@@ -1,9 +1,12 @@
-// The conditions the control plane keeps on its Machines: UpToDate, EtcdMemberHealthy and one per Talos service.
+// The conditions the control plane keeps on its Machines: UpToDate, EtcdMemberHealthy, one per Talos service and one per static pod.
 import { etcdMemberCondition, machineConditionChanges, says, serviceCondition, upToDateCondition } from '../../../src/controlplane/machine-conditions';
 import { CONTROL_PLANE_SERVICES } from '../../../src/controlplane/service-watch';
 import type { NodeServices } from '../../../src/controlplane/service-watch';
 import type { Machine } from '../../../src/api/capi/v1beta2/types';
-import { machine, tcp, view } from './fixtures';
+import { cluster, machine, tcp, view } from './fixtures';
+import { ControlPlane } from '../../../src/controlplane/control-plane';
+import { NodeIndex, type ControlPlanePod } from '../../../src/cluster/workload-nodes';
+import { updateStatus } from '../../../src/controlplane/status';
 
 const withUpToDate = (m: Machine, status: 'True' | 'False', reason: string, message = ''): Machine => ({
   ...m, status: { ...m.status, conditions: [...(m.status?.conditions ?? []), { type: 'UpToDate', status, reason, message, lastTransitionTime: 't' }] },
@@ -57,9 +60,11 @@ describe('EtcdMemberHealthy on control-plane Machines', () => {
   });
 });
 
+const serviceRunning = (healthy = true) => ({ state: 'RUNNING', healthy, healthUnknown: false, message: '' });
+const allWell = () => new Map([...CONTROL_PLANE_SERVICES, 'etcd'].map((id) => [id, serviceRunning()]));
+
 describe('Talos service conditions on control-plane Machines', () => {
-  const running = (healthy = true) => ({ state: 'RUNNING', healthy, healthUnknown: false, message: '' });
-  const allWell = () => new Map([...CONTROL_PLANE_SERVICES, 'etcd'].map((id) => [id, running()]));
+  const running = serviceRunning;
 
   it('one per Talos service of the control plane, named after it', () => {
     const names = CONTROL_PLANE_SERVICES.map((id) => serviceCondition(id, { reachable: true, services: allWell() }).type);
@@ -91,5 +96,41 @@ describe('Talos service conditions on control-plane Machines', () => {
     expect(changes.map(({ machine: m, conditions }) => [m.metadata.name, conditions.filter((c) => c.status !== 'True').map((c) => `${c.type}=${c.status}: ${c.message}`)])).toEqual([
       ['cp-b', ['KubeletHealthy=False: kubelet finished']],
     ]);
+  });
+});
+
+describe('static pod conditions, from the workload cluster', () => {
+  const pod = (component: string, nodeName: string, ready: boolean): ControlPlanePod => ({
+    metadata: { name: `${component}-${nodeName}`, namespace: 'kube-system', labels: { 'k8s-app': component, tier: 'control-plane' } },
+    spec: { nodeName },
+    status: { phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+  });
+  const running = (nodeName: string) => ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].map((c) => pod(c, nodeName, true));
+  const machines = [machine('cp-a', { node: true }), machine('cp-b', { node: true })];
+  const seen = (pods: ControlPlanePod[]) => new ControlPlane(structuredClone(tcp({ bootstrapped: true })), cluster, machines, new Map(), undefined, new NodeIndex([], pods));
+
+  it('are set once the workload cluster is seen: Running, or why not', () => {
+    const pods = [...running('cp-a'), pod('kube-apiserver', 'cp-b', false), pod('kube-controller-manager', 'cp-b', true)];
+    const changes = machineConditionChanges(seen(pods), new Map());
+    const podConditions = (name: string) => changes.find((c) => c.machine.metadata.name === name)!.conditions.filter((c) => c.type.endsWith('PodHealthy')).map((c) => `${c.type}=${c.status}/${c.reason}`);
+    expect(podConditions('cp-a')).toEqual(['APIServerPodHealthy=True/Running', 'ControllerManagerPodHealthy=True/Running', 'SchedulerPodHealthy=True/Running']);
+    expect(podConditions('cp-b')).toEqual(['APIServerPodHealthy=False/NotReady', 'ControllerManagerPodHealthy=True/Running', 'SchedulerPodHealthy=False/DoesNotExist']);
+  });
+
+  it('are not set before the workload cluster is seen', () => {
+    const changes = machineConditionChanges(view(tcp({ bootstrapped: true }), machines), new Map());
+    expect(changes.flatMap((c) => c.conditions).filter((c) => c.type.endsWith('PodHealthy'))).toEqual([]);
+  });
+
+  it('make ControlPlaneComponentsHealthy False naming the Machine and the pod', () => {
+    const services = new Map(machines.map((m) => [m.metadata.name!, { reachable: true as const, services: allWell() }]));
+    const healthy = seen([...running('cp-a'), ...running('cp-b')]);
+    updateStatus(healthy, { kubeconfigWritten: true, nodeServices: services });
+    expect(healthy.tcp.status?.conditions?.find((c) => c.type === 'ControlPlaneComponentsHealthy')).toMatchObject({ status: 'True' });
+    const sick = seen([...running('cp-a'), ...running('cp-b').filter((p) => p.metadata.labels?.['k8s-app'] !== 'kube-scheduler')]);
+    updateStatus(sick, { kubeconfigWritten: true, nodeServices: services });
+    expect(sick.tcp.status?.conditions?.find((c) => c.type === 'ControlPlaneComponentsHealthy')).toMatchObject({
+      status: 'False', reason: 'NotHealthy', message: '* Machine cp-b: The kube-scheduler static pod is not in the workload cluster',
+    });
   });
 });

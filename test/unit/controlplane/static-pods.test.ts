@@ -1,13 +1,14 @@
 // When a node upgraded in place counts as running its new static pods: each config the node holds
 // names the new image, and its mirror pod carries that config's version, runs the image and is Ready.
-import { CONFIG_VERSION_ANNOTATION, staticPodProblem, type MirrorPod, type StaticPodComponent, type StaticPodSeen } from '../../../src/controlplane/static-pods';
+import { CONFIG_VERSION_ANNOTATION, staticPodProblem, type StaticPodComponent, type StaticPodSeen } from '../../../src/controlplane/static-pods';
+import type { ControlPlanePod } from '../../../src/cluster/workload-nodes';
 import type { KubernetesImage } from '../../../src/talos/config/kubernetes-images';
 
 const NEW = (component: StaticPodComponent) => `example.org/${component}:v1.35.0`;
 const expected: KubernetesImage[] = (['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet'] as const)
   .map((component) => ({ component, image: NEW(component as StaticPodComponent) }));
 
-function pod(component: StaticPodComponent, version: string, image = NEW(component), ready = true): MirrorPod {
+function pod(component: StaticPodComponent, version: string, image = NEW(component), ready = true): ControlPlanePod {
   return {
     metadata: { name: `${component}-cp-1`, namespace: 'kube-system', annotations: { [CONFIG_VERSION_ANNOTATION]: version } },
     spec: { containers: [{ name: component, image }] },
