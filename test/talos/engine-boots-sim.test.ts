@@ -169,8 +169,7 @@ describe('every contract: our configs boot, etcd bootstraps through our client, 
       expectServicesUp(cpServices);
 
       // trustd of the running control plane signs the worker's certificate; it answers on its own address
-      // Generous: the worker's certificate is made while eleven other contracts boot on the same cores.
-      const worker = await sim.waitFor(waitingWorker.id, (n) => n.state !== 'booting', 20_000);
+      const worker = await sim.waitFor(waitingWorker.id, (n) => n.state !== 'booting', 5000);
       expect(worker).toMatchObject({ state: 'running', hostname: `${cluster.name}-worker` });
       const workerClient = await cluster.client(worker.address);
       const workerServices = await workerClient.serviceList();

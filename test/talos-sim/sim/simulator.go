@@ -6,6 +6,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"slices"
@@ -94,6 +95,7 @@ type Simulator struct {
 	clusters map[string]*etcdCluster
 	seq      int
 	nextIP   netip.Addr
+	nextPort int
 	closed   bool
 }
 
@@ -171,18 +173,49 @@ func (s *Simulator) CreateNode(req BootRequest) (NodeView, error) {
 	return s.Inspect(id)
 }
 
+// Node ports come from below the kernel's ephemeral range (32768–60999 by default): a node binds
+// its port only once it has its certificate, and an ephemeral port free when probed may meanwhile
+// become the source port of any outgoing connection on the machine, leaving the node unable to
+// listen. Each simulator starts at a random place in the range so that simulators side by side
+// rarely probe the same ports.
+const (
+	firstNodePort = 20000
+	lastNodePort  = 32767
+)
+
+// allocatePortLocked probes ports from where the last allocation stopped, skipping busy ones.
+func (s *Simulator) allocatePortLocked() (int, error) {
+	if s.nextPort == 0 {
+		s.nextPort = firstNodePort + rand.IntN(lastNodePort-firstNodePort+1)
+	}
+
+	for range 1000 {
+		port := s.nextPort
+
+		s.nextPort++
+		if s.nextPort > lastNodePort {
+			s.nextPort = firstNodePort
+		}
+
+		l, err := net.Listen("tcp", net.JoinHostPort(s.opts.Host, strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+
+		_ = l.Close()
+
+		return port, nil
+	}
+
+	return 0, fmt.Errorf("allocating a port: no free port in %d-%d", firstNodePort, lastNodePort)
+}
+
 // allocateAddress picks the node's listen address; callers hold s.mu.
 func (s *Simulator) allocateAddress() (string, int, error) {
 	if s.opts.Addressing == AddressingPorts {
-		l, err := net.Listen("tcp", net.JoinHostPort(s.opts.Host, "0"))
-		if err != nil {
-			return "", 0, fmt.Errorf("allocating a port: %w", err)
-		}
+		port, err := s.allocatePortLocked()
 
-		port := l.Addr().(*net.TCPAddr).Port
-		_ = l.Close()
-
-		return s.opts.Host, port, nil
+		return s.opts.Host, port, err
 	}
 
 	if !s.nextIP.IsValid() {
