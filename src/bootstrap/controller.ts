@@ -47,12 +47,25 @@ export function setupBootstrapController(manager: Manager, options: BootstrapCon
   const machines = informer<Machine>(MachineKind);
   const machinePools = options.machinePools ? informer<MachinePool>(MachinePoolKind) : undefined;
 
+  const configs = informer<TalosConfig>(V1BETA1.talosConfig);
+  const keyOf = (config: TalosConfig): ObjectKey => ({ namespace: config.metadata.namespace ?? '', name: config.metadata.name ?? '' });
+  // A config may reach the cache before its owner or Cluster does (they are watched apart): it is
+  // found again through its owner reference and its cluster-name label, not only through the
+  // Machine's configRef, so that the owner's or the Cluster's arrival brings the pass it waits for.
+  const configsOwnedBy = (owner: KubeObject, kind: string): ObjectKey[] =>
+    configs.list({ namespace: owner.metadata.namespace ?? '' })
+      .filter((c) => (c.metadata.ownerReferences ?? []).some((ref) => ref.kind === kind && ref.name === owner.metadata.name))
+      .map(keyOf);
+  const configsOfMachine = (m: Machine): ObjectKey[] =>
+    [...talosConfigKeyOf(m.spec.bootstrap?.configRef, m.metadata.namespace ?? ''), ...configsOwnedBy(m, 'Machine')];
+
   const configsOfCluster = (cluster: Cluster): ObjectKey[] => {
     const namespace = cluster.metadata.namespace ?? '';
     const selector = { namespace, labels: { [CLUSTER_NAME_LABEL]: cluster.metadata.name ?? '' } };
     return [
       ...machines.list(selector).flatMap((m) => talosConfigKeyOf(m.spec.bootstrap?.configRef, namespace)),
       ...(machinePools?.list(selector) ?? []).flatMap((p) => talosConfigKeyOf(p.spec.template.spec.bootstrap?.configRef, namespace)),
+      ...configs.list(selector).map(keyOf),
     ];
   };
 
@@ -62,7 +75,7 @@ export function setupBootstrapController(manager: Manager, options: BootstrapCon
     recorder: manager.recorder(),
     secrets: options.secrets,
     readers: {
-      configs: informer<TalosConfig>(V1BETA1.talosConfig),
+      configs,
       clusters,
       machines,
       machinePools,
@@ -74,11 +87,11 @@ export function setupBootstrapController(manager: Manager, options: BootstrapCon
   let builder = manager
     .controller(BOOTSTRAP_CONTROLLER)
     .for(V1BETA1.talosConfig)
-    .watches<Machine>(MachineKind, (m) => talosConfigKeyOf(m.spec.bootstrap?.configRef, m.metadata.namespace ?? ''))
+    .watches<Machine>(MachineKind, configsOfMachine)
     .watches<Cluster>(ClusterKind, configsOfCluster, { predicates: [clusterChangesThatMatter()] });
   if (machinePools) {
     builder = builder.watches<MachinePool>(MachinePoolKind, (p) =>
-      talosConfigKeyOf(p.spec.template.spec.bootstrap?.configRef, p.metadata.namespace ?? ''),
+      [...talosConfigKeyOf(p.spec.template.spec.bootstrap?.configRef, p.metadata.namespace ?? ''), ...configsOwnedBy(p, 'MachinePool')],
     );
   }
   return builder.complete(reconciler);
