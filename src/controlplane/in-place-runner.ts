@@ -9,7 +9,7 @@ import type { EventRecorder } from '../kube/patch/events';
 import { MachineKind } from '../api/capi/v1beta2/resources';
 import { errorMessage } from '../util/errors';
 import type { ControlPlane } from './control-plane';
-import { talosVersionText, type InPlaceAction, type TalosUpgradeAction } from './in-place';
+import { inPlaceTargetOf, type InPlaceAction, type TalosUpgradeAction } from './in-place';
 import { fallbackMark, IN_PLACE_FAILED_ANNOTATION, inPlaceFailureAnnotation, type InPlaceFailure } from './in-place-fallback';
 import { InPlaceStepFailed, kubernetesStep, runInPlaceStep, type InPlaceStepOutcome } from './in-place-upgrade';
 import type { TalosAt } from './scale-down';
@@ -28,8 +28,6 @@ export interface InPlaceRunnerDeps {
 }
 
 type AnyAction = InPlaceAction | TalosUpgradeAction;
-
-const targetOf = (action: AnyAction) => (action.action === 'upgradeTalos' ? talosVersionText(action.installer) : action.version);
 
 /** One step of a node's in-place upgrade (see in-place-upgrade.ts, talos-upgrade.ts). */
 export async function upgradeInPlace(deps: InPlaceRunnerDeps, view: ControlPlane, action: AnyAction, facts: StatusFacts, ctx: ReconcileContext): Promise<ReconcileResult | undefined> {
@@ -56,8 +54,8 @@ export async function upgradeInPlace(deps: InPlaceRunnerDeps, view: ControlPlane
   }
   const finished = action.step === 'finish';
   deps.recorder.event(view.tcp, 'Normal', finished ? 'MachineUpgradedInPlace' : 'InPlaceUpgradeStep', outcome.note);
-  ctx.log.info({ machine: name, step: action.step, target: targetOf(action) }, 'in-place upgrade step');
-  facts.waiting = `Upgrading Machine ${name} to ${targetOf(action)} in place: ${outcome.note}`;
+  ctx.log.info({ machine: name, step: action.step, target: inPlaceTargetOf(action) }, 'in-place upgrade step');
+  facts.waiting = `Upgrading Machine ${name} to ${inPlaceTargetOf(action)} in place: ${outcome.note}`;
   return undefined;
 }
 
@@ -68,7 +66,7 @@ export async function upgradeInPlace(deps: InPlaceRunnerDeps, view: ControlPlane
 async function fallBackToReplacement(deps: InPlaceRunnerDeps, view: ControlPlane, action: AnyAction, mark: InPlaceFailure, facts: StatusFacts, ctx: ReconcileContext): Promise<undefined> {
   const name = action.machine.metadata.name ?? '';
   await deps.client.patch(MachineKind, view.namespace, name, { metadata: { annotations: { [IN_PLACE_FAILED_ANNOTATION]: inPlaceFailureAnnotation(mark) } } }, 'merge', { signal: ctx.signal });
-  const message = `In-place upgrade of Machine ${name} to ${targetOf(action)} failed at step ${mark.step}: ${mark.error}; rollout.strategy.inPlace.onFailure is Replace: the Machine is replaced instead`;
+  const message = `In-place upgrade of Machine ${name} to ${inPlaceTargetOf(action)} failed at step ${mark.step}: ${mark.error}; rollout.strategy.inPlace.onFailure is Replace: the Machine is replaced instead`;
   deps.recorder.event(view.tcp, 'Warning', 'InPlaceUpgradeFallback', message);
   ctx.log.warn({ machine: name, step: mark.step, err: mark.error }, 'in-place upgrade failed on the node: the Machine is replaced instead');
   facts.waiting = message;

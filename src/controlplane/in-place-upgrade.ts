@@ -20,7 +20,7 @@ import { collect, TalosApiError, unwrapAll, unwrapSingle, type TalosClient } fro
 import { withKubernetesVersion, type KubernetesImage } from '../talos/config/kubernetes-images';
 import { errorMessage } from '../util/errors';
 import { isObject } from '../util/json';
-import { talosVersionText, type InPlaceAction, type TalosUpgradeAction } from './in-place';
+import { inPlaceTargetOf, type InPlaceAction, type TalosUpgradeAction } from './in-place';
 import { IN_PLACE_UPGRADE_ANNOTATION, progressAnnotation, type InPlaceProgress } from './in-place-progress';
 import type { TalosAt } from './scale-down';
 import { seeStaticPods, staticPodProblem } from './static-pods';
@@ -29,8 +29,6 @@ import { seeStaticPods, staticPodProblem } from './static-pods';
 const IMAGE_PULL_TIMEOUT_MS = 5 * 60_000;
 
 type AnyInPlaceAction = InPlaceAction | TalosUpgradeAction;
-
-const targetOf = (action: AnyInPlaceAction) => (action.action === 'upgradeTalos' ? talosVersionText(action.installer) : action.version);
 
 export class InPlaceStepFailed extends Error {
   override readonly name = 'InPlaceStepFailed';
@@ -41,7 +39,7 @@ export class InPlaceStepFailed extends Error {
     /** A call to the node's Talos API threw `cause` (else the management cluster did, or this code). */
     readonly fromTalosCall: boolean,
   ) {
-    super(`In-place upgrade of Machine ${action.machine.metadata.name} to ${targetOf(action)} stopped: step ${action.step} failed: ${errorMessage(cause)}`, { cause });
+    super(`In-place upgrade of Machine ${action.machine.metadata.name} to ${inPlaceTargetOf(action)} stopped: step ${action.step} failed: ${errorMessage(cause)}`, { cause });
   }
 }
 

@@ -52,6 +52,10 @@ const TALOS_STEP_AFTER: Record<TalosProgressStep | 'none', TalosStep> = { none: 
 /** What a node names for its Talos version, for messages: the installer's tag, else the image. */
 export const talosVersionText = (installer: string) => `Talos ${imageTagOf(installer) ?? installer}`;
 
+/** What an in-place action takes its node to, for messages: the Kubernetes version or the Talos version. */
+export const inPlaceTargetOf = (action: InPlaceAction | TalosUpgradeAction): string =>
+  (action.action === 'upgradeTalos' ? talosVersionText(action.installer) : action.version);
+
 /**
  * Why a change to a running node must wait, naming the Machine: the preflight checks (Node,
  * Talos API, etcd and the other services) on every control-plane Machine, then their Nodes Ready.
