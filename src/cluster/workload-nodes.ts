@@ -30,6 +30,9 @@ export interface WorkloadNode extends KubeObject {
   status?: { conditions?: { type: string; status: string }[]; nodeInfo?: { kubeletVersion?: string } };
 }
 
+export const isPodReady = (pod: ControlPlanePod): boolean =>
+  (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+
 export const isNodeReady = (node: WorkloadNode): boolean =>
   (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 

@@ -8,7 +8,8 @@ import { getCondition } from '../kube/patch/conditions';
 import { Machines, isDeleting, not } from '../cluster/machines';
 import { ON_DELETE } from '../api/controlplane/group';
 import { rolloutStrategyTypeOf } from '../api/controlplane/spec';
-import { isNodeReady, type ControlPlanePod, type NodeIndex } from '../cluster/workload-nodes';
+import { isNodeReady, type NodeIndex } from '../cluster/workload-nodes';
+import type { PodSeen } from './static-pods';
 import { type MachineParts, type OutdatedReason, outdatedBecause } from './rollout';
 import { controlPlaneFailureDomains, failureDomainForNewMachine } from './failure-domains';
 import { replacingFailure, type InPlaceFailure } from './in-place-fallback';
@@ -133,7 +134,7 @@ export class ControlPlane {
    * The workload cluster's copy of one of the Machine's static pods (component: kube-apiserver…):
    * `unknown` without a synced cache of the workload cluster or before the Machine has a Node.
    */
-  staticPodOf(machine: Machine, component: string): ControlPlanePod | undefined | 'unknown' {
+  staticPodOf(machine: Machine, component: string): PodSeen {
     const nodeName = this.nodeName(machine);
     if (!this.nodes || !nodeName) return 'unknown';
     return this.nodes.staticPodOf(nodeName, component);

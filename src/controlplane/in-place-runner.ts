@@ -23,7 +23,7 @@ export interface InPlaceRunnerDeps {
   client: KubeClient;
   recorder: EventRecorder;
   talosAt: TalosAt;
-  /** The workload cluster's client, once its kubeconfig is known. */
+  /** The workload cluster's client, once its kubeconfig is known (a Talos upgrade drains through it). */
   workload: KubeClient | undefined;
 }
 
@@ -32,15 +32,12 @@ type AnyAction = InPlaceAction | TalosUpgradeAction;
 /** One step of a node's in-place upgrade (see in-place-upgrade.ts, talos-upgrade.ts). */
 export async function upgradeInPlace(deps: InPlaceRunnerDeps, view: ControlPlane, action: AnyAction, facts: StatusFacts, ctx: ReconcileContext): Promise<ReconcileResult | undefined> {
   const name = action.machine.metadata.name ?? '';
-  const input = {
-    client: deps.client, address: view.talosAddress(action.machine), signal: ctx.signal,
-    talosAt: deps.talosAt, workload: deps.workload, nodeName: view.nodeName(action.machine),
-  };
+  const input = { client: deps.client, address: view.talosAddress(action.machine), signal: ctx.signal, talosAt: deps.talosAt };
   let outcome: InPlaceStepOutcome;
   try {
     outcome = action.action === 'upgradeTalos'
-      ? await runInPlaceStep({ ...input, action, soleMember: view.activeMachines.size === 1 }, talosStep)
-      : await runInPlaceStep({ ...input, action }, kubernetesStep);
+      ? await runInPlaceStep({ ...input, action, workload: deps.workload, nodeName: view.nodeName(action.machine), soleMember: view.activeMachines.size === 1 }, talosStep)
+      : await runInPlaceStep({ ...input, action, staticPodOf: (component) => view.staticPodOf(action.machine, component) }, kubernetesStep);
   } catch (error) {
     const mark = error instanceof InPlaceStepFailed ? fallbackMark(view.tcp, action, { cause: error.cause, fromTalosCall: error.fromTalosCall }) : undefined;
     if (mark) return fallBackToReplacement(deps, view, action, mark, facts, ctx);

@@ -23,7 +23,7 @@ import { isObject } from '../util/json';
 import { inPlaceTargetOf, type InPlaceAction, type TalosUpgradeAction } from './in-place';
 import { IN_PLACE_UPGRADE_ANNOTATION, progressAnnotation, type InPlaceProgress } from './in-place-progress';
 import type { TalosAt } from './scale-down';
-import { seeStaticPods, staticPodProblem } from './static-pods';
+import { seeStaticPods, staticPodProblem, type PodSeen, type StaticPodComponent } from './static-pods';
 
 /** One ImageService.Pull (a Kubernetes image or a Talos installer) may take minutes on a slow registry; every other call is short. */
 const IMAGE_PULL_TIMEOUT_MS = 5 * 60_000;
@@ -49,11 +49,12 @@ export interface InPlaceStepInput<A extends AnyInPlaceAction = InPlaceAction> {
   /** Where the Machine's own Talos API answers. */
   address: string | undefined;
   talosAt: TalosAt;
-  /** A client of the workload cluster (its Node, pods); undefined until its kubeconfig is known. */
-  workload: KubeClient | undefined;
-  /** The Machine's Node. */
-  nodeName: string | undefined;
   signal: AbortSignal;
+}
+
+export interface KubernetesStepInput extends InPlaceStepInput {
+  /** The copy of one of the node's static pods in the workload cluster (from its cache). */
+  staticPodOf: (component: StaticPodComponent) => PodSeen;
 }
 
 /** What a step did, for its Event; `stale` when the cache is behind the Machine (nothing was done); `waiting` when the node is not there yet. */
@@ -105,17 +106,15 @@ export async function recordProgress(client: KubeClient, machine: Machine, patch
   }, 'merge', { signal });
 }
 
-export async function kubernetesStep({ client, action, address, talosAt, workload, nodeName, signal }: InPlaceStepInput): Promise<StepResult> {
+export async function kubernetesStep({ client, action, address, talosAt, staticPodOf, signal }: KubernetesStepInput): Promise<StepResult> {
   const { machine, version } = action;
   const name = machine.metadata.name ?? '';
   if (!address) throw new Error('the Machine reports no address to reach its Talos API at');
   const { current, config, images } = await configs(client, machine, version, signal);
   if (action.step === 'finish') {
-    const waiting = (what: string) => ({ waiting: `Upgrading Machine ${name} to ${version} in place: waiting for ${what}` });
-    if (!workload || !nodeName) return waiting(workload ? 'its Node to be known' : 'the workload cluster to be reachable');
-    const seen = await talosAt(address, TALOS_ADMIN, (talos) => seeStaticPods(talos, workload, nodeName, signal));
+    const seen = await talosAt(address, TALOS_ADMIN, (talos) => seeStaticPods(talos, staticPodOf, signal));
     const problem = staticPodProblem(images, seen);
-    if (problem) return waiting(problem);
+    if (problem) return { waiting: `Upgrading Machine ${name} to ${version} in place: waiting for ${problem}` };
     await recordProgress(client, machine, { version }, signal);
     return `Upgraded Machine ${name} to Kubernetes ${version} in place: its static pods run the new images from the config applied and its Node reports kubelet ${version}`;
   }

@@ -18,7 +18,7 @@ import { PatchHelper } from '../kube/patch/patch-helper';
 import { deepCopy } from '../util/json';
 import type { ControlPlane } from './control-plane';
 import { rolloutPathOf } from './in-place';
-import { STATIC_POD_CONDITIONS, staticPodConditions } from './static-pod-health';
+import { STATIC_POD_CONDITION_TYPES, staticPodConditions } from './static-pod-health';
 import { CONTROL_PLANE_SERVICES, etcdProblem, serviceProblem, type NodeServices, type NodeServicesByMachine, type ServiceState } from './service-watch';
 
 export const MACHINE_UP_TO_DATE = 'UpToDate';
@@ -28,7 +28,7 @@ type ControlPlaneService = (typeof CONTROL_PLANE_SERVICES)[number];
 /** The Machine condition of one Talos service: `kubelet` → KubeletHealthy. */
 export const serviceConditionType = (id: ControlPlaneService): string => `${id[0]!.toUpperCase()}${id.slice(1)}Healthy`;
 
-const OWNED = [MACHINE_UP_TO_DATE, MACHINE_ETCD_MEMBER_HEALTHY, ...CONTROL_PLANE_SERVICES.map(serviceConditionType), ...STATIC_POD_CONDITIONS.map(([, type]) => type)];
+const OWNED = [MACHINE_UP_TO_DATE, MACHINE_ETCD_MEMBER_HEALTHY, ...CONTROL_PLANE_SERVICES.map(serviceConditionType), ...STATIC_POD_CONDITION_TYPES];
 
 /** The Machine's UpToDate condition from the reasons it is outdated (none: up to date). */
 export function upToDateCondition(outdatedReasons: readonly string[], generation?: number): ConditionInput {

@@ -5,20 +5,19 @@
 // KCP's reasons (Running, Provisioning, Failed, DoesNotExist, Deleting, Inspecting), and the
 // problems ControlPlaneComponentsHealthy sums up. Pure.
 import type { Machine } from '../api/capi/v1beta2/types';
-import type { ControlPlanePod } from '../cluster/workload-nodes';
+import { isPodReady } from '../cluster/workload-nodes';
 import type { ConditionInput } from '../kube/patch/conditions';
 import type { ControlPlane } from './control-plane';
+import { STATIC_POD_COMPONENTS, type PodSeen, type StaticPodComponent } from './static-pods';
 
-/** Each static pod and its Machine condition, as KCP names them. */
-export const STATIC_POD_CONDITIONS = [
-  ['kube-apiserver', 'APIServerPodHealthy'],
-  ['kube-controller-manager', 'ControllerManagerPodHealthy'],
-  ['kube-scheduler', 'SchedulerPodHealthy'],
-] as const;
+/** Each static pod's Machine condition, as KCP names them. */
+const CONDITION_TYPES: Record<StaticPodComponent, string> = {
+  'kube-apiserver': 'APIServerPodHealthy',
+  'kube-controller-manager': 'ControllerManagerPodHealthy',
+  'kube-scheduler': 'SchedulerPodHealthy',
+};
 
-type PodSeen = ControlPlanePod | undefined | 'unknown';
-
-const readyCondition = (pod: ControlPlanePod) => pod.status?.conditions?.find((c) => c.type === 'Ready');
+export const STATIC_POD_CONDITION_TYPES = STATIC_POD_COMPONENTS.map((component) => CONDITION_TYPES[component]);
 
 /** The condition of one static pod from what the workload cluster shows of it. */
 export function staticPodCondition(type: string, component: string, pod: PodSeen, generation?: number): ConditionInput {
@@ -28,15 +27,15 @@ export function staticPodCondition(type: string, component: string, pod: PodSeen
   if (!pod) return say('False', 'DoesNotExist', `The ${component} static pod is not in the workload cluster`);
   if (pod.metadata.deletionTimestamp) return say('False', 'Deleting', `The ${component} pod is being deleted`);
   if (pod.status?.phase === 'Failed') return say('False', 'Failed', `The ${component} pod failed`);
-  const ready = readyCondition(pod);
-  if (ready?.status === 'True') return say('True', 'Running', '');
-  if (pod.status?.phase === 'Running') return say('False', 'NotReady', `The ${component} pod is not Ready${ready?.message ? ` (${ready.message})` : ''}`);
+  if (isPodReady(pod)) return say('True', 'Running', '');
+  const why = pod.status?.conditions?.find((c) => c.type === 'Ready')?.message;
+  if (pod.status?.phase === 'Running') return say('False', 'NotReady', `The ${component} pod is not Ready${why ? ` (${why})` : ''}`);
   return say('False', 'Provisioning', `The ${component} pod is starting`);
 }
 
 /** The Machine's static pod conditions. */
 export function staticPodConditions(view: ControlPlane, machine: Machine): ConditionInput[] {
-  return STATIC_POD_CONDITIONS.map(([component, type]) => staticPodCondition(type, component, view.staticPodOf(machine, component), machine.metadata.generation));
+  return STATIC_POD_COMPONENTS.map((component) => staticPodCondition(CONDITION_TYPES[component], component, view.staticPodOf(machine, component), machine.metadata.generation));
 }
 
 /** What is wrong with the Machine's static pods, in words; undefined when they run (or cannot be seen yet). */

@@ -5,12 +5,9 @@
 // mirror pod `<component>-<node>` in kube-system) carries that resource's version in
 // `talos.dev/config-version`, runs the image and is Ready. A component the node does not run
 // (disabled in its config: no config resource) is not waited for. The decision is pure; the
-// reads are below it.
+// node's config resources are read below it, the pods come from the workload cluster's cache.
 import { parse } from 'yaml';
-import { isNotFound } from '../kube/client/api-error';
-import type { KubeClient } from '../kube/client/client';
-import { PodKind } from '../cluster/node-drain';
-import type { ControlPlanePod } from '../cluster/workload-nodes';
+import { isPodReady, type ControlPlanePod } from '../cluster/workload-nodes';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { TalosApiError, unwrapSingle, type TalosClient, type TalosResource } from '../talos/api';
 import type { KubernetesImage } from '../talos/config/kubernetes-images';
@@ -36,14 +33,15 @@ export interface StaticPodConfig {
   image: string;
 }
 
+/** A static pod's copy in the workload cluster: `unknown` until the workload cluster's cache has synced and the Machine has a Node. */
+export type PodSeen = ControlPlanePod | undefined | 'unknown';
+
 /** What the node and the workload cluster show for one component; config undefined: the node does not run it. */
 export interface StaticPodSeen {
   component: StaticPodComponent;
   config: StaticPodConfig | undefined;
-  pod: ControlPlanePod | undefined;
+  pod: PodSeen;
 }
-
-const podReady = (pod: ControlPlanePod) => (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 const podImage = (pod: ControlPlanePod) => pod.spec?.containers?.[0]?.image;
 
 /** What the first component still lacks, in words; undefined when every one the node runs is at its new image. */
@@ -52,11 +50,12 @@ export function staticPodProblem(expected: readonly KubernetesImage[], seen: rea
     const image = expected.find((e) => e.component === component)?.image;
     if (!config || image === undefined) continue;
     if (config.image !== image) return `its ${component} config to name ${image} (it names ${config.image})`;
+    if (pod === 'unknown') return `the workload cluster's pods to be seen (its ${component} static pod)`;
     if (!pod) return `the ${component} static pod to appear in the workload cluster`;
     const version = pod.metadata.annotations?.[CONFIG_VERSION_ANNOTATION];
     if (version !== config.version) return `the ${component} static pod at config version ${config.version} (it is at ${version ?? 'none'})`;
     if (podImage(pod) !== image) return `the ${component} static pod to run ${image} (it runs ${podImage(pod) ?? 'nothing'})`;
-    if (!podReady(pod)) return `the ${component} static pod to be Ready`;
+    if (!isPodReady(pod)) return `the ${component} static pod to be Ready`;
   }
   return undefined;
 }
@@ -77,19 +76,10 @@ async function configOf(talos: TalosClient, component: StaticPodComponent, signa
   }
 }
 
-async function mirrorPodOf(workload: KubeClient, component: StaticPodComponent, nodeName: string, signal: AbortSignal): Promise<ControlPlanePod | undefined> {
-  try {
-    return await workload.get<ControlPlanePod>(PodKind, 'kube-system', `${component}-${nodeName}`, signal);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
-}
-
-/** Reads each static pod's config from the node and its mirror pod from the workload cluster. */
-export async function seeStaticPods(talos: TalosClient, workload: KubeClient, nodeName: string, signal: AbortSignal): Promise<StaticPodSeen[]> {
+/** Reads each static pod's config from the node; `podOf` gives its copy in the workload cluster. */
+export async function seeStaticPods(talos: TalosClient, podOf: (component: StaticPodComponent) => PodSeen, signal: AbortSignal): Promise<StaticPodSeen[]> {
   return Promise.all(STATIC_POD_COMPONENTS.map(async (component) => {
     const config = await configOf(talos, component, signal);
-    return { component, config, pod: config ? await mirrorPodOf(workload, component, nodeName, signal) : undefined };
+    return { component, config, pod: podOf(component) };
   }));
 }

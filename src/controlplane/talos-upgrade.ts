@@ -27,6 +27,10 @@ import { forfeitLeadership } from './scale-down';
 const INSTALLER_TIMEOUT_MS = 5 * 60_000;
 
 export interface TalosStepInput extends InPlaceStepInput<TalosUpgradeAction> {
+  /** A client of the workload cluster (for the Node); undefined until its kubeconfig is known. */
+  workload: KubeClient | undefined;
+  /** The Machine's Node. */
+  nodeName: string | undefined;
   /** The node runs the only etcd member, which has no leadership to hand off (Talos refuses to). */
   soleMember: boolean;
 }

@@ -32,6 +32,8 @@ it('waits for the node to take in the config, then for the pod rendered from it'
     .toBe('the kube-scheduler static pod at config version 2 (it is at 1)');
   expect(staticPodProblem(expected, all({ 'kube-scheduler': { ...upgraded('kube-scheduler'), pod: undefined } })))
     .toBe('the kube-scheduler static pod to appear in the workload cluster');
+  expect(staticPodProblem(expected, all({ 'kube-scheduler': { ...upgraded('kube-scheduler'), pod: 'unknown' } })))
+    .toBe('the workload cluster\'s pods to be seen (its kube-scheduler static pod)');
 });
 
 it('waits for a pod at the new version that runs another image or is not Ready', () => {
